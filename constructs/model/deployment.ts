@@ -1,0 +1,52 @@
+// A deployment is a lab spec plus the user's choices (name, owner, regions, expiry, CIDR),
+// validated once here so every engine receives the same resolved values.
+import { userInfo } from 'node:os';
+import { UsageError } from './errors.js';
+import { parseCidr, parseLabName, parseOwner, parseRegions, parseTtl } from './options.js';
+import type { LabSpec } from './types.js';
+
+export const DEFAULT_TTL = '4h';
+
+export interface LabDeployment {
+  /** Lab instance name: `beginner`, `w-p01`, ... */
+  readonly name: string;
+  readonly lab: LabSpec;
+  readonly owner: string;
+  /** ISO-8601 UTC instant after which `reap`/`sweep` may remove the lab. */
+  readonly expiresAt: string;
+  /** Cloud regions, first one primary. */
+  readonly regions: readonly string[];
+  /** Where SSH and database ports may be reached from; undefined opens nothing. */
+  readonly allowCidr?: string;
+}
+
+export interface DeploymentOptions {
+  readonly name?: string;
+  readonly owner?: string;
+  readonly ttl?: string;
+  /** Comma-separated AWS regions. */
+  readonly regions?: string;
+  readonly allowCidr?: string;
+  /** Clock, for tests. */
+  readonly now?: Date;
+}
+
+/** The current OS user, made safe for tags; `labforge` when it has odd characters. */
+export function defaultOwner(): string {
+  const name = userInfo().username.replace(/[^a-zA-Z0-9._@-]/g, '');
+  return name.length > 0 ? name.slice(0, 63) : 'labforge';
+}
+
+export function resolveDeployment(lab: LabSpec, options: DeploymentOptions = {}): LabDeployment {
+  const name = parseLabName(options.name ?? lab.level);
+  const owner = parseOwner(options.owner ?? defaultOwner());
+  const ttlMs = parseTtl(options.ttl ?? DEFAULT_TTL);
+  const listed = options.regions !== undefined ? parseRegions(options.regions, lab.regions.min) : [...lab.regions.default];
+  // Single-region levels are built in the first region listed (so `synth all --regions a,b` works).
+  const regions = lab.regions.default.length === 1 ? listed.slice(0, 1) : listed;
+  const allowCidr = options.allowCidr !== undefined ? parseCidr(options.allowCidr) : undefined;
+  if (regions.length > 4) throw new UsageError(`--regions lists ${regions.length} regions; labs support at most 4`);
+  const now = options.now ?? new Date();
+  const expiresAt = new Date(now.getTime() + ttlMs).toISOString().replace(/\.\d{3}Z$/, 'Z');
+  return { name, lab, owner, expiresAt, regions, allowCidr };
+}
