@@ -1,4 +1,98 @@
-// Local-target figures for `npm run bench`: filled in with the local runtime.
-export async function localBenchmarks() {
-  return [];
+// Local-target figures for `npm run bench`: `up` to healthy and `down`, against the floor of
+// the same PostgreSQL started by hand (initdb + pg_ctl start -w).
+import { execFileSync, spawnSync } from 'node:child_process';
+import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+function median(values) {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)];
+}
+
+function timed(label, command, args, options = {}) {
+  const started = process.hrtime.bigint();
+  const r = spawnSync(command, args, { encoding: 'utf8', ...options });
+  const ms = Number(process.hrtime.bigint() - started) / 1e6;
+  if (r.status !== 0) throw new Error(`${label} failed (exit ${r.status}): ${(r.stderr || '').slice(0, 800)}`);
+  return ms;
+}
+
+function pgBinDir() {
+  const base = '/usr/lib/postgresql';
+  const versions = existsSync(base) ? readdirSync(base).sort((a, b) => Number(b) - Number(a)) : [];
+  if (versions.length === 0) throw new Error('PostgreSQL binaries not found: run scripts/setup.sh (apt-get install -y postgresql)');
+  return join(base, versions[0], 'bin');
+}
+
+async function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** The floor: a bare initdb + pg_ctl start -w of the same server, as an unprivileged user. */
+async function postgresFloor(runs) {
+  const bin = pgBinDir();
+  const asRoot = process.getuid() === 0;
+  // As root, run as the user labforge itself creates for its servers.
+  const user = 'labforge';
+  if (asRoot && spawnSync('id', ['-u', user]).status !== 0) {
+    execFileSync('useradd', ['--system', '--no-create-home', '--shell', '/usr/sbin/nologin', user]);
+  }
+  const uid = asRoot ? Number(execFileSync('id', ['-u', user], { encoding: 'utf8' })) : undefined;
+  const gid = asRoot ? Number(execFileSync('id', ['-g', user], { encoding: 'utf8' })) : undefined;
+  const times = [];
+  for (let i = 0; i < runs; i++) {
+    const dir = mkdtempSync(join(tmpdir(), 'lf-floor-'));
+    if (asRoot) chownSync(dir, uid, gid);
+    const port = await freePort();
+    const opts = { uid, gid, cwd: dir };
+    const init = timed('initdb', join(bin, 'initdb'), ['-D', join(dir, 'pg'), '-U', 'postgres', '--auth=trust', '-N'], opts);
+    const start = timed('pg_ctl start', join(bin, 'pg_ctl'), ['-D', join(dir, 'pg'), '-l', join(dir, 'log'), '-o', `-k ${dir} -h 127.0.0.1 -p ${port}`, '-w', 'start'], opts);
+    timed('pg_ctl stop', join(bin, 'pg_ctl'), ['-D', join(dir, 'pg'), '-m', 'immediate', 'stop'], opts);
+    rmSync(dir, { recursive: true, force: true });
+    times.push(init + start);
+  }
+  return median(times);
+}
+
+/** `up` to healthy, then `down`, of one level in a throwaway LABFORGE_HOME. */
+function upDown(bin, level, runs) {
+  const ups = [];
+  const downs = [];
+  for (let i = 0; i < runs; i++) {
+    const home = mkdtempSync(join(tmpdir(), 'lf-bench-home-'));
+    const env = { ...process.env, LABFORGE_HOME: home };
+    const name = `bench-${level.slice(0, 3)}`;
+    try {
+      ups.push(timed(`up ${level}`, process.execPath, [bin, 'up', level, '--name', name, '--json'], { env }));
+      downs.push(timed(`down ${level}`, process.execPath, [bin, 'down', name], { env }));
+    } finally {
+      spawnSync(process.execPath, [bin, 'down', name], { env });
+      rmSync(home, { recursive: true, force: true });
+    }
+  }
+  process.stderr.write(`local ${level}: up median ${median(ups).toFixed(0)} ms, down ${median(downs).toFixed(0)} ms\n`);
+  return { up: median(ups), down: median(downs) };
+}
+
+export async function localBenchmarks({ bin, runs }) {
+  const floor = await postgresFloor(runs);
+  process.stderr.write(`postgres floor (initdb + pg_ctl start -w): median ${floor.toFixed(0)} ms\n`);
+  const beginner = upDown(bin, 'beginner', runs);
+  const intermediate = upDown(bin, 'intermediate', runs);
+  return [
+    { what: 'floor: bare `initdb` + `pg_ctl start -w`', ms: floor, target: '' },
+    { what: '`labforge up beginner` → healthy', ms: beginner.up, target: `≤ 1.5× floor: ${(beginner.up / floor).toFixed(2)}×` },
+    { what: '`labforge down` (beginner)', ms: beginner.down, target: '≤ 1 s' },
+    { what: '`labforge up intermediate` → healthy', ms: intermediate.up, target: '≤ 3 s' },
+    { what: '`labforge down` (intermediate)', ms: intermediate.down, target: '≤ 1 s' },
+  ];
 }
