@@ -1,0 +1,37 @@
+// All environment variables are read here, once, and validated before anything starts.
+
+/** A missing or invalid setting; server.mjs prints the message and exits 1. */
+export class ConfigError extends Error {
+  name = 'ConfigError';
+}
+
+/**
+ * @param {NodeJS.ProcessEnv} env
+ * @returns {{ host: string, port: number, databaseUrl: string, redisUrl: string | undefined,
+ *   jwtSecret: string, instance: string, uploadsDir: string | undefined }}
+ */
+export function loadConfig(env) {
+  return {
+    host: env.LABFORGE_API_HOST || '127.0.0.1',
+    port: port(required(env, 'LABFORGE_API_PORT', 'the TCP port to listen on')),
+    databaseUrl: required(env, 'DATABASE_URL', 'e.g. postgres://learner:PW@127.0.0.1:5432/lab'),
+    redisUrl: env.REDIS_URL || undefined, // absent: caching off, /health skips redis
+    jwtSecret: required(env, 'JWT_SECRET', 'the HMAC key that signs login tokens'),
+    instance: env.INSTANCE_NAME || 'api-1',
+    uploadsDir: env.UPLOADS_DIR || undefined, // for the upload exercise
+  };
+}
+
+function required(env, name, hint) {
+  const value = env[name];
+  if (!value) throw new ConfigError(`${name} is required (${hint})`);
+  return value;
+}
+
+function port(value) {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n > 65535) {
+    throw new ConfigError(`LABFORGE_API_PORT must be a port number 0-65535, got "${value}"`);
+  }
+  return n;
+}

@@ -1,0 +1,67 @@
+// POST /auth/register, POST /auth/login, GET /me
+import { HttpError } from '../lib/http.mjs';
+import { signJwt } from '../lib/jwt.mjs';
+import { hashPassword, verifyPassword } from '../lib/password.mjs';
+
+const TOKEN_TTL_SECONDS = 3600;
+
+/**
+ * @param {import('../lib/router.mjs').Router} router
+ * @param {{ pool: import('pg').Pool, config: { jwtSecret: string } }} deps
+ */
+export function addAuthRoutes(router, { pool, config }) {
+  // Hashing for unknown emails too keeps login time the same whether or not the email exists.
+  const dummyHash = hashPassword('not a real password');
+
+  router.add('POST', '/auth/register', { summary: 'create an account {email, password}' }, async (ctx) => {
+    const { email, password } = credentials(await ctx.json());
+    if (!email.includes('@')) throw new HttpError(400, 'email must contain "@"');
+    if (password.length < 8) throw new HttpError(400, 'password must be at least 8 characters');
+    try {
+      const { rows } = await pool.query(
+        'INSERT INTO users (email, password_hash) VALUES ($1, $2) RETURNING id, email, role',
+        [email, await hashPassword(password)],
+      );
+      return { status: 201, body: toUser(rows[0]) };
+    } catch (err) {
+      if (err.code === '23505') throw new HttpError(409, 'email already registered'); // unique_violation
+      throw err;
+    }
+  });
+
+  router.add('POST', '/auth/login', { summary: 'get a 1 h JWT {email, password}' }, async (ctx) => {
+    const { email, password } = credentials(await ctx.json());
+    const { rows } = await pool.query(
+      'SELECT id, email, role, password_hash FROM users WHERE email = $1',
+      [email],
+    );
+    const user = rows[0];
+    const ok = await verifyPassword(password, user ? user.password_hash : await dummyHash);
+    if (!user || !ok) throw new HttpError(401, 'wrong email or password');
+    const token = signJwt(
+      { sub: String(user.id), email: user.email, role: user.role },
+      config.jwtSecret,
+      { expiresInSeconds: TOKEN_TTL_SECONDS },
+    );
+    return { status: 200, body: { token, expiresIn: TOKEN_TTL_SECONDS } };
+  });
+
+  router.add('GET', '/me', { summary: 'who am I', auth: true }, async (ctx) => {
+    // Read the database rather than the token, so a deleted user is refused.
+    const { rows } = await pool.query('SELECT id, email, role FROM users WHERE id = $1', [ctx.user.id]);
+    if (!rows[0]) throw new HttpError(401, 'user no longer exists');
+    return { status: 200, body: toUser(rows[0]) };
+  });
+}
+
+function credentials(body) {
+  const { email, password } = body;
+  if (typeof email !== 'string' || typeof password !== 'string') {
+    throw new HttpError(400, 'email and password are required strings');
+  }
+  return { email, password };
+}
+
+function toUser(row) {
+  return { id: Number(row.id), email: row.email, role: row.role };
+}

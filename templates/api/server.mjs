@@ -1,0 +1,122 @@
+// labforge starter API: users, JWT login and notes, on PostgreSQL with an optional Redis cache.
+// Entry point: read the config, create the tables, route requests, shut down cleanly.
+// Run: LABFORGE_API_PORT=3000 DATABASE_URL=postgres://... JWT_SECRET=... node templates/api/server.mjs
+import { createServer } from 'node:http';
+import { authenticate } from './lib/auth.mjs';
+import { createCache } from './lib/cache.mjs';
+import { ConfigError, loadConfig } from './lib/config.mjs';
+import { createPool, migrate } from './lib/db.mjs';
+import { HttpError, readJson, requestId, sendJson } from './lib/http.mjs';
+import { Router } from './lib/router.mjs';
+import { addAuthRoutes } from './routes/auth.mjs';
+import { addMetaRoutes } from './routes/meta.mjs';
+import { addNoteRoutes } from './routes/notes.mjs';
+
+const config = readConfigOrExit();
+const pool = createPool(config.databaseUrl);
+const cache = createCache(config.redisUrl);
+
+const router = new Router();
+addMetaRoutes(router, { pool, cache, config });
+addAuthRoutes(router, { pool, config });
+addNoteRoutes(router, { pool, cache });
+
+const server = createServer(handle);
+process.once('SIGTERM', () => shutdown('SIGTERM'));
+process.once('SIGINT', () => shutdown('SIGINT'));
+
+try {
+  await migrate(pool);
+} catch (err) {
+  console.error(`api: cannot create the tables in DATABASE_URL: ${err.message}`);
+  process.exit(1);
+}
+
+server.on('error', (err) => {
+  console.error(`api: cannot listen on ${config.host}:${config.port}: ${err.message}`);
+  process.exit(1);
+});
+server.listen(config.port, config.host, () => {
+  const { port } = /** @type {import('node:net').AddressInfo} */ (server.address());
+  const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+  console.log(`${config.instance} listening on http://${host}:${port}`);
+});
+
+/**
+ * Every request goes through here: ids and headers, routing, auth, errors, one log line.
+ * @param {import('node:http').IncomingMessage} req
+ * @param {import('node:http').ServerResponse} res
+ */
+async function handle(req, res) {
+  const started = performance.now();
+  const id = requestId(req);
+  const path = (req.url ?? '/').split('?')[0];
+  res.setHeader('X-Instance', config.instance);
+  res.setHeader('X-Request-Id', id);
+  res.on('close', () => {
+    const ms = (performance.now() - started).toFixed(1);
+    console.log(`${req.method} ${path} ${res.statusCode} ${ms}ms`);
+  });
+
+  try {
+    const url = parseUrl(req.url);
+    const found = router.match(req.method, url.pathname);
+    if (!found) throw new HttpError(404, `no route for ${req.method} ${url.pathname}`);
+    if ('allowed' in found) {
+      throw new HttpError(405, `${req.method} not allowed here`, { Allow: found.allowed.join(', ') });
+    }
+    const { route, params } = found;
+    const ctx = {
+      req,
+      params,
+      query: url.searchParams,
+      user: route.auth ? authenticate(req, config.jwtSecret) : undefined,
+      json: () => readJson(req),
+    };
+    const { status, body, headers } = await route.handler(ctx);
+    sendJson(res, status, body, headers);
+  } catch (err) {
+    if (res.headersSent) return res.destroy();
+    if (err instanceof HttpError) {
+      // After a 413 the rest of the body is not worth reading: close the connection.
+      const close = err.status === 413 ? { Connection: 'close' } : {};
+      sendJson(res, err.status, { error: err.message }, { ...err.headers, ...close });
+    } else {
+      // The details go to our log, never to the client.
+      console.error(`${req.method} ${path} failed (request ${id}):`, err);
+      sendJson(res, 500, { error: 'internal server error' });
+    }
+  }
+}
+
+function parseUrl(raw = '/') {
+  try {
+    return new URL(raw, 'http://localhost');
+  } catch {
+    throw new HttpError(400, 'invalid request URL');
+  }
+}
+
+/** Stop accepting, let in-flight requests finish (up to 1 s), close the pools, exit 0. */
+async function shutdown(signal) {
+  console.log(`${config.instance} received ${signal}, shutting down`);
+  setTimeout(() => process.exit(0), 1800).unref(); // never outlive the 2 s budget
+  const closed = new Promise((resolve) => server.close(resolve));
+  server.closeIdleConnections();
+  const force = setTimeout(() => server.closeAllConnections(), 1000);
+  await closed;
+  clearTimeout(force);
+  cache.close();
+  await pool.end().catch(() => {});
+  process.exit(0);
+}
+
+function readConfigOrExit() {
+  try {
+    return loadConfig(process.env);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    console.error(`api: ${err.message}`);
+    process.exit(1);
+  }
+}
