@@ -26,3 +26,8 @@ export function regionCidr(index: number): string {
 export function subnetCidr(regionIndex: number, subnetIndex: number): string {
   return `10.${10 + regionIndex}.${subnetIndex * 16}.0/20`;
 }
+
+/** DNS zone of a lab with latency routing (expert): `<lab>.labforge.internal`. */
+export function dnsZoneName(lab: string): string {
+  return `${lab}.labforge.internal`;
+}

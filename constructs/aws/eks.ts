@@ -1,0 +1,115 @@
+// An EKS cluster with secrets encrypted by KMS and one managed node group in private subnets.
+// Nodes start from a launch template so IMDSv2, disk encryption and tags are explicit.
+import { Token } from 'cdktf';
+import { Construct } from 'constructs';
+import { EksCluster } from '@cdktf/provider-aws/lib/eks-cluster/index.js';
+import { EksNodeGroup } from '@cdktf/provider-aws/lib/eks-node-group/index.js';
+import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy/index.js';
+import { LaunchTemplate } from '@cdktf/provider-aws/lib/launch-template/index.js';
+import type { EksRoles } from './iam.js';
+import { policyDocument } from './iam.js';
+
+export interface LabEksClusterProps {
+  /** Cluster name (also the node group and launch template name prefix). */
+  readonly name: string;
+  /** Kubernetes version, e.g. `1.31`. */
+  readonly version: string;
+  /** Cluster and node roles (global, shared by every region of the lab). */
+  readonly roles: EksRoles;
+  /** Private subnets for the control plane ENIs and the nodes (two AZs at least). */
+  readonly subnetIds: readonly string[];
+  /** KMS key that encrypts Kubernetes secrets. */
+  readonly kmsKeyArn: string;
+  /** CIDR allowed to reach the public API endpoint. @default none: private endpoint only */
+  readonly publicAccessCidr?: string;
+  readonly nodeInstanceType: string;
+  readonly minNodes: number;
+  readonly maxNodes: number;
+  readonly desiredNodes: number;
+  /** Node root volume in GiB. @default 20 */
+  readonly nodeDiskGb?: number;
+  /** Tags put on node instances and volumes (launched by EKS, not by Terraform). @default none */
+  readonly nodeTags?: Readonly<Record<string, string>>;
+}
+
+export class LabEksCluster extends Construct {
+  readonly cluster: EksCluster;
+  readonly nodeGroup: EksNodeGroup;
+
+  constructor(scope: Construct, id: string, props: LabEksClusterProps) {
+    super(scope, id);
+    const { minNodes, maxNodes, desiredNodes } = props;
+    if (!Number.isInteger(minNodes) || minNodes < 1) throw new Error(`${this.node.path}: minNodes must be >= 1, got ${minNodes}`);
+    if (maxNodes < minNodes) throw new Error(`${this.node.path}: maxNodes ${maxNodes} must be >= minNodes ${minNodes}`);
+    if (desiredNodes < minNodes || desiredNodes > maxNodes) {
+      throw new Error(`${this.node.path}: desiredNodes must be between ${minNodes} and ${maxNodes}, got ${desiredNodes}`);
+    }
+    if (props.subnetIds.length < 2) throw new Error(`${this.node.path}: subnetIds must span 2 AZs at least, got ${props.subnetIds.length}`);
+    if (props.publicAccessCidr !== undefined && /\/0$/.test(props.publicAccessCidr)) {
+      throw new Error(`${this.node.path}: the API endpoint may not be opened to ${props.publicAccessCidr}`);
+    }
+
+    // EKS uses the cluster role to encrypt secrets with the key: grant this key only.
+    const keyPolicy = new IamRolePolicy(this, 'kms-policy', {
+      name: `${props.name}-kms`,
+      role: props.roles.clusterRole.id,
+      policy: policyDocument([
+        { Sid: 'EncryptSecrets', Effect: 'Allow', Action: ['kms:Encrypt', 'kms:Decrypt', 'kms:ListGrants', 'kms:DescribeKey'], Resource: [props.kmsKeyArn] },
+      ]),
+    });
+    const publicAccess = props.publicAccessCidr !== undefined;
+    this.cluster = new EksCluster(this, 'cluster', {
+      name: props.name,
+      version: props.version,
+      roleArn: props.roles.clusterRole.arn,
+      vpcConfig: {
+        subnetIds: [...props.subnetIds],
+        endpointPrivateAccess: true,
+        endpointPublicAccess: publicAccess,
+        publicAccessCidrs: publicAccess ? [props.publicAccessCidr!] : undefined,
+      },
+      encryptionConfig: { provider: { keyArn: props.kmsKeyArn }, resources: ['secrets'] },
+      accessConfig: { authenticationMode: 'API', bootstrapClusterCreatorAdminPermissions: true },
+      deletionProtection: false,
+      dependsOn: [...props.roles.clusterAttachments, keyPolicy],
+    });
+
+    const nodeTags = { ...(props.nodeTags ?? {}), Name: `${props.name}-node` };
+    const template = new LaunchTemplate(this, 'nodes-lt', {
+      namePrefix: `${props.name}-nodes-`,
+      description: 'labforge EKS nodes: IMDSv2, encrypted root volume',
+      updateDefaultVersion: true,
+      // Hop limit 1: pods (not on the host network) cannot take the node role's credentials.
+      metadataOptions: { httpTokens: 'required', httpEndpoint: 'enabled', httpPutResponseHopLimit: 1 },
+      blockDeviceMappings: [
+        {
+          deviceName: '/dev/xvda',
+          ebs: { encrypted: 'true', volumeType: 'gp3', volumeSize: props.nodeDiskGb ?? 20, deleteOnTermination: 'true' },
+        },
+      ],
+      // Instances and volumes are created by the node group's Auto Scaling group, which
+      // default_tags never reach: tag them here.
+      tagSpecifications: [
+        { resourceType: 'instance', tags: nodeTags },
+        { resourceType: 'volume', tags: nodeTags },
+      ],
+    });
+    this.nodeGroup = new EksNodeGroup(this, 'nodes', {
+      clusterName: this.cluster.name,
+      nodeGroupName: `${props.name}-nodes`,
+      nodeRoleArn: props.roles.nodeRole.arn,
+      subnetIds: [...props.subnetIds],
+      amiType: 'AL2023_x86_64_STANDARD',
+      instanceTypes: [props.nodeInstanceType],
+      scalingConfig: { minSize: minNodes, maxSize: maxNodes, desiredSize: desiredNodes },
+      launchTemplate: { id: template.id, version: Token.asString(template.latestVersion) },
+      updateConfig: { maxUnavailable: 1 },
+      dependsOn: props.roles.nodeAttachments,
+    });
+  }
+
+  /** Security group EKS creates for the control plane and managed nodes. */
+  get clusterSecurityGroupId(): string {
+    return this.cluster.vpcConfig.clusterSecurityGroupId;
+  }
+}

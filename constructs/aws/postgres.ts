@@ -1,0 +1,143 @@
+// Managed PostgreSQL (RDS): a primary, and read replicas that may live in another region.
+// Built to be thrown away: no deletion protection, no final snapshot, storage always encrypted.
+import { Construct } from 'constructs';
+import { DbInstance } from '@cdktf/provider-aws/lib/db-instance/index.js';
+import { DbSubnetGroup } from '@cdktf/provider-aws/lib/db-subnet-group/index.js';
+import { LabSecurityGroup, type Source } from './security-group.js';
+
+export const POSTGRES_PORT = 5432;
+
+interface RdsCommonProps {
+  /** RDS identifier (lowercase, <= 63 characters). */
+  readonly identifier: string;
+  /** RDS instance class, e.g. `db.t3.micro`. */
+  readonly instanceClass: string;
+  readonly vpcId: string;
+  /** Private subnets of the DB subnet group (two AZs at least, as RDS requires). */
+  readonly subnetIds: readonly string[];
+  /** Who may connect on 5432. */
+  readonly allowFrom: readonly Source[];
+  /** KMS key for storage encryption. @default the account's aws/rds key */
+  readonly kmsKeyArn?: string;
+}
+
+export interface RdsPostgresProps extends RdsCommonProps {
+  /** Major version, e.g. `15`. */
+  readonly version: string;
+  /** Allocated storage in GiB (>= 20). */
+  readonly storageGb: number;
+  readonly database: string;
+  readonly user: string;
+  /** Master password (a Terraform reference to a generated secret). */
+  readonly password: string;
+  /** Days of automated backups; read replicas need at least 1. @default 0 */
+  readonly backupRetentionDays?: number;
+}
+
+function validateCommon(c: Construct, props: RdsCommonProps): void {
+  if (!/^[a-z][a-z0-9-]{0,62}$/.test(props.identifier)) throw new Error(`${c.node.path}: identifier '${props.identifier}' is not a valid RDS identifier`);
+  if (props.subnetIds.length < 2) throw new Error(`${c.node.path}: subnetIds must list at least 2 subnets (RDS needs two AZs), got ${props.subnetIds.length}`);
+  if (props.allowFrom.length === 0) throw new Error(`${c.node.path}: allowFrom must name at least one source`);
+}
+
+function subnetsAndGroup(c: Construct, props: RdsCommonProps): { group: DbSubnetGroup; sg: LabSecurityGroup } {
+  const group = new DbSubnetGroup(c, 'subnets', { name: props.identifier, subnetIds: [...props.subnetIds] });
+  const sg = new LabSecurityGroup(c, 'sg', {
+    name: props.identifier,
+    vpcId: props.vpcId,
+    description: 'PostgreSQL: lab clients only',
+    ingress: props.allowFrom.map((from) => ({ port: POSTGRES_PORT, from, description: 'PostgreSQL from lab clients' })),
+    allowEgress: false,
+  });
+  return { group, sg };
+}
+
+export class RdsPostgres extends Construct {
+  readonly db: DbInstance;
+
+  constructor(scope: Construct, id: string, props: RdsPostgresProps) {
+    super(scope, id);
+    validateCommon(this, props);
+    if (!Number.isInteger(props.storageGb) || props.storageGb < 20) throw new Error(`${this.node.path}: storageGb must be >= 20, got ${props.storageGb}`);
+    const backups = props.backupRetentionDays ?? 0;
+    if (!Number.isInteger(backups) || backups < 0 || backups > 35) throw new Error(`${this.node.path}: backupRetentionDays must be 0-35, got ${backups}`);
+    const { group, sg } = subnetsAndGroup(this, props);
+    this.db = new DbInstance(this, 'db', {
+      identifier: props.identifier,
+      engine: 'postgres',
+      engineVersion: props.version,
+      instanceClass: props.instanceClass,
+      allocatedStorage: props.storageGb,
+      storageType: 'gp3',
+      storageEncrypted: true,
+      kmsKeyId: props.kmsKeyArn,
+      dbName: props.database,
+      username: props.user,
+      password: props.password,
+      dbSubnetGroupName: group.name,
+      vpcSecurityGroupIds: [sg.id],
+      publiclyAccessible: false,
+      multiAz: false,
+      backupRetentionPeriod: backups,
+      deletionProtection: false,
+      skipFinalSnapshot: true,
+      deleteAutomatedBackups: true,
+      applyImmediately: true,
+      autoMinorVersionUpgrade: true,
+    });
+  }
+}
+
+export interface RdsReadReplicaProps extends RdsCommonProps {
+  /** ARN of the primary (an ARN, not an id, because the replica may be in another region). */
+  readonly sourceArn: string;
+  /** KMS key in the replica's region: required, since the source storage is encrypted. */
+  readonly kmsKeyArn: string;
+}
+
+export class RdsReadReplica extends Construct {
+  readonly db: DbInstance;
+
+  constructor(scope: Construct, id: string, props: RdsReadReplicaProps) {
+    super(scope, id);
+    validateCommon(this, props);
+    const { group, sg } = subnetsAndGroup(this, props);
+    this.db = new DbInstance(this, 'db', {
+      identifier: props.identifier,
+      replicateSourceDb: props.sourceArn,
+      instanceClass: props.instanceClass,
+      storageEncrypted: true,
+      kmsKeyId: props.kmsKeyArn,
+      dbSubnetGroupName: group.name,
+      vpcSecurityGroupIds: [sg.id],
+      publiclyAccessible: false,
+      multiAz: false,
+      backupRetentionPeriod: 0,
+      deletionProtection: false,
+      skipFinalSnapshot: true,
+      applyImmediately: true,
+    });
+  }
+}
+
+export interface ShardPlacement {
+  readonly shard: number;
+  /** Index into the lab's regions. */
+  readonly primary: number;
+  /** Region indexes of the replicas, each different from the primary's. */
+  readonly replicas: readonly number[];
+}
+
+/**
+ * Primaries round-robin over the regions; replica r of shard s goes to the r-th next region, so
+ * each replica is in a region other than its primary's and replicas of one shard never share one.
+ */
+export function placeShards(shards: number, replicas: number, regions: number): ShardPlacement[] {
+  if (!Number.isInteger(shards) || shards < 1) throw new Error(`shards must be >= 1, got ${shards}`);
+  if (!Number.isInteger(replicas) || replicas < 0) throw new Error(`replicas must be >= 0, got ${replicas}`);
+  if (replicas > regions - 1) throw new Error(`replicas (${replicas}) must each be in another region: needs ${replicas + 1} regions, got ${regions}`);
+  return Array.from({ length: shards }, (_, shard) => {
+    const primary = shard % regions;
+    return { shard, primary, replicas: Array.from({ length: replicas }, (_, r) => (primary + r + 1) % regions) };
+  });
+}

@@ -1,0 +1,107 @@
+// One EC2 instance: Debian 12 from the official AMI, IMDSv2 only, encrypted gp3 root volume, and
+// an instance role that may do only what the props grant (read named parameters, use buckets).
+import { Construct } from 'constructs';
+import { DataAwsAmi } from '@cdktf/provider-aws/lib/data-aws-ami/index.js';
+import { IamInstanceProfile } from '@cdktf/provider-aws/lib/iam-instance-profile/index.js';
+import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy/index.js';
+import { IamRole } from '@cdktf/provider-aws/lib/iam-role/index.js';
+import { Instance } from '@cdktf/provider-aws/lib/instance/index.js';
+import { assumeRolePolicy, policyDocument, type PolicyStatement } from './iam.js';
+
+/** Debian's AWS account, which publishes the official Debian AMIs. */
+export const DEBIAN_AMI_OWNER = '136693071363';
+
+export interface LabVmProps {
+  /** Physical name (Name tag, role and profile names). */
+  readonly name: string;
+  /** EC2 instance type, e.g. `t3.micro` (x86_64). */
+  readonly instanceType: string;
+  /** Root volume size in GiB; the volume is always encrypted gp3. */
+  readonly diskGb: number;
+  readonly subnetId: string;
+  readonly securityGroupIds: readonly string[];
+  /** Cloud-init user data (a shell script). */
+  readonly userData: string;
+  /** Give the instance a public IPv4 address. @default true */
+  readonly publicIp?: boolean;
+  /** ARNs of SSM parameters the instance may read (with decryption). @default none */
+  readonly readParameterArns?: readonly string[];
+  /** ARNs of S3 buckets whose objects the instance may read, write and delete. @default none */
+  readonly bucketArns?: readonly string[];
+  /** Tags for the root volume, which default_tags do not reach reliably. @default none */
+  readonly volumeTags?: Readonly<Record<string, string>>;
+}
+
+export class LabVm extends Construct {
+  readonly instance: Instance;
+  readonly role: IamRole;
+
+  constructor(scope: Construct, id: string, props: LabVmProps) {
+    super(scope, id);
+    if (!Number.isInteger(props.diskGb) || props.diskGb < 8) {
+      throw new Error(`${this.node.path}: diskGb must be a whole number >= 8, got ${props.diskGb}`);
+    }
+    if (props.securityGroupIds.length === 0) throw new Error(`${this.node.path}: securityGroupIds must not be empty`);
+    if (Buffer.byteLength(props.userData) > 16_384) throw new Error(`${this.node.path}: userData is over EC2's 16 KiB limit`);
+
+    const ami = new DataAwsAmi(this, 'ami', {
+      mostRecent: true,
+      owners: [DEBIAN_AMI_OWNER],
+      filter: [
+        { name: 'name', values: ['debian-12-amd64-*'] },
+        { name: 'architecture', values: ['x86_64'] },
+        { name: 'virtualization-type', values: ['hvm'] },
+      ],
+    });
+
+    this.role = new IamRole(this, 'role', {
+      name: props.name,
+      assumeRolePolicy: assumeRolePolicy('ec2.amazonaws.com'),
+      forceDetachPolicies: true,
+    });
+    const statements: PolicyStatement[] = [];
+    if (props.readParameterArns && props.readParameterArns.length > 0) {
+      statements.push({ Sid: 'ReadLabSecrets', Effect: 'Allow', Action: ['ssm:GetParameter'], Resource: [...props.readParameterArns] });
+    }
+    if (props.bucketArns && props.bucketArns.length > 0) {
+      statements.push({ Sid: 'ListBuckets', Effect: 'Allow', Action: ['s3:ListBucket'], Resource: [...props.bucketArns] });
+      statements.push({
+        Sid: 'UseObjects',
+        Effect: 'Allow',
+        Action: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject'],
+        Resource: props.bucketArns.map((arn) => `${arn}/*`),
+      });
+    }
+    if (statements.length > 0) {
+      new IamRolePolicy(this, 'policy', { name: 'lab-access', role: this.role.id, policy: policyDocument(statements) });
+    }
+    const profile = new IamInstanceProfile(this, 'profile', { name: props.name, role: this.role.name });
+
+    this.instance = new Instance(this, 'instance', {
+      ami: ami.id,
+      instanceType: props.instanceType,
+      subnetId: props.subnetId,
+      vpcSecurityGroupIds: [...props.securityGroupIds],
+      associatePublicIpAddress: props.publicIp ?? true,
+      iamInstanceProfile: profile.name,
+      // IMDSv2 only, one hop: containers on the host cannot reach the instance credentials.
+      metadataOptions: { httpTokens: 'required', httpEndpoint: 'enabled', httpPutResponseHopLimit: 1 },
+      rootBlockDevice: {
+        encrypted: true,
+        volumeType: 'gp3',
+        volumeSize: props.diskGb,
+        deleteOnTermination: true,
+        tags: props.volumeTags ? { ...props.volumeTags, Name: props.name } : undefined,
+      },
+      userData: props.userData,
+      userDataReplaceOnChange: true,
+      tags: { Name: props.name },
+      // A newer Debian AMI must not replace a running lab VM on the next apply.
+      lifecycle: { ignoreChanges: ['ami'] },
+    });
+  }
+
+  get publicIp(): string {
+    return this.instance.publicIp;
+  }
+}
