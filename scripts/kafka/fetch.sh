@@ -59,8 +59,10 @@ started=$(date +%s)
 staging="$(mktemp -d "$root/.kafka-$version.XXXXXX")"
 trap 'rm -rf "$staging"' EXIT
 # -f: the pom may sit in a read-only checkout; copy-dependencies writes nothing next to it.
-mvn -q -B -f "$pom" dependency:copy-dependencies \
-  -DoutputDirectory="$staging/libs" -DincludeScope=runtime -DoverWriteIfNewer=true >&2
+# Maven's local repository follows $HOME (Maven itself reads the passwd entry, which for a
+# system user may name a home that does not exist).
+mvn -q -B -Dstyle.color=never -f "$pom" -Dmaven.repo.local="${MAVEN_REPO_LOCAL:-$HOME/.m2/repository}" \
+  dependency:copy-dependencies -DoutputDirectory="$staging/libs" -DincludeScope=runtime >&2
 count=$(find "$staging/libs" -name '*.jar' | wc -l)
 [ "$count" -gt 0 ] || { echo "fetch.sh: maven copied no jars into $staging/libs" >&2; exit 1; }
 
