@@ -1,9 +1,26 @@
 // Every command module, in the order `labforge --help` lists them.
 import type { CommandModule } from 'yargs';
 import { costCommand } from './cost.js';
+import { doctorCommand } from './doctor.js';
+import { downCommand } from './down.js';
+import { healthCommand } from './health.js';
 import { listCommand } from './list.js';
+import { secretsCommand } from './secrets.js';
 import { showCommand } from './show.js';
+import { statusCommand } from './status.js';
 import { synthCommand } from './synth.js';
+import { upCommand } from './up.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each module types its own argv
-export const COMMANDS: CommandModule<any, any>[] = [listCommand, showCommand, synthCommand, costCommand];
+export const COMMANDS: CommandModule<any, any>[] = [
+  listCommand,
+  showCommand,
+  synthCommand,
+  costCommand,
+  upCommand,
+  statusCommand,
+  healthCommand,
+  secretsCommand,
+  downCommand,
+  doctorCommand,
+];

@@ -1,0 +1,46 @@
+import type { CommandModule } from 'yargs';
+import { UsageError } from '../../constructs/model/errors.js';
+import { parseLabName } from '../../constructs/model/options.js';
+import { EXIT_FAILURE } from '../errors.js';
+import { print, printJson, progress } from '../output.js';
+
+interface DownArgs {
+  name?: string;
+  all?: boolean;
+  json?: boolean;
+}
+
+export const downCommand: CommandModule<object, DownArgs> = {
+  command: 'down [name]',
+  describe: 'Stop a local lab, delete its data, and prove nothing is left (processes, ports, directories)',
+  builder: (y) =>
+    y
+      .positional('name', { type: 'string', description: 'Lab name (see `labforge status`)' })
+      .option('all', { type: 'boolean', description: 'Every lab in the labforge home' })
+      .option('json', { type: 'boolean', description: 'Print the teardown receipts as JSON' }),
+  handler: async (argv) => {
+    if (argv.all && argv.name) throw new UsageError('give a lab name or --all, not both');
+    if (!argv.all && !argv.name) throw new UsageError('name the lab to remove, or pass --all (`labforge status` lists the labs)');
+    const { labforgeHome, existingLab } = await import('../../constructs/local/home.js');
+    const { downLab, labNames } = await import('../../constructs/local/lab.js');
+    const home = labforgeHome();
+    const names = argv.all ? labNames(home) : [parseLabName(argv.name!)];
+    // Unknown names fail before anything is stopped.
+    for (const name of names) existingLab(home, name);
+    const receipts = [];
+    for (const name of names) {
+      progress(`removing lab '${name}'`);
+      receipts.push(await downLab(home, name));
+    }
+    if (receipts.some((r) => !r.ok)) process.exitCode = EXIT_FAILURE;
+    if (argv.json) return printJson(argv.all ? receipts : receipts[0]);
+    if (receipts.length === 0) return print(`no labs in ${home}`);
+    for (const r of receipts) {
+      print(`Teardown receipt for lab '${r.lab}' (${r.seconds}s): ${r.ok ? 'nothing left' : 'SOMETHING IS LEFT'}`);
+      for (const p of r.processes) print(`  process  ${p.component.padEnd(8)} pid ${String(p.pid).padEnd(7)} ${p.gone ? 'gone' : `STILL RUNNING (${p.left.join(', ')})`}`);
+      for (const p of r.ports) print(`  port     ${p.component.padEnd(8)} 127.0.0.1:${String(p.port).padEnd(6)} ${p.free ? 'free' : 'STILL IN USE'}`);
+      for (const d of r.directories) print(`  dir      ${d.path} ${d.removed ? 'removed' : 'STILL THERE'}`);
+      for (const l of r.leftovers) process.stderr.write(`labforge: lab '${r.lab}': ${l}\n`);
+    }
+  },
+};

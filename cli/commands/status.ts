@@ -1,0 +1,32 @@
+import type { CommandModule } from 'yargs';
+import { parseLabName } from '../../constructs/model/options.js';
+import { print, printJson, table } from '../output.js';
+
+interface StatusArgs {
+  name?: string;
+  json?: boolean;
+}
+
+export const statusCommand: CommandModule<object, StatusArgs> = {
+  command: 'status [name]',
+  describe: 'Show the local labs: components, pid, address and state',
+  builder: (y) =>
+    y.positional('name', { type: 'string', description: 'One lab (default: every lab)' }).option('json', { type: 'boolean', description: 'Print JSON' }),
+  handler: async (argv) => {
+    const { labforgeHome } = await import('../../constructs/local/home.js');
+    const { labNames, statusLab } = await import('../../constructs/local/lab.js');
+    const home = labforgeHome();
+    const names = argv.name ? [parseLabName(argv.name)] : labNames(home);
+    const labs = await Promise.all(names.map((n) => statusLab(home, n)));
+    if (argv.json) return printJson(argv.name ? labs[0] : labs);
+    if (labs.length === 0) return print(`no labs in ${home} (start one with \`labforge up beginner\`)`);
+    print(
+      table([
+        ['LAB', 'LEVEL', 'COMPONENT', 'KIND', 'PID', 'ADDRESS', 'STATE'],
+        ...labs.flatMap((l) =>
+          l.components.map((c) => [l.name, l.level, c.id, c.kind, c.pid ? String(c.pid) : '-', `${c.host}:${c.port}`, c.state]),
+        ),
+      ]),
+    );
+  },
+};

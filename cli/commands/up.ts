@@ -1,0 +1,92 @@
+import type { CommandModule } from 'yargs';
+import { parseLabName, parseLevel, parseTarget } from '../../constructs/model/options.js';
+import { getLab } from '../../labs/index.js';
+import { EXIT_FAILURE, EXIT_INTERRUPTED } from '../errors.js';
+import { print, printJson, progress, table } from '../output.js';
+
+interface UpArgs {
+  level: string;
+  target: string;
+  name?: string;
+  json?: boolean;
+}
+
+/** Targets `up` can run today. */
+const UP_TARGETS = ['local'] as const;
+
+export const upCommand: CommandModule<object, UpArgs> = {
+  command: 'up <level>',
+  describe: 'Start a lab and wait until every health check passes',
+  builder: (y) =>
+    y
+      .positional('level', { type: 'string', demandOption: true, description: 'beginner or intermediate (local)' })
+      .option('target', { type: 'string', default: 'local', description: `Where the lab runs (${UP_TARGETS.join(', ')})` })
+      .option('name', { type: 'string', description: 'Lab name (default: the level); labs of different names run side by side' })
+      .option('json', { type: 'boolean', description: 'Print one JSON object' }),
+  handler: async (argv) => {
+    parseTarget(argv.target, UP_TARGETS);
+    const lab = getLab(parseLevel(argv.level));
+    const name = parseLabName(argv.name ?? lab.level);
+    const { labforgeHome } = await import('../../constructs/local/home.js');
+    const { upLab, InterruptedError } = await import('../../constructs/local/lab.js');
+
+    // Ctrl-C / SIGTERM: abort, let `up` stop what it started, then exit 130. A second Ctrl-C quits at once.
+    const controller = new AbortController();
+    let signals = 0;
+    const onSignal = () => {
+      signals += 1;
+      if (signals === 1) {
+        progress('stopping: undoing what this `up` started (Ctrl-C again to quit at once)');
+        controller.abort();
+      } else {
+        progress(`quit: run \`labforge down ${name}\` to remove what is left`);
+        process.exit(EXIT_INTERRUPTED);
+      }
+    };
+    const caught: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+    for (const s of caught) process.on(s, onSignal);
+    let result;
+    try {
+      result = await upLab({ name, lab, home: labforgeHome(), signal: controller.signal, progress });
+    } catch (error) {
+      if (!(error instanceof InterruptedError)) throw error;
+      progress(`labforge: ${error.message}`);
+      process.exitCode = EXIT_INTERRUPTED;
+      return;
+    } finally {
+      for (const s of caught) process.off(s, onSignal);
+    }
+
+    const healthy = result.health.every((h) => h.ok);
+    if (!healthy) process.exitCode = EXIT_FAILURE;
+    if (argv.json) {
+      return printJson({
+        ...result,
+        target: 'local',
+        secrets: `labforge secrets ${name}`,
+        exercises: lab.exercises.map((e) => ({ id: e.id, title: e.title, steps: e.steps })),
+      });
+    }
+    const passed = result.health.filter((h) => h.ok).length;
+    const verb = result.alreadyUp ? 'was already up' : result.created ? 'is up' : 'is up again (repaired)';
+    print(`Lab '${name}' (${lab.title}) ${verb} in ${result.seconds}s; ${passed}/${result.health.length} health checks pass.`);
+    for (const h of result.health.filter((x) => !x.ok)) print(`  FAILED ${h.name}: ${h.detail}`);
+    print();
+    print(
+      table([
+        ['COMPONENT', 'KIND', 'ADDRESS', 'USER', 'CONNECT'],
+        ...result.components.map((c) => [c.id, c.kind, `${c.host}:${c.port}`, c.user ?? (c.kind === 'redis' ? 'default' : '-'), c.url]),
+      ]),
+    );
+    print();
+    print(`Passwords are generated per lab and not shown here: \`labforge secrets ${name}\` prints them.`);
+    print(`Servers run as '${result.runAs.user}' on 127.0.0.1 only; data and logs in ${result.dir}`);
+    print(`Check: labforge health ${name}    Status: labforge status ${name}    Remove: labforge down ${name}`);
+    print();
+    print('Exercises:');
+    lab.exercises.forEach((e, i) => {
+      print(`  ${i + 1}. ${e.title} (${e.id})`);
+      for (const step of e.steps) print(`     - ${step}`);
+    });
+  },
+};

@@ -1,0 +1,48 @@
+// The starter REST API (templates/api/server.mjs), run by labforge with the same Node binary.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { ExternalError } from '../model/errors.js';
+import { templatePath } from '../model/paths.js';
+import type { ComponentState, RunAs } from './home.js';
+import type { ProcessRecord } from './proc.js';
+import { serviceEnv, spawnService } from './spawn.js';
+
+export function apiServerPath(): string {
+  return templatePath('api', 'server.mjs');
+}
+
+export interface ApiWiring {
+  readonly databaseUrl: string;
+  readonly redisUrl: string;
+  readonly jwtSecret: string;
+  readonly instance: string;
+}
+
+export function uploadsDir(c: ComponentState): string {
+  return join(c.dataDir, 'uploads');
+}
+
+export function startApi(c: ComponentState, runAs: RunAs, wiring: ApiWiring): ProcessRecord {
+  const server = apiServerPath();
+  if (!existsSync(server)) {
+    throw new ExternalError(`the starter API is missing: ${server}`, 'reinstall labforge (the file ships in templates/api/)');
+  }
+  return spawnService({
+    command: process.execPath,
+    args: [server],
+    cwd: c.dataDir,
+    logFile: c.logFile,
+    // Secrets travel in the environment: /proc/<pid>/environ is readable only by its owner.
+    env: serviceEnv(runAs, {
+      NODE_ENV: 'production',
+      LABFORGE_API_HOST: c.host,
+      LABFORGE_API_PORT: String(c.port),
+      DATABASE_URL: wiring.databaseUrl,
+      REDIS_URL: wiring.redisUrl,
+      JWT_SECRET: wiring.jwtSecret,
+      INSTANCE_NAME: wiring.instance,
+      UPLOADS_DIR: uploadsDir(c),
+    }),
+    runAs,
+  });
+}

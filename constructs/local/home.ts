@@ -1,0 +1,181 @@
+// Where local labs live: `.labforge/` in the current directory, or LABFORGE_HOME. One directory
+// per lab holds its state file (written atomically), data directories, logs and secrets (0600).
+import { randomBytes } from 'node:crypto';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, statSync, writeSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { ExternalError, UsageError } from '../model/errors.js';
+import type { Level } from '../model/types.js';
+import type { ProcessRecord } from './proc.js';
+
+export const STATE_VERSION = 1;
+
+/** The directory holding every local lab; from LABFORGE_HOME, else ./.labforge. */
+export function labforgeHome(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): string {
+  const fromEnv = env.LABFORGE_HOME?.trim();
+  return fromEnv ? resolve(cwd, fromEnv) : join(cwd, '.labforge');
+}
+
+/** Paths inside one lab's directory, in one place. */
+export interface LabLayout {
+  readonly home: string;
+  readonly dir: string;
+  readonly stateFile: string;
+  readonly secretsFile: string;
+  readonly lockFile: string;
+  readonly logs: string;
+}
+
+export function labLayout(home: string, name: string): LabLayout {
+  const dir = join(home, name);
+  return {
+    home,
+    dir,
+    stateFile: join(dir, 'state.json'),
+    secretsFile: join(dir, 'secrets.json'),
+    // Next to the lab directory, not inside it, so `down` can remove the directory while locked.
+    lockFile: join(home, `${name}.lock`),
+    logs: join(dir, 'logs'),
+  };
+}
+
+export type ComponentKindLocal = 'postgres' | 'redis' | 'api';
+
+/** One running piece of a lab, as recorded in its state file. */
+export interface ComponentState {
+  /** Component id from the LabSpec (`db`, `cache`, `api`). */
+  readonly id: string;
+  readonly kind: ComponentKindLocal;
+  readonly host: string;
+  /** Chosen free at the first `up`; a new lab moves to another port if it loses a race for it. */
+  port: number;
+  /** The server process; absent before the first start or after a stop. */
+  process?: ProcessRecord;
+  /** Data directory (postgres), working directory (redis, api). */
+  readonly dataDir: string;
+  readonly logFile: string;
+  /** Postgres: the database and role the learner uses. */
+  readonly database?: string;
+  readonly user?: string;
+  /** Postgres: initdb finished; seeded: role, database and seed schema are in place. */
+  initialized?: boolean;
+  seeded?: boolean;
+}
+
+export interface RunAs {
+  readonly user: string;
+  readonly uid: number;
+  readonly gid: number;
+  /** `service-user` when labforge runs as root and starts servers as the unprivileged user. */
+  readonly mode: 'service-user' | 'current-user';
+}
+
+export interface LabState {
+  readonly version: number;
+  readonly name: string;
+  readonly level: Level;
+  readonly target: 'local';
+  readonly createdAt: string;
+  updatedAt: string;
+  readonly runAs: RunAs;
+  components: ComponentState[];
+}
+
+/** Generated credentials of one lab; the file is mode 0600 and printed only by `secrets`. */
+export interface LabSecrets {
+  readonly postgres: { readonly user: string; readonly password: string };
+  readonly redis?: { readonly password: string };
+  readonly api?: { readonly jwtSecret: string; readonly probeEmail: string; readonly probePassword: string };
+}
+
+/** A password that is safe in URLs and config files: 24 random bytes, base64url. */
+export function generatePassword(bytes = 24): string {
+  return randomBytes(bytes).toString('base64url');
+}
+
+/** Writes a file atomically: a temporary file in the same directory, fsync, then rename. */
+export function writeFileAtomic(path: string, content: string, mode = 0o644): void {
+  const tmp = join(dirname(path), `.${Date.now()}-${process.pid}-${randomBytes(4).toString('hex')}.tmp`);
+  const fd = openSync(tmp, 'wx', mode);
+  try {
+    writeSync(fd, content);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(tmp, path);
+}
+
+export function writeState(layout: LabLayout, state: LabState): void {
+  state.updatedAt = new Date().toISOString();
+  writeFileAtomic(layout.stateFile, `${JSON.stringify(state, null, 2)}\n`);
+}
+
+export function readState(layout: LabLayout): LabState | undefined {
+  let text: string;
+  try {
+    text = readFileSync(layout.stateFile, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
+  const state = JSON.parse(text) as LabState;
+  if (state.version !== STATE_VERSION) {
+    throw new ExternalError(
+      `lab '${state.name}' was created by another labforge version (state version ${state.version})`,
+      `remove it with the labforge version that created it, or delete ${layout.dir}`,
+    );
+  }
+  return state;
+}
+
+export function writeSecrets(layout: LabLayout, secrets: LabSecrets): void {
+  writeFileAtomic(layout.secretsFile, `${JSON.stringify(secrets, null, 2)}\n`, 0o600);
+}
+
+export function readSecrets(layout: LabLayout): LabSecrets {
+  return JSON.parse(readFileSync(layout.secretsFile, 'utf8')) as LabSecrets;
+}
+
+/** Names of the labs under `home` (directories holding a state file). */
+export function listLabNames(home: string): string[] {
+  if (!existsSync(home)) return [];
+  return readdirSync(home, { withFileTypes: true })
+    .filter((e) => e.isDirectory() && existsSync(join(home, e.name, 'state.json')))
+    .map((e) => e.name)
+    .sort();
+}
+
+/** The layout of an existing lab, or a usage error naming the lab and the labs that exist. */
+export function existingLab(home: string, name: string): LabLayout {
+  const layout = labLayout(home, name);
+  if (existsSync(layout.stateFile)) return layout;
+  const known = listLabNames(home);
+  throw new UsageError(
+    `unknown lab '${name}' in ${home} (${known.length > 0 ? `known labs: ${known.join(', ')}` : 'no labs there yet'})`,
+  );
+}
+
+/**
+ * Creates the labforge home if needed. Errors become one line: a path under a file, a read-only
+ * file system or a permission problem all say which path and what to do.
+ */
+export function ensureHome(home: string): void {
+  try {
+    mkdirSync(home, { recursive: true, mode: 0o755 });
+    if (!statSync(home).isDirectory()) throw Object.assign(new Error('not a directory'), { code: 'ENOTDIR' });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? 'error';
+    const why =
+      code === 'ENOTDIR' || code === 'EEXIST'
+        ? 'a part of the path is a file, not a directory'
+        : code === 'EACCES' || code === 'EPERM'
+          ? 'permission denied'
+          : code === 'EROFS'
+            ? 'read-only file system'
+            : code;
+    throw new ExternalError(
+      `cannot use ${home} as the labforge home: ${why}`,
+      'set LABFORGE_HOME to a writable directory, or run labforge from a directory where .labforge/ can be created',
+    );
+  }
+}

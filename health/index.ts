@@ -1,0 +1,5 @@
+// Health probes shared by every target: each takes an endpoint, not a local process.
+export { withRetry, QUICK, STARTING, type ProbeResult, type RetryPolicy } from './probe.js';
+export { probePostgres, type PostgresEndpoint } from './postgres.js';
+export { probeRedis, type RedisEndpoint } from './redis.js';
+export { probeApi, type ApiEndpoint } from './http.js';

@@ -1,0 +1,33 @@
+// PostgreSQL: log in over TCP with the lab's credentials and run `SELECT 1`.
+import { withRetry, type ProbeResult, type RetryPolicy } from './probe.js';
+
+export interface PostgresEndpoint {
+  readonly host: string;
+  readonly port: number;
+  readonly database: string;
+  readonly user: string;
+  readonly password: string;
+}
+
+export async function probePostgres(name: string, endpoint: PostgresEndpoint, policy: RetryPolicy = {}): Promise<ProbeResult> {
+  // Loaded here, not at the top: `labforge --help` should not pay for the pg driver.
+  const { default: pg } = await import('pg');
+  return withRetry(name, policy, async (timeoutMs) => {
+    const client = new pg.Client({
+      ...endpoint,
+      connectionTimeoutMillis: timeoutMs,
+      query_timeout: timeoutMs,
+      application_name: 'labforge-health',
+    });
+    // A server that goes away mid-query emits 'error' on the client: keep it from crashing us.
+    client.on('error', () => {});
+    try {
+      await client.connect();
+      const result = await client.query<{ one: number }>('SELECT 1 AS one');
+      if (result.rows[0]?.one !== 1) throw new Error(`SELECT 1 returned ${JSON.stringify(result.rows)}`);
+      return `SELECT 1 as ${endpoint.user} on ${endpoint.host}:${endpoint.port}/${endpoint.database}`;
+    } finally {
+      await client.end().catch(() => {});
+    }
+  });
+}
