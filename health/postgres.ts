@@ -12,7 +12,7 @@ export interface PostgresEndpoint {
 export async function probePostgres(name: string, endpoint: PostgresEndpoint, policy: RetryPolicy = {}): Promise<ProbeResult> {
   // Loaded here, not at the top: `labforge --help` should not pay for the pg driver.
   const { default: pg } = await import('pg');
-  return withRetry(name, policy, async (timeoutMs) => {
+  return withRetry(name, policy, async (timeoutMs, abandon) => {
     const client = new pg.Client({
       ...endpoint,
       connectionTimeoutMillis: timeoutMs,
@@ -21,6 +21,7 @@ export async function probePostgres(name: string, endpoint: PostgresEndpoint, po
     });
     // A server that goes away mid-query emits 'error' on the client: keep it from crashing us.
     client.on('error', () => {});
+    abandon.addEventListener('abort', () => void client.end().catch(() => {}), { once: true });
     try {
       await client.connect();
       const result = await client.query<{ one: number }>('SELECT 1 AS one');

@@ -46,8 +46,15 @@ function message(error: unknown): string {
   return text.split('\n')[0]!;
 }
 
-/** Runs `attempt` until it resolves, with timeout per attempt and backoff; never throws. */
-export async function withRetry(name: string, policy: RetryPolicy, attempt: (timeoutMs: number) => Promise<string>): Promise<ProbeResult> {
+/**
+ * Runs `attempt` until it resolves, with timeout per attempt and backoff; never throws. An
+ * attempt that times out gets its `abandon` signal aborted so it can close its connection.
+ */
+export async function withRetry(
+  name: string,
+  policy: RetryPolicy,
+  attempt: (timeoutMs: number, abandon: AbortSignal) => Promise<string>,
+): Promise<ProbeResult> {
   const attempts = policy.attempts ?? 5;
   const timeoutMs = policy.timeoutMs ?? 2000;
   const deadline = performance.now() + (policy.deadlineMs ?? 15000);
@@ -57,9 +64,16 @@ export async function withRetry(name: string, policy: RetryPolicy, attempt: (tim
   for (let n = 1; n <= attempts; n++) {
     try {
       let timer: NodeJS.Timeout | undefined;
+      const abandon = new AbortController();
       const detail = await Promise.race([
-        attempt(timeoutMs),
-        new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`timed out after ${timeoutMs} ms`)), timeoutMs))),
+        attempt(timeoutMs, abandon.signal),
+        new Promise<never>(
+          (_, reject) =>
+            (timer = setTimeout(() => {
+              abandon.abort();
+              reject(new Error(`timed out after ${timeoutMs} ms`));
+            }, timeoutMs)),
+        ),
       ]).finally(() => clearTimeout(timer));
       return { name, ok: true, detail, ms: Math.round(performance.now() - started), attempts: n };
     } catch (error) {

@@ -12,7 +12,7 @@ export interface RedisEndpoint {
 
 export async function probeRedis(name: string, endpoint: RedisEndpoint, policy: RetryPolicy = {}): Promise<ProbeResult> {
   const { Redis } = await import('ioredis');
-  return withRetry(name, policy, async (timeoutMs) => {
+  return withRetry(name, policy, async (timeoutMs, abandon) => {
     const client = new Redis({
       host: endpoint.host,
       port: endpoint.port,
@@ -20,13 +20,13 @@ export async function probeRedis(name: string, endpoint: RedisEndpoint, policy: 
       password: endpoint.password,
       lazyConnect: true,
       connectTimeout: timeoutMs,
-      commandTimeout: timeoutMs,
       // One connection per attempt; withRetry owns retrying, so ioredis must not reconnect forever.
       retryStrategy: () => null,
       maxRetriesPerRequest: 0,
       enableOfflineQueue: false,
     });
     client.on('error', () => {});
+    abandon.addEventListener('abort', () => client.disconnect(), { once: true });
     try {
       await client.connect();
       const pong = await client.ping();
