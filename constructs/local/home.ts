@@ -156,6 +156,32 @@ export function existingLab(home: string, name: string): LabLayout {
 }
 
 /**
+ * Fails (creating nothing) when the home cannot be a directory: its nearest existing ancestor is
+ * a file, e.g. LABFORGE_HOME=/etc/passwd/labs.
+ */
+export function assertHomeUsable(home: string): void {
+  let path = home;
+  for (;;) {
+    let isDir: boolean | undefined;
+    try {
+      isDir = statSync(path).isDirectory();
+    } catch {
+      isDir = undefined;
+    }
+    if (isDir === true) return;
+    if (isDir === false) {
+      throw new ExternalError(
+        `cannot use ${home} as the labforge home: ${path} is a file, not a directory`,
+        'set LABFORGE_HOME to a writable directory, or run labforge from a directory where .labforge/ can be created',
+      );
+    }
+    const parent = dirname(path);
+    if (parent === path) return;
+    path = parent;
+  }
+}
+
+/**
  * Creates the labforge home if needed. Errors become one line: a path under a file, a read-only
  * file system or a permission problem all say which path and what to do.
  */

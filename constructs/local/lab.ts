@@ -11,6 +11,7 @@ import { startApi, uploadsDir } from './api.js';
 import { LOCAL_LEVELS, requireBinary } from './binaries.js';
 import {
   STATE_VERSION,
+  assertHomeUsable,
   ensureHome,
   existingLab,
   generatePassword,
@@ -369,6 +370,7 @@ export async function upLab(options: UpOptions): Promise<UpResult> {
     );
   }
   requireBinaries(lab);
+  assertHomeUsable(home);
   const runAs = resolveRunAs();
   const layout = labLayout(home, name);
   assertReachable(layout.dir, runAs);
@@ -431,6 +433,8 @@ export async function upLab(options: UpOptions): Promise<UpResult> {
     if (ctx && fresh) {
       // A lab that did not exist before leaves nothing behind when its first `up` fails.
       await removeLab(layout, ctx.state);
+      lock.release();
+      removeHomeIfEmpty(home);
     } else if (ctx && interrupted) {
       // An existing lab: stop what this run started; the state file stays for `down`.
       for (const comp of touched) if (comp.process) await stopProcess(comp.process, comp.kind === 'postgres' ? 'SIGQUIT' : 'SIGTERM', 1000);
@@ -538,13 +542,17 @@ export async function downLab(home: string, name: string): Promise<TeardownRecei
   } finally {
     lock.release();
   }
-  // Leave no empty home behind either (only labforge's own directory, and only when empty).
+  removeHomeIfEmpty(home);
+  return verifyGone(name, layout, state, started);
+}
+
+/** Leaves no empty home behind either (only when nothing else is in it). */
+function removeHomeIfEmpty(home: string): void {
   try {
     if (readdirSync(home).length === 0) rmdirSync(home);
   } catch {
     /* not empty or already gone */
   }
-  return verifyGone(name, layout, state, started);
 }
 
 async function verifyGone(name: string, layout: LabLayout, state: LabState, started: number): Promise<TeardownReceipt> {
