@@ -7,7 +7,7 @@
 //   load-balancer with globalDns            Route 53 latency records over every region
 //   load-balancer without, service          nothing here: services run on EKS (Kubernetes engine)
 //                                           or, without a cluster, on the app VM (opens its port)
-import { TerraformOutput, TerraformStack } from 'cdktf';
+import { LocalBackend, TerraformOutput, TerraformStack } from 'cdktf';
 import { Construct } from 'constructs';
 import { RandomProvider } from '@cdktf/provider-random/lib/provider/index.js';
 import type { LabDeployment } from '../model/deployment.js';
@@ -75,6 +75,8 @@ export class LabStack extends TerraformStack {
     if (d.regions.length === 0) throw new Error(`${this.node.path}: the deployment lists no region`);
     const tags = labTags({ lab: d.name, level: d.lab.level, owner: d.owner, expiresAt: d.expiresAt });
     this.multiRegion = d.regions.length > 1;
+    // State next to cdk.tf.json (relative to where terraform runs), not in the synth's cwd.
+    new LocalBackend(this, { path: 'terraform.tfstate' });
     new RandomProvider(this, 'random');
     // One region: the default provider. Several: one aliased provider per region.
     this.regions = d.regions.map((region, index) => {
