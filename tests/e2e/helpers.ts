@@ -1,0 +1,190 @@
+// End-to-end helpers: run the BUILT CLI as a child process (as users run it), in a throwaway
+// LABFORGE_HOME, against real servers; independent checks that a lab left nothing behind.
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { chmodSync, chownSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { createConnection, createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+
+export const ROOT = join(import.meta.dirname, '../..');
+export const BIN = join(ROOT, 'bin/labforge.js');
+export const IS_ROOT = process.getuid?.() === 0;
+/** Unprivileged user the normal-user path runs as (created when missing, root only). */
+export const TEST_USER = 'lftest';
+
+export const INSTALL_HINT = 'install with: apt-get install -y postgresql redis-server';
+
+/** Fails (never skips) when the servers or the build are missing, saying what to do. */
+export function assertPrerequisites(needRedis: boolean): void {
+  if (!existsSync(join(ROOT, 'dist/labforge.mjs'))) throw new Error('dist/ is missing: run `npm run build` (npm test does it)');
+  const pgRoot = '/usr/lib/postgresql';
+  const majors = existsSync(pgRoot) ? readdirSync(pgRoot) : [];
+  const havePg = majors.some((m) => existsSync(join(pgRoot, m, 'bin/initdb')) && existsSync(join(pgRoot, m, 'bin/postgres')));
+  if (!havePg) throw new Error(`PostgreSQL server binaries (initdb, postgres) not found under ${pgRoot}; ${INSTALL_HINT}`);
+  if (needRedis) {
+    try {
+      execFileSync('redis-server', ['--version'], { stdio: 'ignore' });
+    } catch {
+      throw new Error(`redis-server not found on PATH; ${INSTALL_HINT}`);
+    }
+  }
+}
+
+export interface CliResult {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+export interface RunOptions {
+  readonly home: string;
+  /** Run as this unprivileged user through runuser (the normal-user path). */
+  readonly user?: string;
+  readonly timeoutMs?: number;
+}
+
+/** Starts the built CLI; returns the child so a test can signal it. */
+export function startCli(args: readonly string[], options: RunOptions): { child: ChildProcess; done: Promise<CliResult> } {
+  const base = [BIN, ...args];
+  const [command, argv] = options.user
+    ? ['runuser', ['-u', options.user, '--', 'env', `LABFORGE_HOME=${options.home}`, process.execPath, ...base]]
+    : [process.execPath, base];
+  const child = spawn(command, argv as string[], {
+    cwd: options.home.replace(/\/[^/]*$/, '') || '/',
+    env: { ...process.env, LABFORGE_HOME: options.home },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 60_000);
+  const done = new Promise<CliResult>((resolve) =>
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code: code ?? (signal ? 128 : -1), stdout, stderr });
+    }),
+  );
+  return { child, done };
+}
+
+export function cli(args: readonly string[], options: RunOptions): Promise<CliResult> {
+  return startCli(args, options).done;
+}
+
+/** Parses `--json` output, with the CLI's output in the error when it is not JSON. */
+export function json<T = any>(result: CliResult): T {
+  try {
+    return JSON.parse(result.stdout) as T;
+  } catch {
+    throw new Error(`expected JSON (exit ${result.code}); stdout: ${result.stdout.slice(0, 500)} stderr: ${result.stderr.slice(0, 500)}`);
+  }
+}
+
+/**
+ * A throwaway parent directory with LABFORGE_HOME inside it. The parent is 0755 (mkdtemp makes
+ * 0700), because as root the servers run as the `labforge` user, which must be able to enter it;
+ * for the normal-user path the parent is given to that user.
+ */
+export function makeHome(label: string, owner?: { uid: number; gid: number }): { parent: string; home: string } {
+  const parent = mkdtempSync(join(tmpdir(), `lf-e2e-${label}-`));
+  chmodSync(parent, 0o755);
+  if (owner) chownSync(parent, owner.uid, owner.gid);
+  return { parent, home: join(parent, 'home') };
+}
+
+export function uniqueName(prefix: string): string {
+  return `${prefix}-${randomBytes(3).toString('hex')}`;
+}
+
+/** Tears down every lab of a home (whatever state a failed test left), then the directory. */
+export async function cleanup(parent: string, home: string, user?: string): Promise<void> {
+  if (existsSync(home)) await cli(['down', '--all'], { home, user });
+  rmSync(parent, { recursive: true, force: true });
+}
+
+/** True while the process exists and is not a zombie. */
+export function pidAlive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const state = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0];
+    return state !== 'Z' && state !== 'X';
+  } catch {
+    return false;
+  }
+}
+
+/** True when a TCP connection to 127.0.0.1:port is accepted. */
+export function portAccepts(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = createConnection({ host: '127.0.0.1', port });
+    socket.setTimeout(1000, () => (socket.destroy(), resolve(true)));
+    socket.once('connect', () => (socket.destroy(), resolve(true)));
+    socket.once('error', () => (socket.destroy(), resolve(false)));
+  });
+}
+
+/** True when 127.0.0.1:port can be bound now. */
+export function portBindable(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(false));
+    server.listen({ host: '127.0.0.1', port, exclusive: true }, () => server.close(() => resolve(true)));
+  });
+}
+
+/** Occupies 127.0.0.1:port with a listener that is not labforge's. */
+export function occupy(port: number): Promise<{ close: () => Promise<void> }> {
+  return new Promise((resolve, reject) => {
+    const server = createServer((socket) => socket.end('not a database\n'));
+    server.once('error', reject);
+    server.listen({ host: '127.0.0.1', port, exclusive: true }, () =>
+      resolve({ close: () => new Promise<void>((done) => server.close(() => done())) }),
+    );
+  });
+}
+
+export interface StatusComponent {
+  id: string;
+  kind: string;
+  host: string;
+  port: number;
+  pid?: number;
+  state: string;
+}
+
+/** Independent proof that a lab is gone: no pid alive, no port accepting or held, no directory. */
+export async function assertNothingLeft(
+  expect: (v: unknown) => any,
+  components: readonly StatusComponent[],
+  labDir: string,
+): Promise<void> {
+  for (const c of components) {
+    if (c.pid) expect({ component: c.id, pid: c.pid, alive: pidAlive(c.pid) }).toEqual({ component: c.id, pid: c.pid, alive: false });
+    expect({ component: c.id, port: c.port, accepts: await portAccepts(c.port) }).toEqual({ component: c.id, port: c.port, accepts: false });
+    expect({ component: c.id, port: c.port, bindable: await portBindable(c.port) }).toEqual({ component: c.id, port: c.port, bindable: true });
+  }
+  expect({ dir: labDir, exists: existsSync(labDir) }).toEqual({ dir: labDir, exists: false });
+}
+
+/** Uid and gid of a user, creating it (no home, no shell) when missing. Root only. */
+export function ensureUser(name: string): { uid: number; gid: number } {
+  const lookup = () => {
+    try {
+      return execFileSync('getent', ['passwd', name], { encoding: 'utf8' }).trim();
+    } catch {
+      return '';
+    }
+  };
+  if (!lookup()) {
+    try {
+      execFileSync('useradd', ['--no-create-home', '--shell', '/usr/sbin/nologin', name], { stdio: 'pipe' });
+    } catch {
+      /* created meanwhile by a parallel test file */
+    }
+  }
+  const [, , uid, gid] = lookup().split(':');
+  if (!uid) throw new Error(`could not create test user ${name}`);
+  return { uid: Number(uid), gid: Number(gid) };
+}
