@@ -84,6 +84,9 @@ export class RdsPostgres extends Construct {
       deleteAutomatedBackups: true,
       applyImmediately: true,
       autoMinorVersionUpgrade: true,
+      copyTagsToSnapshot: true,
+      // Learners can practise token-based logins; passwords keep working too.
+      iamDatabaseAuthenticationEnabled: true,
     });
   }
 }
@@ -116,6 +119,9 @@ export class RdsReadReplica extends Construct {
       deletionProtection: false,
       skipFinalSnapshot: true,
       applyImmediately: true,
+      autoMinorVersionUpgrade: true,
+      copyTagsToSnapshot: true,
+      iamDatabaseAuthenticationEnabled: true,
     });
   }
 }

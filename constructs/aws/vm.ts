@@ -83,6 +83,8 @@ export class LabVm extends Construct {
       subnetId: props.subnetId,
       vpcSecurityGroupIds: [...props.securityGroupIds],
       associatePublicIpAddress: props.publicIp ?? true,
+      // t3 instances are EBS-optimized anyway; saying so costs nothing and documents it.
+      ebsOptimized: true,
       iamInstanceProfile: profile.name,
       // IMDSv2 only, one hop: containers on the host cannot reach the instance credentials.
       metadataOptions: { httpTokens: 'required', httpEndpoint: 'enabled', httpPutResponseHopLimit: 1 },
