@@ -4,7 +4,7 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 
 export const ROOT = join(import.meta.dirname, '../..');
@@ -42,6 +42,8 @@ export interface RunOptions {
   /** Run as this unprivileged user through runuser (the normal-user path). */
   readonly user?: string;
   readonly timeoutMs?: number;
+  /** Working directory. @default the directory that holds `home` */
+  readonly cwd?: string;
 }
 
 /** Starts the built CLI; returns the child so a test can signal it. */
@@ -51,7 +53,7 @@ export function startCli(args: readonly string[], options: RunOptions): { child:
     ? ['runuser', ['-u', options.user, '--', 'env', `LABFORGE_HOME=${options.home}`, process.execPath, ...base]]
     : [process.execPath, base];
   const child = spawn(command, argv as string[], {
-    cwd: options.home.replace(/\/[^/]*$/, '') || '/',
+    cwd: options.cwd ?? dirname(options.home),
     env: { ...process.env, LABFORGE_HOME: options.home },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -137,7 +139,10 @@ export function portBindable(port: number): Promise<boolean> {
 /** Occupies 127.0.0.1:port with a listener that is not labforge's. */
 export function occupy(port: number): Promise<{ close: () => Promise<void> }> {
   return new Promise((resolve, reject) => {
-    const server = createServer((socket) => socket.end('not a database\n'));
+    const server = createServer((socket) => {
+      socket.on('error', () => {});
+      socket.end('not a database\n');
+    });
     server.once('error', reject);
     server.listen({ host: '127.0.0.1', port, exclusive: true }, () =>
       resolve({ close: () => new Promise<void>((done) => server.close(() => done())) }),

@@ -1,0 +1,189 @@
+// Fault cases of the local target: a killed server, a port taken by a foreign program, Ctrl-C in
+// the middle of `up`, two concurrent `up`s, unknown labs, an unusable LABFORGE_HOME.
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  assertNothingLeft,
+  assertPrerequisites,
+  cleanup,
+  cli,
+  json,
+  makeHome,
+  occupy,
+  pidAlive,
+  startCli,
+  uniqueName,
+  type StatusComponent,
+} from './helpers.js';
+
+const { parent, home } = makeHome('faults');
+
+async function waitFor<T>(what: string, probe: () => T | undefined, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+function recorded(name: string): { components: { id: string; port: number; process?: { pid: number } }[] } | undefined {
+  try {
+    return JSON.parse(readFileSync(join(home, name, 'state.json'), 'utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
+describe('local target fault cases', () => {
+  afterAll(() => cleanup(parent, home));
+  beforeAll(() => assertPrerequisites(true));
+
+  it('kill -9 of PostgreSQL: health fails naming it, a foreign program on its port is reported, up heals it', async () => {
+    const name = uniqueName('kill');
+    const up = await cli(['up', 'beginner', '--name', name, '--json'], { home });
+    expect(up.code, up.stderr).toBe(0);
+    const db = json(up).components[0] as StatusComponent;
+    process.kill(db.pid!, 'SIGKILL');
+    await waitFor('postmaster gone', () => (pidAlive(db.pid!) ? undefined : true));
+
+    const health = await cli(['health', name], { home });
+    expect(health.code).toBe(1);
+    expect(health.stderr).toMatch(new RegExp(`lab '${name}': db \\(postgres\\) failed: not running: pid ${db.pid} is gone`));
+
+    // A foreign program takes the recorded port: up refuses clearly, health and status say so.
+    const foreign = await occupy(db.port);
+    try {
+      const blocked = await cli(['up', 'beginner', '--name', name], { home });
+      expect(blocked.code).toBe(1);
+      expect(blocked.stderr.split('\n')[0]).toBe(
+        `labforge: lab '${name}': db (postgres) cannot start: 127.0.0.1:${db.port} is taken by another program (not started by this lab)`,
+      );
+      expect((await cli(['health', name], { home })).stderr).toContain(`127.0.0.1:${db.port} is taken by another program`);
+      expect(json(await cli(['status', name, '--json'], { home })).components[0].state).toBe('port taken by another program');
+    } finally {
+      await foreign.close();
+    }
+
+    const healed = await cli(['up', 'beginner', '--name', name, '--json'], { home });
+    expect(healed.code, healed.stderr).toBe(0);
+    expect(healed.stderr).toMatch(/db \(postgres\)\s+restarted/);
+    const after = json(healed).components[0];
+    expect(after.port).toBe(db.port);
+    expect(after.pid).not.toBe(db.pid);
+    expect((await cli(['health', name], { home })).code).toBe(0);
+    // The data survived the crash: the seeded rows are still there.
+    const secrets = json(await cli(['secrets', name, '--json'], { home }));
+    const client = new pg.Client({ connectionString: secrets.urls.db });
+    await client.connect();
+    expect((await client.query('SELECT count(*)::int AS n FROM customers')).rows[0].n).toBeGreaterThan(0);
+    await client.end();
+
+    const down = await cli(['down', name], { home });
+    expect(down.code, down.stderr).toBe(0);
+    await assertNothingLeft(expect, [after], join(home, name));
+  });
+
+  it('labs of different names run side by side on distinct ports', async () => {
+    const [a, b] = [uniqueName('side'), uniqueName('side')];
+    const [upA, upB] = await Promise.all([
+      cli(['up', 'beginner', '--name', a, '--json'], { home }),
+      cli(['up', 'beginner', '--name', b, '--json'], { home }),
+    ]);
+    expect(upA.code, upA.stderr).toBe(0);
+    expect(upB.code, upB.stderr).toBe(0);
+    expect(json(upA).components[0].port).not.toBe(json(upB).components[0].port);
+    const status = json(await cli(['status', '--json'], { home }));
+    expect(status.map((l: { name: string }) => l.name)).toEqual(expect.arrayContaining([a, b]));
+    expect((await cli(['down', a], { home })).code).toBe(0);
+    // b is untouched by a's down.
+    expect((await cli(['health', b], { home })).code).toBe(0);
+    expect((await cli(['down', b], { home })).code).toBe(0);
+  });
+
+  for (const moment of ['while initdb runs', 'after PostgreSQL started'] as const) {
+    it(`Ctrl-C ${moment} stops what was started and leaves nothing`, async () => {
+      const name = uniqueName('int');
+      const run = startCli(['up', 'intermediate', '--name', name], { home });
+      // Redis starts first (during initdb); the postmaster is recorded once it is spawned.
+      const which = moment === 'while initdb runs' ? 'cache' : 'db';
+      const state = await waitFor(`${which} recorded`, () => {
+        const s = recorded(name);
+        return s?.components.find((c) => c.id === which)?.process ? s : undefined;
+      });
+      run.child.kill('SIGINT');
+      const result = await run.done;
+      expect(result.code, result.stderr).toBe(130);
+      expect(result.stderr).toContain(`interrupted: stopped what was started and removed lab '${name}'; nothing is left`);
+      const seen = recorded(name) ?? state;
+      const components = seen.components.map((c) => ({ id: c.id, kind: '', host: '127.0.0.1', port: c.port, pid: c.process?.pid, state: '' }));
+      await assertNothingLeft(expect, components, join(home, name));
+      expect(existsSync(join(home, `${name}.lock`))).toBe(false);
+      // Nothing for down to do: the lab is unknown now.
+      expect((await cli(['down', name], { home })).code).toBe(2);
+    });
+  }
+
+  it('a second concurrent up of the same lab gets the lock message (exit 1)', async () => {
+    const name = uniqueName('lock');
+    const first = startCli(['up', 'beginner', '--name', name], { home });
+    await waitFor('lock file', () => (existsSync(join(home, `${name}.lock`)) ? true : undefined));
+    const second = await cli(['up', 'beginner', '--name', name], { home });
+    expect(second.code).toBe(1);
+    expect(second.stderr.split('\n')[0]).toMatch(new RegExp(`^labforge: lab '${name}' is busy: \`labforge up\` \\(pid \\d+\\) has held its lock since `));
+    expect((await first.done).code).toBe(0);
+    expect((await cli(['down', name], { home })).code).toBe(0);
+  });
+
+  it('a stale lock (holder gone) is taken over', async () => {
+    const name = uniqueName('stale');
+    const { mkdirSync } = await import('node:fs');
+    mkdirSync(home, { recursive: true });
+    writeFileSync(join(home, `${name}.lock`), JSON.stringify({ pid: 999999, startTime: 1, bootId: 'old-boot', command: 'up', since: '2020-01-01T00:00:00Z' }));
+    const up = await cli(['up', 'beginner', '--name', name], { home });
+    expect(up.code, up.stderr).toBe(0);
+    expect((await cli(['down', name], { home })).code).toBe(0);
+  });
+
+  it('an unknown lab name for down, health, status and secrets: one line naming it and the known labs, exit 2', async () => {
+    const name = uniqueName('known');
+    expect((await cli(['up', 'beginner', '--name', name], { home })).code).toBe(0);
+    try {
+      for (const command of ['down', 'health', 'status', 'secrets']) {
+        const result = await cli([command, 'no-such-lab'], { home });
+        expect(result.code, command).toBe(2);
+        expect(result.stderr.trim().split('\n')).toHaveLength(1);
+        expect(result.stderr).toContain(`unknown lab 'no-such-lab'`);
+        expect(result.stderr).toContain(name);
+      }
+    } finally {
+      expect((await cli(['down', name], { home })).code).toBe(0);
+    }
+  });
+
+  it('an unusable LABFORGE_HOME (a path under a file) fails with one clear line and creates nothing', async () => {
+    const file = join(parent, 'a-file');
+    writeFileSync(file, 'not a directory\n');
+    const bad = join(file, 'labs');
+    const result = await cli(['up', 'beginner', '--name', 'x'], { home: bad, cwd: parent });
+    expect([1, 2]).toContain(result.code);
+    expect(result.stderr.split('\n')[0]).toBe(`labforge: cannot use ${bad} as the labforge home: ${file} is a file, not a directory`);
+    expect(readFileSync(file, 'utf8')).toBe('not a directory\n');
+  });
+
+  it('up advanced (not built locally yet) and --target aws fail with one line, exit 2, nothing created', async () => {
+    const emptyHome = join(parent, 'untouched');
+    const advanced = await cli(['up', 'advanced'], { home: emptyHome });
+    expect(advanced.code).toBe(2);
+    expect(advanced.stderr.trim()).toBe(
+      'labforge: local advanced labs come in a later version of labforge (local targets today: beginner, intermediate); nothing was created',
+    );
+    const target = await cli(['up', 'beginner', '--target', 'aws'], { home: emptyHome });
+    expect(target.code).toBe(2);
+    expect(target.stderr.trim()).toBe("labforge: unknown target 'aws' (valid: local)");
+    expect(existsSync(emptyHome)).toBe(false);
+  });
+});
