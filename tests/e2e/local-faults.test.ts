@@ -187,3 +187,28 @@ describe('local target fault cases', () => {
     expect(existsSync(emptyHome)).toBe(false);
   });
 });
+
+describe('local target: a home the servers cannot reach', () => {
+  const { parent: outer } = makeHome('private');
+  afterAll(() => cleanup(outer, join(outer, 'private', 'home')));
+
+  it('as root, a home under a 0700 directory fails before anything is created, naming the directory and the fix', async () => {
+    const { chmodSync, mkdirSync, readdirSync } = await import('node:fs');
+    const privateDir = join(outer, 'private');
+    mkdirSync(privateDir, { mode: 0o700 });
+    chmodSync(privateDir, 0o700);
+    const result = await cli(['up', 'beginner', '--name', 'p'], { home: join(privateDir, 'home'), cwd: outer });
+    if (process.getuid?.() === 0) {
+      // Servers run as `labforge`, which cannot enter a root-only directory.
+      expect(result.code).toBe(1);
+      expect(result.stderr.split('\n')[0]).toBe(
+        `labforge: the servers run as user 'labforge', which cannot enter ${privateDir} (mode 700), a parent of ${privateDir}/home/p`,
+      );
+      expect(readdirSync(privateDir)).toEqual([]);
+    } else {
+      // A normal user owns the directory and runs the servers itself: this just works.
+      expect(result.code, result.stderr).toBe(0);
+      expect((await cli(['down', 'p'], { home: join(privateDir, 'home'), cwd: outer })).code).toBe(0);
+    }
+  });
+});
