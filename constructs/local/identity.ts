@@ -2,7 +2,7 @@
 // with more rights than they need: as root, labforge starts them as the unprivileged system user
 // `labforge` (created once); as a normal user, as that user.
 import { execFileSync } from 'node:child_process';
-import { readFileSync, statSync } from 'node:fs';
+import { chmodSync, readFileSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { userInfo } from 'node:os';
 import { ExternalError } from '../model/errors.js';
@@ -65,12 +65,13 @@ export function resolveRunAs(): RunAs {
 }
 
 /**
- * When the servers run as another user, every directory above the lab must let that user pass
- * (x bit). Checked before anything is created, so a home under /root (0700) fails cleanly.
+ * When the servers run as another user, every directory above the labforge home must let that
+ * user pass (x bit). Checked before anything is created, so a home under /root (0700) fails
+ * cleanly. The home itself is labforge's own: `allowTraversal` opens it (o+x, not o+r).
  */
-export function assertReachable(path: string, runAs: RunAs): void {
+export function assertReachable(home: string, runAs: RunAs): void {
   if (runAs.mode === 'current-user') return;
-  let dir = path;
+  let dir = dirname(home);
   const blocked: string[] = [];
   for (;;) {
     let st;
@@ -90,8 +91,15 @@ export function assertReachable(path: string, runAs: RunAs): void {
   if (blocked.length > 0) {
     const first = blocked[blocked.length - 1]!;
     throw new ExternalError(
-      `the servers run as user '${runAs.user}', which cannot enter ${first} (mode ${(statSync(first).mode & 0o777).toString(8)}), a parent of ${path}`,
+      `the servers run as user '${runAs.user}', which cannot enter ${first} (mode ${(statSync(first).mode & 0o777).toString(8)}), a parent of ${home}`,
       `set LABFORGE_HOME to a directory it can reach (e.g. under /var/tmp), or allow it: chmod o+x ${first}`,
     );
   }
+}
+
+/** Lets the service user pass through the labforge home (e.g. one made by mkdtemp, mode 0700). */
+export function allowTraversal(home: string, runAs: RunAs): void {
+  if (runAs.mode === 'current-user') return;
+  const st = statSync(home);
+  if (st.uid !== runAs.uid && (st.mode & 0o001) === 0) chmodSync(home, (st.mode & 0o7777) | 0o001);
 }

@@ -27,7 +27,7 @@ import {
   type LabState,
   type RunAs,
 } from './home.js';
-import { assertReachable, resolveRunAs } from './identity.js';
+import { allowTraversal, assertReachable, resolveRunAs } from './identity.js';
 import { acquireLock } from './lock.js';
 import { canBind, isListening, LOOPBACK, pickFreePort } from './ports.js';
 import * as pgServer from './postgres.js';
@@ -170,6 +170,13 @@ class Context {
     readonly signal: AbortSignal | undefined,
   ) {}
 
+  /** Where the time went, per component, for the progress line. */
+  readonly phases = new Map<string, string[]>();
+
+  phase(id: string, what: string): void {
+    this.phases.set(id, [...(this.phases.get(id) ?? []), what]);
+  }
+
   save(): void {
     writeState(this.layout, this.state);
   }
@@ -248,7 +255,9 @@ async function ensurePostgres(ctx: Context, c: ComponentState): Promise<Outcome>
     c.seeded = false;
     ctx.save();
     makeOwnedDir(join(c.dataDir, '..'), ctx.runAs, 0o755);
+    const t = performance.now();
     await pgServer.initCluster(c, ctx.runAs, ctx.signal);
+    ctx.phases.set(c.id, [`initdb ${elapsed(t)}`]);
     c.initialized = true;
     ctx.save();
   }
@@ -256,10 +265,14 @@ async function ensurePostgres(ctx: Context, c: ComponentState): Promise<Outcome>
     const record = pgServer.startServer(c, ctx.runAs);
     c.process = record;
     ctx.save();
+    const t = performance.now();
     await pgServer.waitReady(c, record, ctx.signal);
+    ctx.phase(c.id, `ready ${elapsed(t)}`);
   });
   if (!c.seeded) {
+    const t = performance.now();
     await pgServer.seed(c, ctx.runAs, ctx.secrets.postgres.password, SEEDS[ctx.state.level]);
+    ctx.phase(c.id, `seed ${elapsed(t)}`);
     c.seeded = true;
     ctx.save();
   }
@@ -373,8 +386,9 @@ export async function upLab(options: UpOptions): Promise<UpResult> {
   assertHomeUsable(home);
   const runAs = resolveRunAs();
   const layout = labLayout(home, name);
-  assertReachable(layout.dir, runAs);
+  assertReachable(home, runAs);
   ensureHome(home);
+  allowTraversal(home, runAs);
   const lock = acquireLock(layout.lockFile, name, 'up');
   let ctx: Context | undefined;
   let fresh = false;
@@ -420,7 +434,10 @@ export async function upLab(options: UpOptions): Promise<UpResult> {
       const t = performance.now();
       touched.push(comp);
       const outcome = await ensure(c, comp);
-      progress(`  ${`${comp.id} (${KIND_LABEL[comp.kind]})`.padEnd(16)} ${outcome.padEnd(9)} ${comp.host}:${comp.port}  pid ${comp.process?.pid}  ${elapsed(t)}`);
+      const phases = c.phases.get(comp.id);
+      progress(
+        `  ${`${comp.id} (${KIND_LABEL[comp.kind]})`.padEnd(16)} ${outcome.padEnd(9)} ${comp.host}:${comp.port}  pid ${comp.process?.pid}  ${elapsed(t)}${phases ? ` (${phases.join(', ')})` : ''}`,
+      );
     };
     await Promise.all(state.components.filter((comp) => comp.kind !== 'api').map(report));
     for (const comp of state.components.filter((x) => x.kind === 'api')) await report(comp);

@@ -202,7 +202,7 @@ describe('local target: a home the servers cannot reach', () => {
       // Servers run as `labforge`, which cannot enter a root-only directory.
       expect(result.code).toBe(1);
       expect(result.stderr.split('\n')[0]).toBe(
-        `labforge: the servers run as user 'labforge', which cannot enter ${privateDir} (mode 700), a parent of ${privateDir}/home/p`,
+        `labforge: the servers run as user 'labforge', which cannot enter ${privateDir} (mode 700), a parent of ${privateDir}/home`,
       );
       expect(readdirSync(privateDir)).toEqual([]);
     } else {
