@@ -401,6 +401,8 @@ export async function upLab(options: UpOptions): Promise<UpResult> {
     let secrets: LabSecrets;
     if (!state) {
       fresh = true;
+      // A directory without a state file is what a crash before the first state write leaves.
+      rmSync(layout.dir, { recursive: true, force: true });
       mkdirSync(layout.dir, { mode: 0o755 });
       mkdirSync(layout.logs, { mode: 0o755 });
       const now = new Date().toISOString();
@@ -447,9 +449,10 @@ export async function upLab(options: UpOptions): Promise<UpResult> {
     return finish(c, started, fresh, false, health);
   } catch (error) {
     const interrupted = error instanceof InterruptedError || signal?.aborted === true;
-    if (ctx && fresh) {
+    if (fresh) {
       // A lab that did not exist before leaves nothing behind when its first `up` fails.
-      await removeLab(layout, ctx.state);
+      if (ctx) await removeLab(layout, ctx.state);
+      else rmSync(layout.dir, { recursive: true, force: true });
       lock.release();
       removeHomeIfEmpty(home);
     } else if (ctx && interrupted) {
