@@ -6,6 +6,12 @@ import { UsageError } from '../constructs/model/errors.js';
 import { COMMANDS } from './commands/index.js';
 import { reportError } from './errors.js';
 
+// `labforge status | head` closes stdout early: that is the reader's choice, not an error.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  throw error;
+});
+
 export async function main(argv: string[]): Promise<number> {
   const verbose = argv.includes('--verbose');
   let cli = yargs(argv)

@@ -38,7 +38,7 @@ async function freePort() {
 }
 
 /** The floor: a bare initdb + pg_ctl start -w of the same server, as an unprivileged user. */
-async function postgresFloor(runs) {
+async function postgresFloorOnce() {
   const bin = pgBinDir();
   const asRoot = process.getuid() === 0;
   // As root, run as the user labforge itself creates for its servers.
@@ -48,8 +48,7 @@ async function postgresFloor(runs) {
   }
   const uid = asRoot ? Number(execFileSync('id', ['-u', user], { encoding: 'utf8' })) : undefined;
   const gid = asRoot ? Number(execFileSync('id', ['-g', user], { encoding: 'utf8' })) : undefined;
-  const times = [];
-  for (let i = 0; i < runs; i++) {
+  {
     const dir = mkdtempSync(join(tmpdir(), 'lf-floor-'));
     if (asRoot) chownSync(dir, uid, gid);
     const port = await freePort();
@@ -58,41 +57,46 @@ async function postgresFloor(runs) {
     const start = timed('pg_ctl start', join(bin, 'pg_ctl'), ['-D', join(dir, 'pg'), '-l', join(dir, 'log'), '-o', `-k ${dir} -h 127.0.0.1 -p ${port}`, '-w', 'start'], opts);
     timed('pg_ctl stop', join(bin, 'pg_ctl'), ['-D', join(dir, 'pg'), '-m', 'immediate', 'stop'], opts);
     rmSync(dir, { recursive: true, force: true });
-    times.push(init + start);
+    return init + start;
   }
-  return median(times);
 }
 
 /** `up` to healthy, then `down`, of one level in a throwaway LABFORGE_HOME. */
-function upDown(bin, level, runs) {
-  const ups = [];
-  const downs = [];
-  for (let i = 0; i < runs; i++) {
+function upDownOnce(bin, level) {
+  {
     const home = mkdtempSync(join(tmpdir(), 'lf-bench-home-'));
     const env = { ...process.env, LABFORGE_HOME: home };
     const name = `bench-${level.slice(0, 3)}`;
     try {
-      ups.push(timed(`up ${level}`, process.execPath, [bin, 'up', level, '--name', name, '--json'], { env }));
-      downs.push(timed(`down ${level}`, process.execPath, [bin, 'down', name], { env }));
+      const up = timed(`up ${level}`, process.execPath, [bin, 'up', level, '--name', name, '--json'], { env });
+      const down = timed(`down ${level}`, process.execPath, [bin, 'down', name], { env });
+      return { up, down };
     } finally {
       spawnSync(process.execPath, [bin, 'down', name], { env });
       rmSync(home, { recursive: true, force: true });
     }
   }
-  process.stderr.write(`local ${level}: up median ${median(ups).toFixed(0)} ms, down ${median(downs).toFixed(0)} ms\n`);
-  return { up: median(ups), down: median(downs) };
 }
 
 export async function localBenchmarks({ bin, runs }) {
-  const floor = await postgresFloor(runs);
+  // Floor and `up` alternate within each round, so a change of machine load hits both alike.
+  const floors = [];
+  const runsOf = { beginner: [], intermediate: [] };
+  for (let i = 0; i < runs; i++) {
+    floors.push(await postgresFloorOnce());
+    for (const level of Object.keys(runsOf)) runsOf[level].push(upDownOnce(bin, level));
+  }
+  const floor = median(floors);
+  const stat = (level, key) => median(runsOf[level].map((r) => r[key]));
   process.stderr.write(`postgres floor (initdb + pg_ctl start -w): median ${floor.toFixed(0)} ms\n`);
-  const beginner = upDown(bin, 'beginner', runs);
-  const intermediate = upDown(bin, 'intermediate', runs);
+  for (const level of Object.keys(runsOf)) {
+    process.stderr.write(`local ${level}: up median ${stat(level, 'up').toFixed(0)} ms, down ${stat(level, 'down').toFixed(0)} ms\n`);
+  }
   return [
     { what: 'floor: bare `initdb` + `pg_ctl start -w`', ms: floor, target: '' },
-    { what: '`labforge up beginner` → healthy', ms: beginner.up, target: `≤ 1.5× floor: ${(beginner.up / floor).toFixed(2)}×` },
-    { what: '`labforge down` (beginner)', ms: beginner.down, target: '≤ 1 s' },
-    { what: '`labforge up intermediate` → healthy', ms: intermediate.up, target: '≤ 3 s' },
-    { what: '`labforge down` (intermediate)', ms: intermediate.down, target: '≤ 1 s' },
+    { what: '`labforge up beginner` → healthy', ms: stat('beginner', 'up'), target: `≤ 1.5× floor: ${(stat('beginner', 'up') / floor).toFixed(2)}×` },
+    { what: '`labforge down` (beginner)', ms: stat('beginner', 'down'), target: '≤ 1 s' },
+    { what: '`labforge up intermediate` → healthy', ms: stat('intermediate', 'up'), target: '≤ 3 s' },
+    { what: '`labforge down` (intermediate)', ms: stat('intermediate', 'down'), target: '≤ 1 s' },
   ];
 }

@@ -13,14 +13,14 @@ import { upCommand } from './up.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each module types its own argv
 export const COMMANDS: CommandModule<any, any>[] = [
+  upCommand,
+  statusCommand,
+  healthCommand,
+  downCommand,
+  secretsCommand,
+  doctorCommand,
   listCommand,
   showCommand,
   synthCommand,
   costCommand,
-  upCommand,
-  statusCommand,
-  healthCommand,
-  secretsCommand,
-  downCommand,
-  doctorCommand,
 ];
