@@ -1,4 +1,5 @@
-// labforge starter API: users, JWT login and notes, on PostgreSQL with an optional Redis cache.
+// labforge starter API: users, JWT login and notes, on PostgreSQL with an optional Redis cache
+// and optional RabbitMQ jobs (AMQP_URL).
 // Entry point: read the config, create the tables, route requests, shut down cleanly.
 // Run: LABFORGE_API_PORT=3000 DATABASE_URL=postgres://... JWT_SECRET=... node templates/api/server.mjs
 import { createServer } from 'node:http';
@@ -6,20 +7,24 @@ import { authenticate } from './lib/auth.mjs';
 import { createCache } from './lib/cache.mjs';
 import { ConfigError, loadConfig } from './lib/config.mjs';
 import { createPool, migrate } from './lib/db.mjs';
+import { createJobs } from './lib/jobs.mjs';
 import { HttpError, readJson, requestId, sendJson } from './lib/http.mjs';
 import { Router } from './lib/router.mjs';
 import { addAuthRoutes } from './routes/auth.mjs';
+import { addJobRoutes } from './routes/jobs.mjs';
 import { addMetaRoutes } from './routes/meta.mjs';
 import { addNoteRoutes } from './routes/notes.mjs';
 
 const config = readConfigOrExit();
 const pool = createPool(config.databaseUrl);
 const cache = createCache(config.redisUrl);
+const jobs = createJobs(config.amqpUrl);
 
 const router = new Router();
-addMetaRoutes(router, { pool, cache, config });
-addAuthRoutes(router, { pool, config });
+addMetaRoutes(router, { pool, cache, jobs, config });
+addAuthRoutes(router, { pool, jobs, config });
 addNoteRoutes(router, { pool, cache });
+if (jobs.enabled) addJobRoutes(router, { pool, jobs });
 
 const server = createServer(handle);
 process.once('SIGTERM', () => shutdown('SIGTERM'));
@@ -107,6 +112,7 @@ async function shutdown(signal) {
   await closed;
   clearTimeout(force);
   cache.close();
+  await jobs.close();
   await pool.end().catch(() => {});
   process.exit(0);
 }

@@ -8,7 +8,8 @@ export class ConfigError extends Error {
 /**
  * @param {NodeJS.ProcessEnv} env
  * @returns {{ host: string, port: number, databaseUrl: string, redisUrl: string | undefined,
- *   jwtSecret: string, instance: string, uploadsDir: string | undefined }}
+ *   jwtSecret: string, instance: string, uploadsDir: string | undefined,
+ *   amqpUrl: string | undefined }}
  */
 export function loadConfig(env) {
   return {
@@ -19,6 +20,7 @@ export function loadConfig(env) {
     jwtSecret: required(env, 'JWT_SECRET', 'the HMAC key that signs login tokens'),
     instance: env.INSTANCE_NAME || 'api-1',
     uploadsDir: env.UPLOADS_DIR || undefined, // for the upload exercise
+    amqpUrl: env.AMQP_URL || undefined, // absent: no /jobs routes, no jobs published, /health skips rabbitmq
   };
 }
 

@@ -7,9 +7,10 @@ const TOKEN_TTL_SECONDS = 3600;
 
 /**
  * @param {import('../lib/router.mjs').Router} router
- * @param {{ pool: import('pg').Pool, config: { jwtSecret: string } }} deps
+ * @param {{ pool: import('pg').Pool, config: { jwtSecret: string },
+ *   jobs?: { enabled: boolean, publish(job: object): Promise<string> } }} deps
  */
-export function addAuthRoutes(router, { pool, config }) {
+export function addAuthRoutes(router, { pool, config, jobs }) {
   // Hashing for unknown emails too keeps login time the same whether or not the email exists.
   const dummyHash = hashPassword('not a real password');
 
@@ -22,12 +23,28 @@ export function addAuthRoutes(router, { pool, config }) {
         'INSERT INTO users (email, password_hash) VALUES ($1, $2) RETURNING id, email, role',
         [email, await hashPassword(password)],
       );
-      return { status: 201, body: toUser(rows[0]) };
+      const user = toUser(rows[0]);
+      return { status: 201, body: user, headers: await welcome(user) };
     } catch (err) {
       if (err.code === '23505') throw new HttpError(409, 'email already registered'); // unique_violation
       throw err;
     }
   });
+
+  /**
+   * With AMQP_URL: queue the welcome email. The account exists either way, so a broker that is
+   * down costs the email (logged), never the registration. (An outbox table would fix that.)
+   */
+  async function welcome(user) {
+    if (!jobs?.enabled) return {};
+    try {
+      const jobId = await jobs.publish({ type: 'welcome-email', userId: user.id, email: user.email });
+      return { 'X-Job-Id': jobId };
+    } catch (err) {
+      console.error(`welcome-email for user ${user.id} not queued: ${err.message}`);
+      return {};
+    }
+  }
 
   router.add('POST', '/auth/login', { summary: 'get a 1 h JWT {email, password}' }, async (ctx) => {
     const { email, password } = credentials(await ctx.json());

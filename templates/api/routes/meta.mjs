@@ -4,9 +4,9 @@ import { withTimeout } from '../lib/timeout.mjs';
 /**
  * @param {import('../lib/router.mjs').Router} router
  * @param {{ pool: import('pg').Pool, cache: { enabled: boolean, ping(): Promise<void> },
- *   config: { instance: string } }} deps
+ *   jobs?: { enabled: boolean, ping(): Promise<void> }, config: { instance: string } }} deps
  */
-export function addMetaRoutes(router, { pool, cache, config }) {
+export function addMetaRoutes(router, { pool, cache, jobs, config }) {
   router.add('GET', '/', { summary: 'this index' }, async () => ({
     status: 200,
     body: {
@@ -20,6 +20,7 @@ export function addMetaRoutes(router, { pool, cache, config }) {
   router.add('GET', '/health', { summary: 'postgres and redis checks (503 when one fails)' }, async () => {
     const checks = { postgres: await check(() => pool.query('SELECT 1'), 'postgres SELECT 1') };
     if (cache.enabled) checks.redis = await check(() => cache.ping(), 'redis PING');
+    if (jobs?.enabled) checks.rabbitmq = await check(() => jobs.ping(), 'rabbitmq checkQueue');
     const healthy = Object.values(checks).every((result) => result === 'ok');
     return {
       status: healthy ? 200 : 503,
