@@ -6,6 +6,18 @@ import pg from 'pg';
 import { DEAD, JOBS, MAX_ATTEMPTS, RETRY_DELAY_MS, declareTopology, failedAttempts } from './topology.mjs';
 
 const PREFETCH = 10;
+const SCHEMA = `
+  CREATE TABLE IF NOT EXISTS emails_sent (
+    id bigserial PRIMARY KEY,
+    user_id bigint NOT NULL,
+    email text NOT NULL,
+    job_id text UNIQUE NOT NULL,
+    sent_at timestamptz NOT NULL DEFAULT now()
+  );
+`;
+
+/** A job that can never succeed (bad JSON, unknown type): straight to jobs.dead, no retries. */
+class PermanentError extends Error {}
 const config = readConfigOrExit(process.env);
 const log = (line) => console.log(`${config.instance} ${line}`);
 
@@ -37,9 +49,6 @@ await declareTopology(channel);
 await channel.prefetch(PREFETCH);
 ({ consumerTag } = await channel.consume(JOBS, (message) => void handle(message)));
 log(`consuming ${JOBS} (prefetch ${PREFETCH}, ${MAX_ATTEMPTS} attempts, retry after ${RETRY_DELAY_MS} ms, then ${DEAD})`);
-
-/** A job that can never succeed (bad JSON, unknown type): straight to jobs.dead, no retries. */
-class PermanentError extends Error {}
 
 /** @param {import('amqplib').ConsumeMessage | null} message */
 async function handle(message) {
@@ -113,16 +122,6 @@ function toDeadLetters(message, err, attempt) {
     ),
   );
 }
-
-const SCHEMA = `
-  CREATE TABLE IF NOT EXISTS emails_sent (
-    id bigserial PRIMARY KEY,
-    user_id bigint NOT NULL,
-    email text NOT NULL,
-    job_id text UNIQUE NOT NULL,
-    sent_at timestamptz NOT NULL DEFAULT now()
-  );
-`;
 
 /** Idempotent, one worker at a time (concurrent CREATE TABLE IF NOT EXISTS can collide). */
 async function migrate(db) {
