@@ -195,6 +195,8 @@ describe('advanced lab blocks: RabbitMQ + worker + 3 APIs behind HAProxy', () =>
     expect(result).toMatchObject({ ok: true });
     const health = await http('GET', '/health');
     expect(health.body.checks).toEqual({ postgres: 'ok', rabbitmq: 'ok' });
+    // HAProxy's access log goes to stdout, i.e. the lab's log file.
+    expect(readFileSync(lb.logFile, 'utf8')).toMatch(/api api\/api-\d .* 200 /);
   });
 
   it('register publishes a welcome email that the worker writes; POST /jobs is followed to done', async () => {
@@ -248,6 +250,7 @@ describe('advanced lab blocks: RabbitMQ + worker + 3 APIs behind HAProxy', () =>
     expect(late.filter((r) => r.status !== 200 || r.instance === stopped.name)).toEqual([]);
     timings.failoverErrors = results.filter((r) => r.status !== 200).length;
     expect(new Set(late.map((r) => r.instance))).toEqual(new Set(apis.filter((a) => a !== stopped).map((a) => a.name)));
+    expect(readFileSync(lb.logFile, 'utf8')).toMatch(new RegExp(`Server api/${stopped.name} is DOWN`));
   });
 
   it('stopping everything leaves no process, no listening port, a removable dir', async () => {
