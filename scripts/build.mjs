@@ -3,6 +3,7 @@
 // of yargs and labforge modules (measured: --help 150 ms -> 100 ms). Engines stay in lazily
 // loaded chunks, and engine packages (cdktf, providers, database clients) stay external.
 import { build } from 'esbuild';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 const ROOT = join(import.meta.dirname, '..');
@@ -17,8 +18,9 @@ await build({
   format: 'esm',
   platform: 'node',
   target: 'node20',
-  // Engines and clients are loaded lazily by the commands that need them: keep them out of the
-  // bundle (they are large, and cdktf must be the single copy the providers see).
-  external: ['cdktf', '@cdktf/*', 'constructs', 'cdk8s', 'cdk8s-plus-*', '@pulumi/*', 'pg', 'ioredis', 'esbuild'],
+  // Engines and clients are loaded lazily by the commands that need them: every runtime
+  // dependency but yargs stays out of the bundle (they are large, and cdktf must be the single
+  // copy the providers see).
+  external: Object.keys(JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).dependencies).filter((name) => name !== 'yargs'),
   logLevel: 'warning',
 });

@@ -1,16 +1,29 @@
 #!/usr/bin/env bash
 # Installs what labforge needs on a fresh Debian/Ubuntu machine, from package registries only.
-#   scripts/setup.sh          service binaries for local labs + npm packages (then: npx labforge up beginner)
-#   scripts/setup.sh --test   the same, plus the test tools (checkov, from PyPI)
+#   scripts/setup.sh          servers of the beginner and intermediate labs + npm packages
+#   scripts/setup.sh --all    also RabbitMQ, HAProxy, Java and the Kafka jars (advanced, expert)
+#   scripts/setup.sh --test   everything, plus the test tools (kcat, checkov from PyPI)
 # Safe to run again: every step skips what is already there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+want_all=false
 want_tests=false
-[ "${1:-}" = "--test" ] && want_tests=true
+case "${1:-}" in
+  --all) want_all=true ;;
+  --test) want_all=true; want_tests=true ;;
+  "") ;;
+  *) echo "setup.sh: unknown option '$1' (valid: --all, --test)" >&2; exit 2 ;;
+esac
 
 # Debian packages for the local target's real servers.
 packages=(postgresql redis-server)
+if $want_all; then
+  packages+=(rabbitmq-server haproxy)
+  command -v java >/dev/null || packages+=(openjdk-17-jre-headless)
+  command -v mvn >/dev/null || packages+=(maven)
+fi
+$want_tests && packages+=(kcat)
 missing=()
 for pkg in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
@@ -25,6 +38,9 @@ fi
 
 # npm packages (the prepare script builds dist/).
 if [ -f package-lock.json ]; then npm ci --no-audit --no-fund; else npm install --no-audit --no-fund; fi
+
+# Kafka has no Debian package: its jars come from Maven Central into labforge's cache.
+$want_all && scripts/kafka/fetch.sh >/dev/null
 
 if $want_tests; then
   # checkov scans the synthesized Terraform in tests/policy. Pinned: 3.3.30 parses cdktf 0.21
