@@ -102,10 +102,12 @@ async function roundTrip(view: KafkaClusterView, bootstrap: readonly string[], t
   const nonce = randomBytes(6).toString('hex');
   const valueOf = (p: number) => `labforge-health ${nonce} ${topic}/${p} ${new Date().toISOString()}`;
   const values = new Map(partitions.map((p) => [p.partition, valueOf(p.partition)]));
-  const producer = new Producer({ ...baseOptions(bootstrap, timeoutMs), serializers: stringSerializers, acks: -1 });
+  const producer = new Producer({ ...baseOptions(bootstrap, timeoutMs), serializers: stringSerializers });
   let offsets: Map<number, bigint>;
   try {
-    const sent = await producer.send({ messages: partitions.map((p) => ({ topic, partition: p.partition, key: nonce, value: values.get(p.partition)! })) });
+    // acks belongs on send(): the client ignores it in the constructor (non-idempotent producers
+    // default to acks=1 there), and only acks=all proves the ISR took the write.
+    const sent = await producer.send({ acks: -1, messages: partitions.map((p) => ({ topic, partition: p.partition, key: nonce, value: values.get(p.partition)! })) });
     offsets = new Map((sent.offsets ?? []).map((o) => [o.partition, o.offset]));
   } finally {
     await producer.close().catch(() => {});
@@ -120,7 +122,7 @@ async function roundTrip(view: KafkaClusterView, bootstrap: readonly string[], t
         maxWaitTime: 200,
         topics: [{ topicId, partitions: [{ partition: p.partition, currentLeaderEpoch: -1, fetchOffset: offset, lastFetchedEpoch: -1, partitionMaxBytes: 64 * 1024 }] }],
       });
-      const part = res.responses[0]?.partitions[0];
+      const part = res.responses.find((t) => t.topicId === topicId)?.partitions.find((x) => x.partitionIndex === p.partition);
       if (!part || part.errorCode !== 0) throw new Error(`fetch from ${label(p)} on broker ${p.leader} failed (error code ${part?.errorCode ?? 'none'})`);
       const got = (part.records ?? [])
         .flatMap((batch) => batch.records.map((r) => ({ offset: batch.firstOffset + BigInt(r.offsetDelta), value: r.value?.toString() })))

@@ -55,11 +55,13 @@ export function brokerJvmArgs(heapMb: number): string[] {
     '-XX:-UsePerfData',
     '-XX:+ExitOnOutOfMemoryError',
     '-Djava.awt.headless=true',
+    // IPv4 sockets: listeners on 127.0.0.1 show as such, not as ::ffff:127.0.0.1 in tcp6.
+    '-Djava.net.preferIPv4Stack=true',
   ];
 }
 
 /** Short-lived tools (StorageTool): the same start-up flags, a smaller heap. */
-const TOOL_JVM_ARGS = ['-Xms16m', '-Xmx128m', '-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1', '-XX:CICompilerCount=1', '-XX:-UsePerfData'];
+const TOOL_JVM_ARGS = ['-Xms16m', '-Xmx128m', '-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1', '-XX:CICompilerCount=1', '-XX:-UsePerfData', '-Djava.net.preferIPv4Stack=true'];
 
 function writeOwned(path: string, content: string, runAs: RunAs): void {
   writeFileSync(path, content, { mode: 0o640 });
