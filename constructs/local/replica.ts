@@ -159,7 +159,7 @@ function configureReplica(c: ComponentState): void {
     `cluster_name = '${c.id.replace(/[^\w.-]/g, '_')}'`,
     'hot_standby = on',
     'hot_standby_feedback = on',
-    "wal_retrieve_retry_interval = '500ms'",
+    "wal_retrieve_retry_interval = '200ms'",
     "wal_receiver_timeout = '10s'",
     "wal_receiver_status_interval = '1s'",
     '',

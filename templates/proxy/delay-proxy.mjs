@@ -57,25 +57,24 @@ function writeState() {
 function pipeDelayed(from, to) {
   const queue = [];
   let timer;
+  const deliver = (item) => {
+    if (to.destroyed) return;
+    if (item.end) return void to.end();
+    if (!to.write(item.chunk) && !from.isPaused()) {
+      // Backpressure: stop reading until the slow side drained.
+      from.pause();
+      to.once('drain', () => from.resume());
+    }
+  };
   const flush = () => {
     timer = undefined;
     const now = performance.now();
-    while (queue.length > 0 && queue[0].due <= now) {
-      const item = queue.shift();
-      if (to.destroyed) return;
-      if (item.end) {
-        to.end();
-        continue;
-      }
-      if (!to.write(item.chunk) && !from.isPaused()) {
-        // Backpressure: stop reading until the slow side drained.
-        from.pause();
-        to.once('drain', () => from.resume());
-      }
-    }
+    while (queue.length > 0 && queue[0].due <= now) deliver(queue.shift());
     if (queue.length > 0) timer = setTimeout(flush, Math.max(0, queue[0].due - now));
   };
   const push = (item) => {
+    // No delay and nothing waiting: straight through (a 0 ms timer would still cost ~1 ms).
+    if (delayMs === 0 && queue.length === 0) return deliver(item);
     queue.push({ ...item, due: performance.now() + delayMs });
     timer ??= setTimeout(flush, delayMs);
   };

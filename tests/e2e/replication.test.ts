@@ -1,7 +1,7 @@
 // The Expert lab's data tier against real servers: two loopback "regions" (127.0.1.1, 127.0.2.1),
 // two shard primaries (shard s in region s), each streaming to a replica in the other region
 // through a 40 ms delay proxy. Built with the local runtime's functions, in a throwaway dir.
-import { chmodSync, existsSync, mkdtempSync, readdirSync, readlinkSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -240,7 +240,12 @@ describe('expert data tier: sharded PostgreSQL with cross-region streaming repli
       [s.link.listenHost, s.link.listenPort],
     ]) as [string, number][];
     const recs = records();
+    for (const r of recs) expect(r.command.join(' ')).not.toContain(secrets.replicator);
     expect(await stopAll()).toEqual([]);
+    for (const file of readdirSync(logs)) {
+      const text = readFileSync(join(logs, file), 'utf8');
+      expect({ file, leaks: text.includes(secrets.replicator) || text.includes(secrets.learner) }).toEqual({ file, leaks: false });
+    }
     for (const r of recs) expect({ pid: r.pid, left: ownedProcesses(r) }).toEqual({ pid: r.pid, left: [] });
     const inRoot = readdirSync('/proc')
       .filter((e) => /^\d+$/.test(e))
