@@ -50,6 +50,10 @@ function writeState() {
   renameSync(tmp, stateFile);
 }
 
+/** Bytes queued per direction before reading pauses, and the level at which it resumes. */
+const QUEUE_HIGH = 8 * 1024 * 1024;
+const QUEUE_LOW = 2 * 1024 * 1024;
+
 /**
  * One direction of one connection: chunks wait in a FIFO until due. `end` is queued too, so a
  * half-close arrives after the data sent before it.
@@ -57,25 +61,42 @@ function writeState() {
 function pipeDelayed(from, to) {
   const queue = [];
   let timer;
+  let queued = 0; // bytes waiting in `queue`
+  let waitingDrain = false; // `to` buffers too much
+  let queueFull = false; // `queue` holds too much (a fast sender over a slow link)
+  const throttle = () => (waitingDrain || queueFull ? from.pause() : from.resume());
   const deliver = (item) => {
     if (to.destroyed) return;
     if (item.end) return void to.end();
-    if (!to.write(item.chunk) && !from.isPaused()) {
-      // Backpressure: stop reading until the slow side drained.
-      from.pause();
-      to.once('drain', () => from.resume());
+    if (!to.write(item.chunk) && !waitingDrain) {
+      waitingDrain = true;
+      throttle();
+      to.once('drain', () => ((waitingDrain = false), throttle()));
     }
   };
   const flush = () => {
     timer = undefined;
     const now = performance.now();
-    while (queue.length > 0 && queue[0].due <= now) deliver(queue.shift());
+    while (queue.length > 0 && queue[0].due <= now) {
+      const item = queue.shift();
+      queued -= item.chunk?.length ?? 0;
+      deliver(item);
+    }
+    if (queueFull && queued < QUEUE_LOW) {
+      queueFull = false;
+      throttle();
+    }
     if (queue.length > 0) timer = setTimeout(flush, Math.max(0, queue[0].due - now));
   };
   const push = (item) => {
     // No delay and nothing waiting: straight through (a 0 ms timer would still cost ~1 ms).
     if (delayMs === 0 && queue.length === 0) return deliver(item);
     queue.push({ ...item, due: performance.now() + delayMs });
+    queued += item.chunk?.length ?? 0;
+    if (!queueFull && queued > QUEUE_HIGH) {
+      queueFull = true;
+      throttle();
+    }
     timer ??= setTimeout(flush, delayMs);
   };
   from.on('data', (chunk) => push({ chunk }));

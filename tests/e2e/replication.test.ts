@@ -65,10 +65,11 @@ async function sql<T = Record<string, unknown>>(c: ComponentState, text: string,
 
 async function until<T>(what: string, timeoutMs: number, fn: () => Promise<T | undefined>, everyMs = 25): Promise<T> {
   const deadline = Date.now() + timeoutMs;
+  let last = 'condition not met';
   for (;;) {
-    const value = await fn().catch(() => undefined);
+    const value = await fn().catch((error: Error) => void (last = error.message));
     if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms (logs: ${logs})`);
+    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms, last: ${last} (logs: ${logs})`);
     await new Promise((resolve) => setTimeout(resolve, everyMs));
   }
 }
