@@ -21,13 +21,14 @@ export const doctorCommand: CommandModule<object, DoctorArgs> = {
     if (argv.json) return printJson({ ok: blocking.length === 0, binaries, missing: missing.map((b) => b.name), install: install ?? null });
     print(
       table([
-        ['BINARY', 'VERSION', 'NEEDED BY', 'PATH'],
-        ...binaries.map((b) => [b.name, b.version ?? '-', b.levels.join(','), b.path ?? `MISSING (package ${b.aptPackage})`]),
+        ['BINARY', 'PACKAGE', 'VERSION', 'NEEDED BY', 'PATH'],
+        ...binaries.map((b) => [b.name, b.aptPackage, b.version ?? '-', b.levels.join(','), b.path ?? 'MISSING']),
       ]),
     );
     if (install) {
       print(`\nMissing: ${missing.map((b) => b.name).join(', ')}. Install with:\n  ${install}`);
-      if (blocking.length === 0) print(`(local ${LOCAL_LEVELS.join(' and ')} labs work without them; later levels need them)`);
+      const working = LOCAL_LEVELS.filter((l) => !missing.some((b) => b.levels.includes(l)));
+      if (working.length > 0) print(`(local ${working.join(', ')} labs work without them)`);
     } else print('\nEverything local labs use is installed.');
   },
 };

@@ -37,8 +37,10 @@ export const downCommand: CommandModule<object, DownArgs> = {
     if (receipts.length === 0) return print(`no labs in ${home}`);
     for (const r of receipts) {
       print(`Teardown receipt for lab '${r.lab}' (${r.seconds}s): ${r.ok ? 'nothing left' : 'SOMETHING IS LEFT'}`);
-      for (const p of r.processes) print(`  process  ${p.component.padEnd(8)} pid ${String(p.pid).padEnd(7)} ${p.gone ? 'gone' : `STILL RUNNING (${p.left.join(', ')})`}`);
-      for (const p of r.ports) print(`  port     ${p.component.padEnd(8)} 127.0.0.1:${String(p.port).padEnd(6)} ${p.free ? 'free' : 'STILL IN USE'}`);
+      const what = (component: string, name: string, main: string) => (name === main ? component : `${component} ${name}`).padEnd(12);
+      for (const p of r.processes) print(`  process  ${what(p.component, p.name, 'server')} pid ${String(p.pid).padEnd(7)} ${p.gone ? 'gone' : `STILL RUNNING (${p.left.join(', ')})`}`);
+      for (const p of r.ports) print(`  port     ${what(p.component, p.name, 'port')} ${`${p.host}:${p.port}`.padEnd(16)} ${p.free ? 'free' : 'STILL IN USE'}`);
+      for (const s of r.strays) print(`  process  ${s.command.padEnd(12)} pid ${String(s.pid).padEnd(7)} STILL RUNNING inside the lab directory`);
       for (const d of r.directories) print(`  dir      ${d.path} ${d.removed ? 'removed' : 'STILL THERE'}`);
       for (const l of r.leftovers) process.stderr.write(`labforge: lab '${r.lab}': ${l}\n`);
     }

@@ -16,17 +16,13 @@ export const secretsCommand: CommandModule<object, SecretsArgs> = {
     const { labforgeHome } = await import('../../constructs/local/home.js');
     const { labSecrets } = await import('../../constructs/local/lab.js');
     const name = parseLabName(argv.name);
-    const { secrets, components } = labSecrets(labforgeHome(), name);
-    const enc = encodeURIComponent;
-    const urls: Record<string, string> = {};
-    for (const c of components) {
-      if (c.kind === 'postgres') urls[c.id] = `postgres://${enc(secrets.postgres.user)}:${enc(secrets.postgres.password)}@${c.host}:${c.port}/${c.database}`;
-      if (c.kind === 'redis' && secrets.redis) urls[c.id] = `redis://:${enc(secrets.redis.password)}@${c.host}:${c.port}`;
-    }
+    const { secrets, urls } = labSecrets(labforgeHome(), name);
     if (argv.json) return printJson({ lab: name, ...secrets, urls });
     print(`postgres user:     ${secrets.postgres.user}`);
     print(`postgres password: ${secrets.postgres.password}`);
     if (secrets.redis) print(`redis password:    ${secrets.redis.password}`);
+    if (secrets.rabbitmq) print(`rabbitmq user:     ${secrets.rabbitmq.user} (vhost ${secrets.rabbitmq.vhost})`);
+    if (secrets.rabbitmq) print(`rabbitmq password: ${secrets.rabbitmq.password}`);
     if (secrets.api) print(`api JWT secret:    ${secrets.api.jwtSecret}`);
     for (const [id, url] of Object.entries(urls)) print(`${`${id} url:`.padEnd(18)} ${url}`);
   },

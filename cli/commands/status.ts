@@ -22,9 +22,14 @@ export const statusCommand: CommandModule<object, StatusArgs> = {
     if (labs.length === 0) return print(`no labs in ${home} (start one with \`labforge up beginner\`)`);
     print(
       table([
-        ['LAB', 'LEVEL', 'COMPONENT', 'KIND', 'PID', 'ADDRESS', 'STATE'],
+        ['LAB', 'LEVEL', 'COMPONENT', 'KIND', 'PROCESS', 'PID', 'ADDRESS', 'STATE'],
+        // One row per process: RabbitMQ shows its node and its own epmd.
         ...labs.flatMap((l) =>
-          l.components.map((c) => [l.name, l.level, c.id, c.kind, c.pid ? String(c.pid) : '-', `${c.host}:${c.port}`, c.state]),
+          l.components.flatMap((c) => {
+            const address = (name: string) => c.ports.filter((p) => p.name === (name === 'server' ? 'port' : name)).map((p) => `${p.host}:${p.port}`)[0] ?? '-';
+            if (c.processes.length === 0) return [[l.name, l.level, c.id, c.kind, '-', '-', c.port > 0 ? `${c.host}:${c.port}` : '-', c.state]];
+            return c.processes.map((p) => [l.name, l.level, c.id, c.kind, p.name, String(p.pid), address(p.name), p.name === 'server' ? c.state : p.alive ? 'running' : 'exited']);
+          }),
         ),
       ]),
     );

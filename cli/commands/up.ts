@@ -19,7 +19,7 @@ export const upCommand: CommandModule<object, UpArgs> = {
   describe: 'Start a lab and wait until every health check passes',
   builder: (y) =>
     y
-      .positional('level', { type: 'string', demandOption: true, description: 'beginner or intermediate (local)' })
+      .positional('level', { type: 'string', demandOption: true, description: 'beginner, intermediate or advanced (local)' })
       .option('target', { type: 'string', default: 'local', description: `Where the lab runs (${UP_TARGETS.join(', ')})` })
       .option('name', { type: 'string', description: 'Lab name (default: the level); labs of different names run side by side' })
       .option('json', { type: 'boolean', description: 'Print one JSON object' }),
@@ -72,10 +72,24 @@ export const upCommand: CommandModule<object, UpArgs> = {
     print(`Lab '${name}' (${lab.title}) ${verb} in ${result.seconds}s; ${passed}/${result.health.length} health checks pass.`);
     for (const h of result.health.filter((x) => !x.ok)) print(`  FAILED ${h.name}: ${h.detail}`);
     print();
+    const lb = result.components.find((c) => c.kind === 'haproxy');
+    if (lb) {
+      const apis = result.components.filter((c) => c.kind === 'api').map((c) => c.id);
+      print(`Entry point: ${lb.url}  (${lb.id}, round robin over ${apis.join(', ')}; each reply names its instance in X-Instance)`);
+      print();
+    }
+    const address = (c: (typeof result.components)[number]) => (c.port > 0 ? `${c.host}:${c.port}` : '-');
+    const extra = (c: (typeof result.components)[number]) => c.ports.filter((p) => p.name !== 'port').map((p) => `${p.name} ${p.port}`);
     print(
       table([
         ['COMPONENT', 'KIND', 'ADDRESS', 'USER', 'CONNECT'],
-        ...result.components.map((c) => [c.id, c.kind, `${c.host}:${c.port}`, c.user ?? (c.kind === 'redis' ? 'default' : '-'), c.url]),
+        ...result.components.map((c) => [
+          c.id,
+          c.kind,
+          [address(c), ...extra(c)].join(', '),
+          c.user ?? (c.kind === 'redis' ? 'default' : '-'),
+          c.kind === 'worker' ? 'consumes jobs from RabbitMQ (no port)' : c.url,
+        ]),
       ]),
     );
     print();

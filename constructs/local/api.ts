@@ -13,8 +13,12 @@ export function apiServerPath(): string {
 
 export interface ApiWiring {
   readonly databaseUrl: string;
-  readonly redisUrl: string;
+  /** Cache for GET /notes/:id. @default none (X-Cache: OFF) */
+  readonly redisUrl?: string;
+  /** RabbitMQ: POST /jobs and a welcome-email job on register. @default none (no /jobs routes) */
+  readonly amqpUrl?: string;
   readonly jwtSecret: string;
+  /** Sent as X-Instance: `<component id>-<n>`, e.g. api-2. */
   readonly instance: string;
 }
 
@@ -38,7 +42,8 @@ export function startApi(c: ComponentState, runAs: RunAs, wiring: ApiWiring): Pr
       LABFORGE_API_HOST: c.host,
       LABFORGE_API_PORT: String(c.port),
       DATABASE_URL: wiring.databaseUrl,
-      REDIS_URL: wiring.redisUrl,
+      ...(wiring.redisUrl ? { REDIS_URL: wiring.redisUrl } : {}),
+      ...(wiring.amqpUrl ? { AMQP_URL: wiring.amqpUrl } : {}),
       JWT_SECRET: wiring.jwtSecret,
       INSTANCE_NAME: wiring.instance,
       UPLOADS_DIR: uploadsDir(c),

@@ -22,6 +22,7 @@ export const BINARIES: readonly BinarySpec[] = [
   { name: 'pg_basebackup', aptPackage: 'postgresql', levels: ['expert'], versionArgs: ['--version'] },
   { name: 'redis-server', aptPackage: 'redis-server', levels: ['intermediate', 'advanced', 'expert'], versionArgs: ['--version'] },
   { name: 'rabbitmq-server', aptPackage: 'rabbitmq-server', levels: ['advanced'] },
+  { name: 'epmd', aptPackage: 'erlang-base', levels: ['advanced'] },
   { name: 'haproxy', aptPackage: 'haproxy', levels: ['advanced', 'expert'], versionArgs: ['-v'] },
   { name: 'java', aptPackage: 'openjdk-17-jre-headless', levels: ['expert'], versionArgs: ['-version'] },
 ];

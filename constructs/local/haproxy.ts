@@ -25,8 +25,8 @@ export interface HaproxyProps {
   readonly dir: string;
   /** Where HAProxy's stdout (its access log) and stderr go. */
   readonly logFile: string;
-  /** Always 127.0.0.1. */
-  readonly host: '127.0.0.1';
+  /** A loopback address: 127.0.0.1, or 127.0.(r+1).1 for region r. */
+  readonly host: string;
   /** Listening port of the frontend, free, chosen by the caller. */
   readonly port: number;
   /** The API instances, at least one. */
@@ -46,6 +46,7 @@ export function validateHaproxy(p: HaproxyProps): void {
   const where = label(p);
   if (p.backends.length === 0) throw new ValidationError(`${where}: backends must not be empty`);
   if (!validPort(p.port)) throw new ValidationError(`${where}: port must be 1-65535, got ${p.port}`);
+  if (!/^127\.\d+\.\d+\.\d+$/.test(p.host)) throw new ValidationError(`${where}: host must be a loopback address, got ${p.host}`);
   if (p.statsPort !== undefined && !validPort(p.statsPort)) throw new ValidationError(`${where}: statsPort must be 1-65535, got ${p.statsPort}`);
   const seen = new Set<string>();
   for (const b of p.backends) {

@@ -38,24 +38,39 @@ export function labLayout(home: string, name: string): LabLayout {
   };
 }
 
-export type ComponentKindLocal = 'postgres' | 'redis' | 'api';
+/** Kinds the local runtime runs, one driver each (constructs/local/drivers/). */
+export const LOCAL_KINDS = ['postgres', 'redis', 'rabbitmq', 'api', 'worker', 'haproxy'] as const;
+export type ComponentKindLocal = (typeof LOCAL_KINDS)[number];
 
 /** One running piece of a lab, as recorded in its state file. */
 export interface ComponentState {
-  /** Component id from the LabSpec (`db`, `cache`, `api`). */
+  /** Unique in the lab: the LabSpec id (`db`, `mq`), or `<id>-<n>` for one of several instances (`api-2`). */
   readonly id: string;
   readonly kind: ComponentKindLocal;
+  /** The LabSpec component this is an instance of (`api` for api-1..api-3). @default id */
+  readonly group?: string;
+  /** Instance number within the group, from 1; the API sends `<group>-<instance>` as X-Instance. @default 1 */
+  readonly instance?: number;
+  /** LabSpec ids this one needs running first (`db`, `mq`): start, health and stop order. @default none */
+  readonly uses?: readonly string[];
+  /** Loopback address it listens on: 127.0.0.1, or 127.0.(r+1).1 for region r. */
   readonly host: string;
-  /** Chosen free at the first `up`; a new lab moves to another port if it loses a race for it. */
+  /** Chosen free at the first `up`; a new lab moves to another port if it loses a race for it. 0: listens nowhere (worker). */
   port: number;
+  /** Further ports it listens on, by name (RabbitMQ: `dist`, `epmd`); same rules as `port`. */
+  extraPorts?: Record<string, number>;
   /** The server process; absent before the first start or after a stop. */
   process?: ProcessRecord;
-  /** Data directory (postgres), working directory (redis, api). */
+  /** Processes started with it, by name (RabbitMQ: its own `epmd`). */
+  helpers?: Record<string, ProcessRecord>;
+  /** Data directory (postgres), working directory (the others). */
   readonly dataDir: string;
   readonly logFile: string;
-  /** Postgres: the database and role the learner uses. */
+  /** Postgres: the database and role the learner uses; RabbitMQ: the learner's user. */
   readonly database?: string;
   readonly user?: string;
+  /** RabbitMQ: the learner's vhost. */
+  readonly vhost?: string;
   /** Postgres: initdb finished; seeded: role, database and seed schema are in place. */
   initialized?: boolean;
   seeded?: boolean;
@@ -85,6 +100,7 @@ export interface LabSecrets {
   readonly postgres: { readonly user: string; readonly password: string };
   readonly redis?: { readonly password: string };
   readonly api?: { readonly jwtSecret: string; readonly probeEmail: string; readonly probePassword: string };
+  readonly rabbitmq?: { readonly user: string; readonly password: string; readonly vhost: string };
 }
 
 /** A password that is safe in URLs and config files: 24 random bytes, base64url. */

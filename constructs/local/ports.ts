@@ -3,14 +3,14 @@ import { createConnection, createServer } from 'node:net';
 
 export const LOOPBACK = '127.0.0.1';
 
-/** A port the kernel gives out as free on 127.0.0.1 right now, not in `avoid`. */
-export async function pickFreePort(avoid: ReadonlySet<number> = new Set()): Promise<number> {
+/** A port the kernel gives out as free on `host` (a loopback address) right now, not in `avoid`. */
+export async function pickFreePort(avoid: ReadonlySet<number> = new Set(), host = LOOPBACK): Promise<number> {
   for (let attempt = 0; attempt < 20; attempt++) {
     const port = await new Promise<number>((resolve, reject) => {
       const server = createServer();
       server.unref();
       server.once('error', reject);
-      server.listen({ host: LOOPBACK, port: 0, exclusive: true }, () => {
+      server.listen({ host, port: 0, exclusive: true }, () => {
         const address = server.address();
         const chosen = typeof address === 'object' && address ? address.port : 0;
         server.close(() => resolve(chosen));
@@ -19,7 +19,7 @@ export async function pickFreePort(avoid: ReadonlySet<number> = new Set()): Prom
     // Redis cluster buses use port + 10000 in later levels: stay below 55536.
     if (port > 0 && port < 55536 && !avoid.has(port)) return port;
   }
-  throw new Error('no free port found on 127.0.0.1');
+  throw new Error(`no free port found on ${host}`);
 }
 
 /** True when something accepts TCP connections on host:port. */
@@ -44,3 +44,4 @@ export function canBind(port: number, host = LOOPBACK): Promise<boolean> {
     server.listen({ host, port, exclusive: true }, () => server.close(() => resolve(true)));
   });
 }
+

@@ -150,3 +150,27 @@ export async function stopProcess(record: ProcessRecord, first: NodeJS.Signals, 
     }
   }
 }
+
+/**
+ * Processes (not zombies) whose working directory is `dir` or inside it, e.g. a lab's directory:
+ * every server of a lab works in its own sub-directory, so this finds them independently of the
+ * state file (a process spawned but never recorded, a child that left its group).
+ */
+export function processesIn(dir: string): { pid: number; command: string }[] {
+  const found: { pid: number; command: string }[] = [];
+  for (const pid of allPids()) {
+    if (pid === process.pid) continue;
+    const cwd = procCwd(pid)?.replace(/ \(deleted\)$/, '');
+    if (!cwd || (cwd !== dir && !cwd.startsWith(`${dir}/`))) continue;
+    const stat = procStat(pid);
+    if (!stat || stat.state === 'Z' || stat.state === 'X') continue;
+    let command = '?';
+    try {
+      command = readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+    } catch {
+      /* gone meanwhile */
+    }
+    found.push({ pid, command });
+  }
+  return found;
+}

@@ -22,8 +22,8 @@ export interface RabbitMqProps {
   readonly dir: string;
   /** Where the node's console output goes. */
   readonly logFile: string;
-  /** Always 127.0.0.1: the node and its epmd never listen elsewhere. */
-  readonly host: '127.0.0.1';
+  /** A loopback address (127.0.0.1, or 127.0.(r+1).1 for region r): the node and its epmd listen only there. */
+  readonly host: string;
   /** AMQP port, free, chosen by the caller. */
   readonly port: number;
   /** Erlang distribution port (rabbitmqctl talks to the node there), free. */
@@ -78,16 +78,18 @@ function writeOwned(path: string, content: string, runAs: RunAs, mode: number): 
  * Erlang VM flags: one scheduler (a lab needs no more; boots faster on 2 cores), small process,
  * atom and port tables (less memory), and the distribution listener on loopback only.
  */
-const ERL_ARGS = [
-  '+S 1:1',
-  '+A 4',
-  '+P 65536',
-  '+t 1000000',
-  '+stbt u',
-  '+sbwt none +sbwtdcpu none +sbwtdio none',
-  '+zdbbl 32000',
-  '-kernel inet_dist_use_interface {127,0,0,1}',
-].join(' ');
+function erlArgs(host: string): string {
+  return [
+    '+S 1:1',
+    '+A 4',
+    '+P 65536',
+    '+t 1000000',
+    '+stbt u',
+    '+sbwt none +sbwtdcpu none +sbwtdio none',
+    '+zdbbl 32000',
+    `-kernel inet_dist_use_interface {${host.split('.').join(',')}}`,
+  ].join(' ');
+}
 
 /** Writes config, definitions, plugin list, an empty env file and the Erlang cookie (0400). */
 export function writeRabbitMqFiles(p: RabbitMqProps, runAs: RunAs): void {
@@ -134,7 +136,7 @@ export function rabbitMqEnv(p: RabbitMqProps, runAs: RunAs): Record<string, stri
     RABBITMQ_CONFIG_FILE: join(p.dir, 'rabbitmq.conf'),
     RABBITMQ_ENABLED_PLUGINS_FILE: join(p.dir, 'enabled_plugins'),
     RABBITMQ_CONF_ENV_FILE: join(p.dir, 'rabbitmq-env.conf'),
-    RABBITMQ_SERVER_ERL_ARGS: ERL_ARGS,
+    RABBITMQ_SERVER_ERL_ARGS: erlArgs(p.host),
     ERL_MAX_PORTS: '8192',
     ERL_EPMD_PORT: String(p.epmdPort),
     ERL_EPMD_ADDRESS: p.host,
