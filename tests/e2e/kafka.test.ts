@@ -22,6 +22,9 @@ function run(cmd: string, args: string[], input?: string, timeout = 20_000): Pro
     const child = execFile(cmd, args, { timeout, encoding: 'utf8' }, (error, stdout, stderr) =>
       resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
     );
+    // A client that exits before reading its input reports that through its exit code; the
+    // broken pipe on our side is not a separate failure.
+    child.stdin?.on('error', () => {});
     child.stdin?.end(input ?? '');
   });
 }
