@@ -174,12 +174,12 @@ describe('local target fault cases', () => {
     expect(readFileSync(file, 'utf8')).toBe('not a directory\n');
   });
 
-  it('up advanced (not built locally yet) and --target aws fail with one line, exit 2, nothing created', async () => {
+  it('up expert (not built locally yet) and --target aws fail with one line, exit 2, nothing created', async () => {
     const emptyHome = join(parent, 'untouched');
-    const advanced = await cli(['up', 'advanced'], { home: emptyHome });
-    expect(advanced.code).toBe(2);
-    expect(advanced.stderr.trim()).toBe(
-      'labforge: local advanced labs come in a later version of labforge (local targets today: beginner, intermediate); nothing was created',
+    const expert = await cli(['up', 'expert'], { home: emptyHome });
+    expect(expert.code).toBe(2);
+    expect(expert.stderr.trim()).toBe(
+      'labforge: local expert labs come in a later version of labforge (local targets today: beginner, intermediate, advanced); nothing was created',
     );
     const target = await cli(['up', 'beginner', '--target', 'aws'], { home: emptyHome });
     expect(target.code).toBe(2);
