@@ -169,6 +169,12 @@ describe('local advanced lab', () => {
     const { host, port } = byId('mq');
     await expect(amqp.connect(`amqp://guest:guest@${host}:${port}/lab`, { timeout: 2000 })).rejects.toThrow(/ACCESS_REFUSED/);
     await expect(amqp.connect(secrets.urls.mq.replace(/\/lab$/, '/%2F'), { timeout: 2000 })).rejects.toThrow(/ConnectionOpenOk|NOT_ALLOWED/);
+    // amqplib 0.10 drops the broker's reason on connection.open: the broker's log says it.
+    const brokerLog = await until('refusals in the broker log', 3000, () => {
+      const text = readFileSync(join(labDir, 'logs', 'mq.log'), 'utf8');
+      return /vhost \/ not found/.test(text) && /login refused: user 'guest'/.test(text) ? text : undefined;
+    });
+    expect(brokerLog).not.toMatch(/user 'guest' authenticated/);
     const user = { email: `fail-${name}@example.com`, password: 'correct horse battery' };
     await call(lb, 'POST', '/auth/register', user);
     const { body: login } = await call(lb, 'POST', '/auth/login', user);
@@ -186,6 +192,8 @@ describe('local advanced lab', () => {
       await conn.close();
     }
     expect((await call(lb, 'GET', `/jobs/${queued.body.jobId}`, undefined, login.token)).body).toMatchObject({ status: 'pending' });
+    const attempts = readFileSync(join(labDir, 'logs', 'worker.log'), 'utf8').split('\n').filter((l) => l.includes(queued.body.jobId));
+    expect(attempts).toHaveLength(3);
   });
 
   it('kill -9 of api-2: the balancer keeps answering from the others, health names it, a taken port is refused, up heals it', async () => {
