@@ -2,7 +2,7 @@
 // No daemon runs between commands: the state file records every process labforge started
 // (pid + start time), and each command re-reads it and checks the processes themselves.
 // What a component kind needs lives in its driver (drivers/); this file only orchestrates.
-import { existsSync, mkdirSync, readdirSync, realpathSync, rmSync, rmdirSync } from 'node:fs';
+import { mkdirSync, readdirSync, realpathSync, rmSync, rmdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { QUICK, type ProbeResult, type RetryPolicy } from '../../health/index.js';
 import { ExternalError, UsageError } from '../model/errors.js';
@@ -31,13 +31,15 @@ import {
 import { allowTraversal, assertReachable, resolveRunAs } from './identity.js';
 import { acquireLock } from './lock.js';
 import { dependenciesOf, inDependencyOrder } from './order.js';
-import { canBind, isListening, LOOPBACK, pickFreePort } from './ports.js';
-import { isAlive, ownedProcesses, processesIn } from './proc.js';
+import { isListening, LOOPBACK, pickFreePort } from './ports.js';
+import { verifyGone, type TeardownReceipt } from './receipt.js';
+import { isAlive, processesIn } from './proc.js';
 import { InterruptedError } from './spawn.js';
 
 export { InterruptedError } from './spawn.js';
 
 export type Progress = (line: string) => void;
+export type { TeardownReceipt } from './receipt.js';
 
 /** How a learner reaches one component (never with the password in it). */
 export interface ComponentView {
@@ -80,18 +82,6 @@ export interface HealthReport {
   readonly checks: ProbeResult[];
 }
 
-export interface TeardownReceipt {
-  readonly lab: string;
-  readonly ok: boolean;
-  readonly processes: { component: string; name: string; pid: number; gone: boolean; left: number[] }[];
-  readonly ports: { component: string; name: string; host: string; port: number; free: boolean }[];
-  readonly directories: { path: string; removed: boolean }[];
-  /** Processes still working inside the lab's directory, recorded or not. */
-  readonly strays: { pid: number; command: string }[];
-  /** One line per thing left behind; empty when `ok`. */
-  readonly leftovers: string[];
-  readonly seconds: number;
-}
 
 /** Health after a start: the servers just became ready, allow a few quick retries. */
 const AFTER_START: RetryPolicy = { attempts: 40, timeoutMs: 3000, initialDelayMs: 10, maxDelayMs: 200, deadlineMs: 10_000 };
@@ -434,32 +424,4 @@ function removeHomeIfEmpty(home: string): void {
   } catch {
     /* not empty or already gone */
   }
-}
-
-/** Independent proof: every recorded process gone, every host:port the lab used free, no process in its directory, no directory. */
-async function verifyGone(name: string, layout: LabLayout, realLabDir: string, state: LabState, started: number): Promise<TeardownReceipt> {
-  const processes = state.components.flatMap((c) =>
-    driverOf(c)
-      .processes(c)
-      .map(({ name: proc, record }) => {
-        const left = ownedProcesses(record);
-        return { component: c.id, name: proc, pid: record.pid, gone: left.length === 0 && !isAlive(record), left };
-      }),
-  );
-  const ports = await Promise.all(
-    state.components.flatMap((c) =>
-      driverOf(c)
-        .ports(c)
-        .map(async (p) => ({ component: c.id, name: p.name, host: p.host, port: p.port, free: !(await isListening(p.port, p.host, 300)) && (await canBind(p.port, p.host)) })),
-    ),
-  );
-  const strays = processesIn(realLabDir);
-  const directories = [layout.dir].map((path) => ({ path, removed: !existsSync(path) }));
-  const leftovers = [
-    ...processes.filter((p) => !p.gone).map((p) => `process of ${p.component} (${p.name}) still running (pid ${[...new Set([p.pid, ...p.left])].join(', ')})`),
-    ...strays.map((s) => `process ${s.pid} (${s.command}) still runs inside ${realLabDir}`),
-    ...ports.filter((p) => !p.free).map((p) => `port ${p.host}:${p.port} (${p.component}${p.name === 'port' ? '' : ` ${p.name}`}) still in use`),
-    ...directories.filter((d) => !d.removed).map((d) => `directory ${d.path} still exists`),
-  ];
-  return { lab: name, ok: leftovers.length === 0, processes, ports, directories, strays, leftovers, seconds: Number(((performance.now() - started) / 1000).toFixed(2)) };
 }
