@@ -1,7 +1,7 @@
 // Local-target figures for `npm run bench`: `up` to healthy and `down`, against the floor of
 // the same PostgreSQL started by hand (initdb + pg_ctl start -w).
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -62,21 +62,41 @@ async function postgresFloorOnce() {
 }
 
 /** `up` to healthy, then `down`, of one level in a throwaway LABFORGE_HOME. */
-function upDownOnce(bin, level) {
+/** Sum of RSS (MiB) of every process working inside `dir`: servers, their backends and helpers. */
+function rssUnder(dir) {
+  let kib = 0;
+  for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
+    try {
+      if (!readlinkSync(`/proc/${pid}/cwd`).startsWith(dir)) continue;
+      kib += Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
+    } catch {
+      // gone meanwhile, or not ours to read
+    }
+  }
+  return kib / 1024;
+}
+
+function upDownOnce(bin, level, extraArgs = []) {
   {
     const home = mkdtempSync(join(tmpdir(), 'lf-bench-home-'));
     const env = { ...process.env, LABFORGE_HOME: home };
     const name = `bench-${level.slice(0, 3)}`;
     try {
-      const up = timed(`up ${level}`, process.execPath, [bin, 'up', level, '--name', name, '--json'], { env });
+      const up = timed(`up ${level}`, process.execPath, [bin, 'up', level, '--name', name, '--json', ...extraArgs], { env });
+      const rssMiB = rssUnder(home);
       const down = timed(`down ${level}`, process.execPath, [bin, 'down', name], { env });
-      return { up, down };
+      return { up, down, rssMiB };
     } finally {
       spawnSync(process.execPath, [bin, 'down', name], { env });
       rmSync(home, { recursive: true, force: true });
     }
   }
 }
+
+/** Levels timed besides beginner and intermediate, with their targets (issue 5). */
+const HEAVY_LEVELS = [
+  { level: 'advanced', upTarget: '≤ 20 s', rssTarget: '' },
+];
 
 export async function localBenchmarks({ bin, runs }) {
   // Floor and `up` alternate within each round, so a change of machine load hits both alike.
@@ -86,17 +106,27 @@ export async function localBenchmarks({ bin, runs }) {
     floors.push(await postgresFloorOnce());
     for (const level of Object.keys(runsOf)) runsOf[level].push(upDownOnce(bin, level));
   }
+  // Heavier labs take several seconds each: three rounds are enough for a median.
+  for (const { level } of HEAVY_LEVELS) {
+    runsOf[level] = [];
+    for (let i = 0; i < Math.min(runs, 3); i++) runsOf[level].push(upDownOnce(bin, level));
+  }
   const floor = median(floors);
   const stat = (level, key) => median(runsOf[level].map((r) => r[key]));
   process.stderr.write(`postgres floor (initdb + pg_ctl start -w): median ${floor.toFixed(0)} ms\n`);
   for (const level of Object.keys(runsOf)) {
-    process.stderr.write(`local ${level}: up median ${stat(level, 'up').toFixed(0)} ms, down ${stat(level, 'down').toFixed(0)} ms\n`);
+    process.stderr.write(`local ${level}: up ${stat(level, 'up').toFixed(0)} ms, down ${stat(level, 'down').toFixed(0)} ms, RSS ${stat(level, 'rssMiB').toFixed(0)} MiB\n`);
   }
+  const rss = (level) => `RSS after up: ${stat(level, 'rssMiB').toFixed(0)} MiB`;
   return [
     { what: 'floor: bare `initdb` + `pg_ctl start -w`', ms: floor, target: '' },
-    { what: '`labforge up beginner` → healthy', ms: stat('beginner', 'up'), target: `≤ 1.5× floor: ${(stat('beginner', 'up') / floor).toFixed(2)}×` },
+    { what: '`labforge up beginner` → healthy', ms: stat('beginner', 'up'), target: `≤ 1.5× floor: ${(stat('beginner', 'up') / floor).toFixed(2)}×; ${rss('beginner')}` },
     { what: '`labforge down` (beginner)', ms: stat('beginner', 'down'), target: '≤ 1 s' },
-    { what: '`labforge up intermediate` → healthy', ms: stat('intermediate', 'up'), target: '≤ 3 s' },
+    { what: '`labforge up intermediate` → healthy', ms: stat('intermediate', 'up'), target: `≤ 3 s; ${rss('intermediate')}` },
     { what: '`labforge down` (intermediate)', ms: stat('intermediate', 'down'), target: '≤ 1 s' },
+    ...HEAVY_LEVELS.flatMap(({ level, upTarget, rssTarget }) => [
+      { what: `\`labforge up ${level}\` → healthy`, ms: stat(level, 'up'), target: `${upTarget}; ${rss(level)}${rssTarget ? ` (${rssTarget})` : ''}` },
+      { what: `\`labforge down\` (${level})`, ms: stat(level, 'down'), target: '≤ 2 s' },
+    ]),
   ];
 }
