@@ -73,6 +73,7 @@ export const advanced: LabSpec = {
     { name: 'postgres_endpoint', description: 'RDS endpoint (private)', sensitive: false },
     { name: 'redis_endpoint', description: 'ElastiCache endpoint (private)', sensitive: false },
     { name: 'postgres_password', description: 'Generated database password', sensitive: true },
+    { name: 'redis_auth_token', description: 'Generated Redis AUTH token', sensitive: true },
     { name: 'mq_password', description: 'Generated broker password', sensitive: true },
   ],
   exercises: [

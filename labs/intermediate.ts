@@ -52,6 +52,7 @@ export const intermediate: LabSpec = {
     { name: 'redis_endpoint', description: 'ElastiCache endpoint (private)', sensitive: false },
     { name: 'uploads_bucket', description: 'Name of the uploads bucket', sensitive: false },
     { name: 'postgres_password', description: 'Generated database password', sensitive: true },
+    { name: 'redis_auth_token', description: 'Generated Redis AUTH token', sensitive: true },
   ],
   exercises: [
     {
