@@ -3,7 +3,7 @@
 import { userInfo } from 'node:os';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { assertNothingLeft, assertPrerequisites, cleanup, cli, IS_ROOT, json, makeHome, uniqueName, type StatusComponent } from './helpers.js';
+import { assertNothingLeft, assertPrerequisites, cleanup, cli, IS_ROOT, json, makeHome, startCli, uniqueName, type StatusComponent } from './helpers.js';
 
 const { parent, home } = makeHome('beginner');
 const name = uniqueName('beg');
@@ -49,6 +49,17 @@ describe('local beginner lab', () => {
       .map((l) => l.trim().split(/\s+/)[1]);
     expect(listening).toEqual([`0100007F:${port}`]);
     expect(readFileSync('/proc/net/tcp6', 'utf8')).not.toMatch(new RegExp(`:${port} [0-9A-F:]+ 0A `));
+  });
+
+  it('health --watch repeats the checks until Ctrl-C and exits with the last result', async () => {
+    const { child, done } = startCli(['health', name, '--watch', '--interval', '0.3'], { home });
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    child.kill('SIGINT');
+    const result = await done;
+    expect(result.code, result.stderr).toBe(0);
+    const rounds = result.stdout.split('\n').filter((line) => /db \(postgres\)\s+ok/.test(line));
+    expect(rounds.length).toBeGreaterThanOrEqual(3);
+    expect(result.stderr.match(/^--- \d{4}-/gm)?.length).toBe(rounds.length - 1);
   });
 
   it('health passes and the seeded shop schema has rows, queried as the learner with the generated password', async () => {
