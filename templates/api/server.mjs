@@ -1,39 +1,53 @@
 // labforge starter API: users, JWT login and notes, on PostgreSQL with an optional Redis cache
-// and optional RabbitMQ jobs (AMQP_URL).
+// and optional RabbitMQ jobs (AMQP_URL); in the expert lab, sharded PostgreSQL (SHARDS_FILE) and
+// domain events on Kafka (KAFKA_BROKERS, KAFKA_TOPIC).
 // Entry point: read the config, create the tables, route requests, shut down cleanly.
 // Run: LABFORGE_API_PORT=3000 DATABASE_URL=postgres://... JWT_SECRET=... node templates/api/server.mjs
 import { createServer } from 'node:http';
 import { authenticate } from './lib/auth.mjs';
 import { createCache } from './lib/cache.mjs';
 import { ConfigError, loadConfig } from './lib/config.mjs';
-import { createPool, migrate } from './lib/db.mjs';
+import { migrate } from './lib/db.mjs';
+import { createEvents } from './lib/events.mjs';
 import { createJobs } from './lib/jobs.mjs';
+import { createDatabase } from './lib/shards.mjs';
 import { HttpError, readJson, requestId, sendJson } from './lib/http.mjs';
 import { Router } from './lib/router.mjs';
 import { addAuthRoutes } from './routes/auth.mjs';
 import { addJobRoutes } from './routes/jobs.mjs';
 import { addMetaRoutes } from './routes/meta.mjs';
 import { addNoteRoutes } from './routes/notes.mjs';
+import { addShardRoutes } from './routes/shards.mjs';
 
 const config = readConfigOrExit();
-const pool = createPool(config.databaseUrl);
+const db = createDatabase(config);
 const cache = createCache(config.redisUrl);
 const jobs = createJobs(config.amqpUrl);
+const events = createEvents({ brokers: config.kafkaBrokers, topic: config.kafkaTopic, instance: config.instance });
 
 const router = new Router();
-addMetaRoutes(router, { pool, cache, jobs, config });
-addAuthRoutes(router, { pool, jobs, config });
-addNoteRoutes(router, { pool, cache });
-if (jobs.enabled) addJobRoutes(router, { pool, jobs });
+addMetaRoutes(router, { db, cache, jobs, config });
+addAuthRoutes(router, { db, jobs, events, config });
+addNoteRoutes(router, { db, cache, events });
+if (db.sharded) addShardRoutes(router, { db });
+if (jobs.enabled) addJobRoutes(router, { pool: db.forKey(''), jobs });
 
 const server = createServer(handle);
 process.once('SIGTERM', () => shutdown('SIGTERM'));
 process.once('SIGINT', () => shutdown('SIGINT'));
+// SIGHUP: re-read SHARDS_FILE (a failover moved a shard's primary).
+process.on('SIGHUP', () => {
+  db.reload().then(
+    (message) => console.log(`${config.instance} SIGHUP: ${message}`),
+    (err) => console.error(`${config.instance} SIGHUP: shard map not reloaded: ${err.message}`),
+  );
+});
 
 try {
-  await migrate(pool);
+  // Every shard gets the same tables (each holds the users it routes to).
+  await Promise.all(db.all().map((pool) => migrate(pool)));
 } catch (err) {
-  console.error(`api: cannot create the tables in DATABASE_URL: ${err.message}`);
+  console.error(`api: cannot create the tables in ${db.sharded ? 'every shard' : 'DATABASE_URL'}: ${err.message}`);
   process.exit(1);
 }
 
@@ -113,7 +127,8 @@ async function shutdown(signal) {
   clearTimeout(force);
   cache.close();
   await jobs.close();
-  await pool.end().catch(() => {});
+  await events.close();
+  await db.close().catch(() => {});
   process.exit(0);
 }
 

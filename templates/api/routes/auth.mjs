@@ -7,10 +7,12 @@ const TOKEN_TTL_SECONDS = 3600;
 
 /**
  * @param {import('../lib/router.mjs').Router} router
- * @param {{ pool: import('pg').Pool, config: { jwtSecret: string },
- *   jobs?: { enabled: boolean, publish(job: object): Promise<string> } }} deps
+ * @param {{ db: ReturnType<typeof import('../lib/shards.mjs').createDatabase>, config: { jwtSecret: string },
+ *   jobs?: { enabled: boolean, publish(job: object): Promise<string> },
+ *   events?: ReturnType<typeof import('../lib/events.mjs').createEvents> }} deps
  */
-export function addAuthRoutes(router, { pool, config, jobs }) {
+export function addAuthRoutes(router, { db, config, jobs, events }) {
+  // The shard key is the email: an account and all its notes live on db.forKey(email).
   // Hashing for unknown emails too keeps login time the same whether or not the email exists.
   const dummyHash = hashPassword('not a real password');
 
@@ -19,12 +21,12 @@ export function addAuthRoutes(router, { pool, config, jobs }) {
     if (!email.includes('@')) throw new HttpError(400, 'email must contain "@"');
     if (password.length < 8) throw new HttpError(400, 'password must be at least 8 characters');
     try {
-      const { rows } = await pool.query(
+      const { rows } = await db.forKey(email).query(
         'INSERT INTO users (email, password_hash) VALUES ($1, $2) RETURNING id, email, role',
         [email, await hashPassword(password)],
       );
       const user = toUser(rows[0]);
-      return { status: 201, body: user, headers: await welcome(user) };
+      return { status: 201, body: user, headers: { ...(await welcome(user)), ...(await publishEvent(events, 'user.registered', email, user)) } };
     } catch (err) {
       if (err.code === '23505') throw new HttpError(409, 'email already registered'); // unique_violation
       throw err;
@@ -48,7 +50,7 @@ export function addAuthRoutes(router, { pool, config, jobs }) {
 
   router.add('POST', '/auth/login', { summary: 'get a 1 h JWT {email, password}' }, async (ctx) => {
     const { email, password } = credentials(await ctx.json());
-    const { rows } = await pool.query(
+    const { rows } = await db.forKey(email).query(
       'SELECT id, email, role, password_hash FROM users WHERE email = $1',
       [email],
     );
@@ -65,10 +67,24 @@ export function addAuthRoutes(router, { pool, config, jobs }) {
 
   router.add('GET', '/me', { summary: 'who am I', auth: true }, async (ctx) => {
     // Read the database rather than the token, so a deleted user is refused.
-    const { rows } = await pool.query('SELECT id, email, role FROM users WHERE id = $1', [ctx.user.id]);
+    const { rows } = await db.forKey(ctx.user.email).query('SELECT id, email, role FROM users WHERE id = $1', [ctx.user.id]);
     if (!rows[0]) throw new HttpError(401, 'user no longer exists');
     return { status: 200, body: toUser(rows[0]) };
   });
+}
+
+/**
+ * With KAFKA_BROKERS: publish a domain event; `X-Event` names where it went (topic/partition@offset)
+ * or why it did not. The write is committed either way (an outbox table would close that gap).
+ */
+export async function publishEvent(events, type, key, data) {
+  if (!events?.enabled) return {};
+  try {
+    return { 'X-Event': await events.publish(type, key, data) };
+  } catch (err) {
+    console.error(`event ${type} for ${key} not published: ${err.message}`);
+    return { 'X-Event': `failed: ${err.message}`.slice(0, 200) };
+  }
 }
 
 function credentials(body) {

@@ -1,31 +1,38 @@
 // Notes CRUD. Every query is scoped to the caller: someone else's note is simply "not found".
 import { HttpError } from '../lib/http.mjs';
+import { publishEvent } from './auth.mjs';
 
 const CACHE_TTL_SECONDS = 60;
 const COLUMNS = 'id, user_id, title, body, created_at, updated_at';
 
 /**
  * @param {import('../lib/router.mjs').Router} router
- * @param {{ pool: import('pg').Pool, cache: ReturnType<typeof import('../lib/cache.mjs').createCache> }} deps
+ * @param {{ db: ReturnType<typeof import('../lib/shards.mjs').createDatabase>,
+ *   cache: ReturnType<typeof import('../lib/cache.mjs').createCache>,
+ *   events?: ReturnType<typeof import('../lib/events.mjs').createEvents> }} deps
  */
-export function addNoteRoutes(router, { pool, cache }) {
+export function addNoteRoutes(router, { db, cache, events }) {
   const auth = true;
+  // A user's notes live on the shard of the user's email (one pool when not sharded).
+  const shardOf = (ctx) => db.forKey(ctx.user.email);
 
   router.add('POST', '/notes', { summary: 'create a note {title, body?}', auth }, async (ctx) => {
     const input = await ctx.json();
     const title = field(input, 'title', { required: true, nonEmpty: true });
     const body = field(input, 'body') ?? '';
-    const { rows } = await pool.query(
+    const { rows } = await shardOf(ctx).query(
       `INSERT INTO notes (user_id, title, body) VALUES ($1, $2, $3) RETURNING ${COLUMNS}`,
       [ctx.user.id, title, body],
     );
     const note = toNote(rows[0]);
-    return { status: 201, body: note, headers: { Location: `/notes/${note.id}` } };
+    const event = await publishEvent(events, 'note.created', ctx.user.email, note);
+    return { status: 201, body: note, headers: { Location: `/notes/${note.id}`, ...event } };
   });
 
   router.add('GET', '/notes', { summary: 'list your notes ?limit=10&offset=0', auth }, async (ctx) => {
     const limit = integer(ctx.query, 'limit', { fallback: 10, min: 1, max: 100 });
     const offset = integer(ctx.query, 'offset', { fallback: 0, min: 0 });
+    const pool = shardOf(ctx);
     const [page, count] = await Promise.all([
       pool.query(
         `SELECT ${COLUMNS} FROM notes WHERE user_id = $1
@@ -49,7 +56,7 @@ export function addNoteRoutes(router, { pool, cache }) {
       return { status: 200, body: cached, headers: { 'X-Cache': 'HIT' } };
     }
     const xCache = cache.enabled ? 'MISS' : 'OFF';
-    const { rows } = await pool.query(`SELECT ${COLUMNS} FROM notes WHERE id = $1 AND user_id = $2`, [
+    const { rows } = await shardOf(ctx).query(`SELECT ${COLUMNS} FROM notes WHERE id = $1 AND user_id = $2`, [
       id,
       ctx.user.id,
     ]);
@@ -64,25 +71,26 @@ export function addNoteRoutes(router, { pool, cache }) {
     const input = await ctx.json();
     const title = field(input, 'title', { nonEmpty: true });
     const body = field(input, 'body');
-    const { rows } = await pool.query(
+    const { rows } = await shardOf(ctx).query(
       `UPDATE notes SET title = coalesce($3, title), body = coalesce($4, body), updated_at = now()
        WHERE id = $1 AND user_id = $2 RETURNING ${COLUMNS}`,
       [id, ctx.user.id, title, body],
     );
     if (!rows[0]) throw new HttpError(404, 'note not found');
     await cache.del(cacheKey(id));
-    return { status: 200, body: toNote(rows[0]) };
+    const note = toNote(rows[0]);
+    return { status: 200, body: note, headers: await publishEvent(events, 'note.updated', ctx.user.email, note) };
   });
 
   router.add('DELETE', '/notes/:id', { summary: 'delete a note', auth }, async (ctx) => {
     const id = noteId(ctx.params.id);
-    const { rowCount } = await pool.query('DELETE FROM notes WHERE id = $1 AND user_id = $2', [
+    const { rowCount } = await shardOf(ctx).query('DELETE FROM notes WHERE id = $1 AND user_id = $2', [
       id,
       ctx.user.id,
     ]);
     if (rowCount === 0) throw new HttpError(404, 'note not found');
     await cache.del(cacheKey(id));
-    return { status: 204 };
+    return { status: 204, headers: await publishEvent(events, 'note.deleted', ctx.user.email, { id, userId: ctx.user.id }) };
   });
 }
 
