@@ -1,4 +1,5 @@
 import type { CommandModule } from 'yargs';
+import { UsageError } from '../../constructs/model/errors.js';
 import { parseLabName, parseLevel, parseTarget } from '../../constructs/model/options.js';
 import { getLab } from '../../labs/index.js';
 import { EXIT_FAILURE, EXIT_INTERRUPTED } from '../errors.js';
@@ -9,6 +10,8 @@ interface UpArgs {
   target: string;
   name?: string;
   json?: boolean;
+  regions?: string;
+  'latency-ms'?: string;
 }
 
 /** Targets `up` can run today. */
@@ -19,14 +22,23 @@ export const upCommand: CommandModule<object, UpArgs> = {
   describe: 'Start a lab and wait until every health check passes',
   builder: (y) =>
     y
-      .positional('level', { type: 'string', demandOption: true, description: 'beginner, intermediate or advanced (local)' })
+      .positional('level', { type: 'string', demandOption: true, description: 'beginner, intermediate, advanced or expert (local)' })
       .option('target', { type: 'string', default: 'local', description: `Where the lab runs (${UP_TARGETS.join(', ')})` })
       .option('name', { type: 'string', description: 'Lab name (default: the level); labs of different names run side by side' })
-      .option('json', { type: 'boolean', description: 'Print one JSON object' }),
+      .option('json', { type: 'boolean', description: 'Print one JSON object' })
+      .option('regions', { type: 'string', description: 'expert: loopback regions, 2 or 3 (default 2)' })
+      .option('latency-ms', { type: 'string', description: 'expert: one-way delay of every link between regions, 0-1000 (default 40)' }),
   handler: async (argv) => {
     parseTarget(argv.target, UP_TARGETS);
     const lab = getLab(parseLevel(argv.level));
     const name = parseLabName(argv.name ?? lab.level);
+    const { parseLatency, parseRegionCount } = await import('../../constructs/local/expert.js');
+    const multiRegion = lab.regions.min >= 2;
+    for (const [flag, value] of [['--regions', argv.regions], ['--latency-ms', argv['latency-ms']]] as const) {
+      if (value !== undefined && !multiRegion) throw new UsageError(`${flag} applies to the expert lab only (it has regions), not to ${lab.level}`);
+    }
+    const regions = argv.regions === undefined ? undefined : parseRegionCount(argv.regions);
+    const latencyMs = argv['latency-ms'] === undefined ? undefined : parseLatency(argv['latency-ms']);
     const { labforgeHome } = await import('../../constructs/local/home.js');
     const { upLab, InterruptedError } = await import('../../constructs/local/lab.js');
 
@@ -47,7 +59,7 @@ export const upCommand: CommandModule<object, UpArgs> = {
     for (const s of caught) process.on(s, onSignal);
     let result;
     try {
-      result = await upLab({ name, lab, home: labforgeHome(), signal: controller.signal, progress });
+      result = await upLab({ name, lab, home: labforgeHome(), signal: controller.signal, progress, regions, latencyMs });
     } catch (error) {
       if (!(error instanceof InterruptedError)) throw error;
       progress(`labforge: ${error.message}`);

@@ -12,7 +12,13 @@ export function apiServerPath(): string {
 }
 
 export interface ApiWiring {
-  readonly databaseUrl: string;
+  /** The one database; absent when `shardsFile` is given. */
+  readonly databaseUrl?: string;
+  /** Expert: a file holding {"shards": [url, ...]} in shard order, re-read on SIGHUP. @default not sharded */
+  readonly shardsFile?: string;
+  /** Expert: brokers (host:port) and topic of the domain events. @default no events */
+  readonly kafkaBrokers?: readonly string[];
+  readonly kafkaTopic?: string;
   /** Cache for GET /notes/:id. @default none (X-Cache: OFF) */
   readonly redisUrl?: string;
   /** RabbitMQ: POST /jobs and a welcome-email job on register. @default none (no /jobs routes) */
@@ -41,7 +47,9 @@ export function startApi(c: ComponentState, runAs: RunAs, wiring: ApiWiring): Pr
       NODE_ENV: 'production',
       LABFORGE_API_HOST: c.host,
       LABFORGE_API_PORT: String(c.port),
-      DATABASE_URL: wiring.databaseUrl,
+      ...(wiring.databaseUrl ? { DATABASE_URL: wiring.databaseUrl } : {}),
+      ...(wiring.shardsFile ? { SHARDS_FILE: wiring.shardsFile } : {}),
+      ...(wiring.kafkaBrokers && wiring.kafkaTopic ? { KAFKA_BROKERS: wiring.kafkaBrokers.join(','), KAFKA_TOPIC: wiring.kafkaTopic } : {}),
       ...(wiring.redisUrl ? { REDIS_URL: wiring.redisUrl } : {}),
       ...(wiring.amqpUrl ? { AMQP_URL: wiring.amqpUrl } : {}),
       JWT_SECRET: wiring.jwtSecret,

@@ -28,7 +28,7 @@ export const BINARIES: readonly BinarySpec[] = [
 ];
 
 /** Local levels labforge can build today. */
-export const LOCAL_LEVELS: readonly Level[] = ['beginner', 'intermediate', 'advanced'];
+export const LOCAL_LEVELS: readonly Level[] = ['beginner', 'intermediate', 'advanced', 'expert'];
 
 const POSTGRES_TOOLS = new Set(['postgres', 'initdb', 'pg_ctl', 'pg_basebackup']);
 

@@ -39,7 +39,7 @@ export function labLayout(home: string, name: string): LabLayout {
 }
 
 /** Kinds the local runtime runs, one driver each (constructs/local/drivers/). */
-export const LOCAL_KINDS = ['postgres', 'redis', 'rabbitmq', 'api', 'worker', 'haproxy'] as const;
+export const LOCAL_KINDS = ['postgres', 'shard', 'kafka', 'proxy', 'redis', 'rabbitmq', 'api', 'worker', 'consumer', 'haproxy'] as const;
 export type ComponentKindLocal = (typeof LOCAL_KINDS)[number];
 
 /** One running piece of a lab, as recorded in its state file. */
@@ -51,8 +51,27 @@ export interface ComponentState {
   readonly group?: string;
   /** Instance number within the group, from 1; the API sends `<group>-<instance>` as X-Instance. @default 1 */
   readonly instance?: number;
-  /** LabSpec ids this one needs running first (`db`, `mq`): start, health and stop order. @default none */
-  readonly uses?: readonly string[];
+  /**
+   * LabSpec ids (or component ids) this one needs running first (`db`, `mq`): start, health and
+   * stop order. Changes only on a failover (`labforge chaos kill-primary`). @default none
+   */
+  uses?: readonly string[];
+  /** Expert: the region it lives in (its host is 127.0.(region+1).1). @default none: 127.0.0.1 */
+  readonly region?: number;
+  /** Shard servers: which shard, its role now (a failover swaps them), and for a replica its primary and slot. */
+  readonly shard?: number;
+  role?: 'primary' | 'replica';
+  replicaOf?: string;
+  slot?: string;
+  /** A shard server whose data must be made again from its primary (the old primary after a failover). */
+  rebuild?: boolean;
+  /** Delay proxies: the component id they forward to (its host and port are read at each start), the delay and node. */
+  readonly target?: string;
+  /** Kafka links: which broker (1..n) of the target they forward to. */
+  readonly targetNode?: number;
+  readonly delayMs?: number;
+  /** Kafka: topics it creates; consumer: topics it consumes. */
+  readonly topics?: readonly string[];
   /** Loopback address it listens on: 127.0.0.1, or 127.0.(r+1).1 for region r. */
   readonly host: string;
   /** Chosen free at the first `up`; a new lab moves to another port if it loses a race for it. 0: listens nowhere (worker). */
@@ -92,6 +111,9 @@ export interface LabState {
   readonly createdAt: string;
   updatedAt: string;
   readonly runAs: RunAs;
+  /** Expert: how many loopback regions, and the one-way delay of every link between them. */
+  readonly regions?: number;
+  readonly latencyMs?: number;
   components: ComponentState[];
 }
 
@@ -101,6 +123,8 @@ export interface LabSecrets {
   readonly redis?: { readonly password: string };
   readonly api?: { readonly jwtSecret: string; readonly probeEmail: string; readonly probePassword: string };
   readonly rabbitmq?: { readonly user: string; readonly password: string; readonly vhost: string };
+  /** The `replicator` role of sharded PostgreSQL (streaming replicas log in with it). */
+  readonly replication?: { readonly password: string };
 }
 
 /** A password that is safe in URLs and config files: 24 random bytes, base64url. */

@@ -13,6 +13,18 @@ export interface KafkaNodePorts {
   readonly controller: number;
 }
 
+/**
+ * A listener for the clients of another region: each node binds `bind` on the cluster's host and
+ * advertises the link (delay proxy) in the clients' region that forwards to it. Clients that
+ * bootstrap through these links get these addresses in metadata, so all their traffic crosses the link.
+ */
+export interface KafkaRegionListener {
+  /** Listener name, e.g. `REGION1` (upper case, digits, underscore). */
+  readonly name: string;
+  /** One per node, in node order. */
+  readonly nodes: readonly { readonly bind: number; readonly advertisedHost: string; readonly advertisedPort: number }[];
+}
+
 export interface KafkaClusterProps {
   /** Absolute directory of this cluster: one `node-<id>/` per node (config, data, log). */
   readonly dir: string;
@@ -28,6 +40,8 @@ export interface KafkaClusterProps {
   readonly partitions?: number;
   /** Path used in error messages, e.g. `Lab/expert/events`. @default 'kafka' */
   readonly path?: string;
+  /** Listeners for clients in other regions (through links). @default none */
+  readonly regionListeners?: readonly KafkaRegionListener[];
 }
 
 /** One node as rendered: id, ports and its files. */
@@ -53,13 +67,18 @@ export function resolveProps(props: KafkaClusterProps): Required<KafkaClusterPro
   if (props.nodes.length < 1) throw fail('nodes must hold at least one node, got 0');
   if (!Number.isInteger(heapMb) || heapMb < 96) throw fail(`heapMb must be an integer >= 96, got ${heapMb}`);
   if (!Number.isInteger(partitions) || partitions < 1) throw fail(`partitions must be an integer >= 1, got ${partitions}`);
-  const ports = props.nodes.flatMap((n) => [n.client, n.controller]);
+  const regionListeners = props.regionListeners ?? [];
+  for (const l of regionListeners) {
+    if (!/^[A-Z][A-Z0-9_]*$/.test(l.name) || ['PLAINTEXT', 'CONTROLLER'].includes(l.name)) throw fail(`region listener name must be upper case and not PLAINTEXT/CONTROLLER, got '${l.name}'`);
+    if (l.nodes.length !== props.nodes.length) throw fail(`region listener ${l.name} needs one entry per node (${props.nodes.length}), got ${l.nodes.length}`);
+  }
+  const ports = [...props.nodes.flatMap((n) => [n.client, n.controller]), ...regionListeners.flatMap((l) => l.nodes.map((n) => n.bind))];
   for (const port of ports) {
     if (!Number.isInteger(port) || port < 1024 || port > 65535) throw fail(`ports must be integers in 1024..65535, got ${port}`);
   }
   const dup = ports.find((p, i) => ports.indexOf(p) !== i);
   if (dup !== undefined) throw fail(`port ${dup} is given twice`);
-  return { ...props, host, heapMb, partitions, path };
+  return { ...props, host, heapMb, partitions, path, regionListeners };
 }
 
 export function nodesOf(props: Required<KafkaClusterProps>): KafkaNode[] {
@@ -95,15 +114,17 @@ export function renderServerProperties(props: Required<KafkaClusterProps>, node:
   const rf = replicationFactor(all.length);
   const minIsr = minInsyncReplicas(all.length);
   const h = props.host;
+  // Node ids are 1..n in the order of props.nodes.
+  const regional = props.regionListeners.map((l) => ({ name: l.name, ...l.nodes[node.id - 1]! }));
   const lines: Array<[string, string | number]> = [
     // KRaft combined mode: every node is a broker and a voter of the metadata quorum. Static
     // voters keep formatting simple (no --standalone / --initial-controllers dance).
     ['process.roles', 'broker,controller'],
     ['node.id', node.id],
     ['controller.quorum.voters', all.map((n) => `${n.id}@${h}:${n.controller}`).join(',')],
-    ['listeners', `PLAINTEXT://${h}:${node.client},CONTROLLER://${h}:${node.controller}`],
-    ['advertised.listeners', `PLAINTEXT://${h}:${node.client}`],
-    ['listener.security.protocol.map', 'PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT'],
+    ['listeners', [`PLAINTEXT://${h}:${node.client}`, `CONTROLLER://${h}:${node.controller}`, ...regional.map((r) => `${r.name}://${h}:${r.bind}`)].join(',')],
+    ['advertised.listeners', [`PLAINTEXT://${h}:${node.client}`, ...regional.map((r) => `${r.name}://${r.advertisedHost}:${r.advertisedPort}`)].join(',')],
+    ['listener.security.protocol.map', ['PLAINTEXT:PLAINTEXT', 'CONTROLLER:PLAINTEXT', ...regional.map((r) => `${r.name}:PLAINTEXT`)].join(',')],
     ['controller.listener.names', 'CONTROLLER'],
     ['inter.broker.listener.name', 'PLAINTEXT'],
     ['log.dirs', node.dataDir],

@@ -2,7 +2,7 @@
 // No daemon runs between commands: the state file records every process labforge started
 // (pid + start time), and each command re-reads it and checks the processes themselves.
 // What a component kind needs lives in its driver (drivers/); this file only orchestrates.
-import { mkdirSync, readdirSync, realpathSync, rmSync, rmdirSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, realpathSync, rmSync, rmdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { QUICK, type ProbeResult, type RetryPolicy } from '../../health/index.js';
 import { ExternalError, UsageError } from '../model/errors.js';
@@ -11,6 +11,7 @@ import type { LabSpec, Level } from '../model/types.js';
 import { LOCAL_LEVELS, requireBinary } from './binaries.js';
 import { DRIVERS, driverOf, labelOf, RunContext, type PlanContext } from './drivers/index.js';
 import { elapsed } from './drivers/context.js';
+import { LATENCY_MS, LOCAL_REGIONS } from './expert.js';
 import {
   STATE_VERSION,
   assertHomeUsable,
@@ -107,10 +108,12 @@ function portsOfOtherLabs(home: string, name: string): Set<number> {
 }
 
 /** The local components of a LabSpec, driver by driver, with free ports and directories inside the lab. */
-async function planComponents(lab: LabSpec, layout: LabLayout, avoid: Set<number>): Promise<ComponentState[]> {
+async function planComponents(lab: LabSpec, layout: LabLayout, avoid: Set<number>, regions: number, latencyMs: number): Promise<ComponentState[]> {
   const p: PlanContext = {
     lab,
     layout,
+    regions,
+    latencyMs,
     async port(host) {
       const port = await pickFreePort(avoid, host);
       avoid.add(port);
@@ -145,7 +148,8 @@ function running(c: ComponentState): boolean {
 }
 
 async function checkComponent(c: ComponentState, secrets: LabSecrets, all: readonly ComponentState[], policy: RetryPolicy): Promise<ProbeResult[]> {
-  if (!running(c)) {
+  const partial = driverOf(c).probeWhenPartial === true && c.process !== undefined;
+  if (!running(c) && !partial) {
     const taken = c.port > 0 && (await isListening(c.port, c.host));
     const dead = driverOf(c).processes(c).filter((p) => !isAlive(p.record));
     const why = c.process ? `not running: ${dead.map((p) => `${p.name === 'server' ? '' : `${p.name} `}pid ${p.record.pid}`).join(', ')} is gone` : 'never started';
@@ -196,6 +200,9 @@ export interface UpOptions {
   readonly home: string;
   readonly signal?: AbortSignal;
   readonly progress?: Progress;
+  /** Expert: loopback regions (2..3) and the links' one-way delay in ms; only for a new lab. @default 2, 40 */
+  readonly regions?: number;
+  readonly latencyMs?: number;
 }
 
 /**
@@ -231,6 +238,12 @@ export async function upLab(options: UpOptions): Promise<UpResult> {
     if (state && state.level !== lab.level) {
       throw new UsageError(`lab '${name}' exists as a ${state.level} lab; choose another --name or run \`labforge down ${name}\` first`);
     }
+    if (state && options.regions !== undefined && options.regions !== (state.regions ?? 1)) {
+      throw new UsageError(`lab '${name}' exists with ${state.regions ?? 1} region(s), not ${options.regions}; run \`labforge down ${name}\` first to change it`);
+    }
+    if (state && options.latencyMs !== undefined && options.latencyMs !== (state.latencyMs ?? 0)) {
+      throw new UsageError(`lab '${name}' exists with ${state.latencyMs ?? 0} ms links, not ${options.latencyMs}; run \`labforge down ${name}\` first to change it`);
+    }
     let secrets: LabSecrets;
     if (!state) {
       fresh = true;
@@ -239,8 +252,21 @@ export async function upLab(options: UpOptions): Promise<UpResult> {
       mkdirSync(layout.dir, { mode: 0o755 });
       mkdirSync(layout.logs, { mode: 0o755 });
       const now = new Date().toISOString();
-      const components = await planComponents(lab, layout, portsOfOtherLabs(home, name));
-      state = { version: STATE_VERSION, name, level: lab.level, target: 'local', createdAt: now, updatedAt: now, runAs, components };
+      const multi = lab.regions.min >= 2;
+      const regions = multi ? (options.regions ?? LOCAL_REGIONS.default) : 1;
+      const latencyMs = multi ? (options.latencyMs ?? LATENCY_MS.default) : 0;
+      const components = await planComponents(lab, layout, portsOfOtherLabs(home, name), regions, latencyMs);
+      state = {
+        version: STATE_VERSION,
+        name,
+        level: lab.level,
+        target: 'local',
+        createdAt: now,
+        updatedAt: now,
+        runAs,
+        ...(multi ? { regions, latencyMs } : {}),
+        components,
+      };
       secrets = newSecrets(state);
       writeSecrets(layout, secrets);
       writeState(layout, state);
@@ -342,13 +368,42 @@ export interface LabStatus {
   readonly level: Level;
   readonly dir: string;
   readonly runAs: string;
+  /** Expert: regions and the links' one-way delay. */
+  readonly regions?: number;
+  readonly latencyMs?: number;
+  /** Resident memory of every process working in the lab's directory now (servers, their children), in bytes. */
+  readonly rssBytes: number;
   readonly components: ComponentView[];
+}
+
+/** Sum of VmRSS of the processes working inside `dir` (every server of a lab has its cwd there). */
+export function labRssBytes(dir: string): number {
+  const real = realDir(dir);
+  if (!real) return 0;
+  let total = 0;
+  for (const p of processesIn(real)) {
+    try {
+      const kb = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${p.pid}/status`, 'utf8'))?.[1];
+      total += Number(kb ?? 0) * 1024;
+    } catch {
+      /* gone meanwhile */
+    }
+  }
+  return total;
 }
 
 export async function statusLab(home: string, name: string): Promise<LabStatus> {
   const layout = existingLab(home, name);
   const state = readState(layout)!;
-  return { name, level: state.level, dir: layout.dir, runAs: state.runAs.user, components: await Promise.all(state.components.map(viewOf)) };
+  return {
+    name,
+    level: state.level,
+    dir: layout.dir,
+    runAs: state.runAs.user,
+    ...(state.regions ? { regions: state.regions, latencyMs: state.latencyMs } : {}),
+    rssBytes: labRssBytes(layout.dir),
+    components: await Promise.all(state.components.map(viewOf)),
+  };
 }
 
 export function labNames(home: string): string[] {

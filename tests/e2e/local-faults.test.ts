@@ -174,13 +174,14 @@ describe('local target fault cases', () => {
     expect(readFileSync(file, 'utf8')).toBe('not a directory\n');
   });
 
-  it('up expert (not built locally yet) and --target aws fail with one line, exit 2, nothing created', async () => {
+  it('up expert with a bad --regions, up --regions on a level without regions, and --target aws fail with one line, exit 2, nothing created', async () => {
     const emptyHome = join(parent, 'untouched');
-    const expert = await cli(['up', 'expert'], { home: emptyHome });
+    const expert = await cli(['up', 'expert', '--regions', '4'], { home: emptyHome });
     expect(expert.code).toBe(2);
-    expect(expert.stderr.trim()).toBe(
-      'labforge: local expert labs come in a later version of labforge (local targets today: beginner, intermediate, advanced); nothing was created',
-    );
+    expect(expert.stderr.trim()).toBe("labforge: --regions must be an integer from 2 to 3 for a local lab, got '4'");
+    const beginner = await cli(['up', 'beginner', '--regions', '2'], { home: emptyHome });
+    expect(beginner.code).toBe(2);
+    expect(beginner.stderr.trim()).toBe('labforge: --regions applies to the expert lab only (it has regions), not to beginner');
     const target = await cli(['up', 'beginner', '--target', 'aws'], { home: emptyHome });
     expect(target.code).toBe(2);
     expect(target.stderr.trim()).toBe("labforge: unknown target 'aws' (valid: local)");

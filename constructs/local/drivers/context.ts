@@ -15,6 +15,8 @@ export function elapsed(since: number): string {
 
 /** `db (postgres)`, `api-2 (api)`: how messages and health checks name a component. */
 export function labelOf(c: ComponentState): string {
+  // Shard servers change roles on a failover: the label says which one it has now.
+  if (c.kind === 'shard') return `${c.id} (shard ${c.shard} ${c.role}, region ${c.region})`;
   return `${c.id} (${c.kind})`;
 }
 

@@ -32,6 +32,16 @@ export const haproxyDriver: ComponentDriver<LoadBalancerComponent> = {
   binaries: ['haproxy'],
   select: (lab) => componentsOf(lab, 'load-balancer'),
   async plan(p, lb) {
+    if (p.regions > 1) {
+      // Expert: one per region, over that region's instances (lb-r0 over api-r0-1..n).
+      const planned: ComponentState[] = [];
+      for (let r = 0; r < p.regions; r++) {
+        const id = `${lb.id}-r${r}`;
+        const host = p.host(r);
+        planned.push({ id, kind: 'haproxy', region: r, uses: [`${lb.target}-r${r}`], host, port: await p.port(host), dataDir: p.dir(id), logFile: p.logFile(id) });
+      }
+      return planned;
+    }
     const host = p.host();
     return [{ id: lb.id, kind: 'haproxy', uses: [lb.target], host, port: await p.port(host), dataDir: p.dir(lb.id), logFile: p.logFile(lb.id) }];
   },

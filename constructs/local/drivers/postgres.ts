@@ -79,7 +79,8 @@ async function stop(c: ComponentState, runAs?: RunAs): Promise<number[]> {
 export const postgresDriver: ComponentDriver<PostgresComponent> = {
   kind: 'postgres',
   binaries: ['postgres', 'initdb'],
-  select: (lab) => componentsOf(lab, 'postgres'),
+  // Sharded or replicated specs (expert) belong to the shard driver.
+  select: (lab) => componentsOf(lab, 'postgres').filter((db) => db.shards <= 1 && db.replicas === 0),
   async plan(p, db) {
     const host = p.host();
     return [{ id: db.id, kind: 'postgres', host, port: await p.port(host), dataDir: join(p.dir(db.id), 'data'), logFile: p.logFile(db.id), database: db.database, user: db.user }];

@@ -17,6 +17,10 @@ export interface PlanContext {
   port(host: string): Promise<number>;
   /** The address a component listens on: 127.0.0.1, or 127.0.(r+1).1 for region r. */
   host(region?: number): string;
+  /** Loopback regions of this lab: 1 for every level but expert (2 or 3). */
+  readonly regions: number;
+  /** One-way delay of the links between regions, in ms. */
+  readonly latencyMs: number;
   /** Log file of a component id, inside the lab. */
   logFile(id: string): string;
   /** Directory of a component id, inside the lab. */
@@ -64,6 +68,11 @@ export interface ComponentDriver<S extends Component = Component> {
   secrets?(planned: readonly ComponentState[]): Partial<LabSecrets>;
   /** Makes it run: nothing when it runs, restart on its data when it died, build when new. */
   ensure(ctx: RunContext, c: ComponentState): Promise<Outcome>;
+  /**
+   * Probe even when some of its processes are gone (Kafka: one dead broker of three is a degraded
+   * cluster, which the probe describes, not a component that is down). @default false
+   */
+  readonly probeWhenPartial?: boolean;
   /** Real protocol round trips through its endpoint (one or more checks). */
   probe(c: ComponentState, env: ProbeEnv, policy: RetryPolicy): Promise<ProbeResult[]>;
   /** Every process it runs, main first. */
