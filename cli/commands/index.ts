@@ -1,5 +1,6 @@
 // Every command module, in the order `labforge --help` lists them.
 import type { CommandModule } from 'yargs';
+import { chaosCommand } from './chaos.js';
 import { costCommand } from './cost.js';
 import { doctorCommand } from './doctor.js';
 import { downCommand } from './down.js';
@@ -17,6 +18,7 @@ export const COMMANDS: CommandModule<any, any>[] = [
   statusCommand,
   healthCommand,
   downCommand,
+  chaosCommand,
   secretsCommand,
   doctorCommand,
   listCommand,
