@@ -6,9 +6,11 @@ export default defineConfig({
     // Real servers and synth runs: generous per-test limits, but each test still bounded.
     testTimeout: 60_000,
     hookTimeout: 120_000,
-    // 2 cores: at most two test files at once so real servers are not starved.
+    // One file at a time: the e2e files run real server fleets (an expert lab is 3 JVMs, 6
+    // PostgreSQL servers and a dozen Node processes) and 2 cores shared by two such files made
+    // readiness deadlines flaky. Serial, the whole suite takes about two and a half minutes.
     pool: 'forks',
-    maxWorkers: 2,
+    fileParallelism: false,
     reporters: ['default'],
   },
 });
