@@ -2,7 +2,7 @@
 // No daemon runs between commands: the state file records every process labforge started
 // (pid + start time), and each command re-reads it and checks the processes themselves.
 // What a component kind needs lives in its driver (drivers/); this file only orchestrates.
-import { mkdirSync, readdirSync, readFileSync, realpathSync, rmSync, rmdirSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { QUICK, type ProbeResult, type RetryPolicy } from '../../health/index.js';
 import { ExternalError, UsageError } from '../model/errors.js';
@@ -16,7 +16,6 @@ import {
   STATE_VERSION,
   assertHomeUsable,
   ensureHome,
-  existingLab,
   labLayout,
   listLabNames,
   readSecrets,
@@ -32,34 +31,17 @@ import {
 import { allowTraversal, assertReachable, resolveRunAs } from './identity.js';
 import { acquireLock } from './lock.js';
 import { dependenciesOf, inDependencyOrder } from './order.js';
-import { isListening, LOOPBACK, pickFreePort } from './ports.js';
-import { verifyGone, type TeardownReceipt } from './receipt.js';
-import { isAlive, processesIn } from './proc.js';
+import { checkAll, running, viewOf, type ComponentView } from './inspect.js';
+import { LOOPBACK, pickFreePort } from './ports.js';
 import { InterruptedError } from './spawn.js';
+import { removeHomeIfEmpty, removeLab } from './teardown.js';
 
 export { InterruptedError } from './spawn.js';
+export { healthLab, labNames, labRssBytes, labSecrets, statusLab, type ComponentView, type HealthReport, type LabStatus } from './inspect.js';
+export { downLab } from './teardown.js';
 
 export type Progress = (line: string) => void;
 export type { TeardownReceipt } from './receipt.js';
-
-/** How a learner reaches one component (never with the password in it). */
-export interface ComponentView {
-  readonly id: string;
-  readonly kind: ComponentState['kind'];
-  readonly host: string;
-  /** 0: listens nowhere (the worker). */
-  readonly port: number;
-  readonly url: string;
-  readonly user?: string;
-  readonly database?: string;
-  /** The main process. */
-  readonly pid?: number;
-  readonly state: 'running' | 'exited' | 'not started' | 'port taken by another program';
-  /** Every process of the component, main first (RabbitMQ: its node, then its epmd). */
-  readonly processes: { name: string; pid: number; alive: boolean }[];
-  /** Every host:port it listens on. */
-  readonly ports: { name: string; host: string; port: number }[];
-}
 
 export interface UpResult {
   readonly name: string;
@@ -76,13 +58,6 @@ export interface UpResult {
   readonly health: ProbeResult[];
   readonly seconds: number;
 }
-
-export interface HealthReport {
-  readonly lab: string;
-  readonly ok: boolean;
-  readonly checks: ProbeResult[];
-}
-
 
 /** Health after a start: the servers just became ready, allow a few quick retries. */
 const AFTER_START: RetryPolicy = { attempts: 40, timeoutMs: 3000, initialDelayMs: 10, maxDelayMs: 200, deadlineMs: 10_000 };
@@ -140,58 +115,6 @@ function newSecrets(state: LabState): LabSecrets {
 /** The lab's servers need these binaries; missing ones fail before anything is created. */
 function requireBinaries(lab: LabSpec): void {
   for (const driver of Object.values(DRIVERS)) if (driver.select(lab).length > 0) for (const name of driver.binaries) requireBinary(name);
-}
-
-/** True when every process of the component runs. */
-function running(c: ComponentState): boolean {
-  return c.process !== undefined && driverOf(c).processes(c).every((p) => isAlive(p.record));
-}
-
-async function checkComponent(c: ComponentState, secrets: LabSecrets, all: readonly ComponentState[], policy: RetryPolicy): Promise<ProbeResult[]> {
-  const partial = driverOf(c).probeWhenPartial === true && c.process !== undefined;
-  if (!running(c) && !partial) {
-    const taken = c.port > 0 && (await isListening(c.port, c.host));
-    const dead = driverOf(c).processes(c).filter((p) => !isAlive(p.record));
-    const why = c.process ? `not running: ${dead.map((p) => `${p.name === 'server' ? '' : `${p.name} `}pid ${p.record.pid}`).join(', ')} is gone` : 'never started';
-    const detail = `${why}${taken ? `; ${c.host}:${c.port} is taken by another program` : ''} (\`labforge up\` restarts it)`;
-    return [{ name: labelOf(c), ok: false, detail, ms: 0, attempts: 0 }];
-  }
-  return driverOf(c).probe(c, { secrets, components: all }, policy);
-}
-
-/** Every check, each component's after those of what it uses (the job probe needs the API's account). */
-async function checkAll(state: LabState, secrets: LabSecrets, policy: RetryPolicy, assumeRunning = false): Promise<ProbeResult[]> {
-  const check = (c: ComponentState) =>
-    assumeRunning ? driverOf(c).probe(c, { secrets, components: state.components }, policy) : checkComponent(c, secrets, state.components, policy);
-  const settled = await inDependencyOrder(state.components, check);
-  return settled.flatMap((s, i) =>
-    s.status === 'fulfilled' ? s.value : [{ name: labelOf(state.components[i]!), ok: false, detail: String((s.reason as Error)?.message ?? s.reason), ms: 0, attempts: 0 }],
-  );
-}
-
-async function viewOf(c: ComponentState): Promise<ComponentView> {
-  const driver = driverOf(c);
-  const alive = running(c);
-  const state: ComponentView['state'] = alive
-    ? 'running'
-    : c.port > 0 && (await isListening(c.port, c.host))
-      ? 'port taken by another program'
-      : c.process
-        ? 'exited'
-        : 'not started';
-  return {
-    id: c.id,
-    kind: c.kind,
-    host: c.host,
-    port: c.port,
-    url: driver.url(c),
-    user: c.user,
-    database: c.database,
-    pid: c.process?.pid,
-    state,
-    processes: driver.processes(c).map((p) => ({ name: p.name, pid: p.record.pid, alive: isAlive(p.record) })),
-    ports: driver.ports(c).map((p) => ({ ...p })),
-  };
 }
 
 export interface UpOptions {
@@ -353,130 +276,4 @@ async function finish(ctx: RunContext, started: number, created: boolean, alread
     health,
     seconds: Number(((performance.now() - started) / 1000).toFixed(2)),
   };
-}
-
-/** Every health check of a lab, now. */
-export async function healthLab(home: string, name: string, policy: RetryPolicy = QUICK): Promise<HealthReport> {
-  const layout = existingLab(home, name);
-  const state = readState(layout)!;
-  const checks = await checkAll(state, readSecrets(layout), policy);
-  return { lab: name, ok: checks.every((c) => c.ok), checks };
-}
-
-export interface LabStatus {
-  readonly name: string;
-  readonly level: Level;
-  readonly dir: string;
-  readonly runAs: string;
-  /** Expert: regions and the links' one-way delay. */
-  readonly regions?: number;
-  readonly latencyMs?: number;
-  /** Resident memory of every process working in the lab's directory now (servers, their children), in bytes. */
-  readonly rssBytes: number;
-  readonly components: ComponentView[];
-}
-
-/** Sum of VmRSS of the processes working inside `dir` (every server of a lab has its cwd there). */
-export function labRssBytes(dir: string): number {
-  const real = realDir(dir);
-  if (!real) return 0;
-  let total = 0;
-  for (const p of processesIn(real)) {
-    try {
-      const kb = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${p.pid}/status`, 'utf8'))?.[1];
-      total += Number(kb ?? 0) * 1024;
-    } catch {
-      /* gone meanwhile */
-    }
-  }
-  return total;
-}
-
-export async function statusLab(home: string, name: string): Promise<LabStatus> {
-  const layout = existingLab(home, name);
-  const state = readState(layout)!;
-  return {
-    name,
-    level: state.level,
-    dir: layout.dir,
-    runAs: state.runAs.user,
-    ...(state.regions ? { regions: state.regions, latencyMs: state.latencyMs } : {}),
-    rssBytes: labRssBytes(layout.dir),
-    components: await Promise.all(state.components.map(viewOf)),
-  };
-}
-
-export function labNames(home: string): string[] {
-  return listLabNames(home);
-}
-
-/** The lab's generated credentials and the connection URLs that carry them (for `labforge secrets`). */
-export function labSecrets(home: string, name: string): { secrets: LabSecrets; components: ComponentState[]; urls: Record<string, string> } {
-  const layout = existingLab(home, name);
-  const secrets = readSecrets(layout);
-  const components = readState(layout)!.components;
-  const urls: Record<string, string> = {};
-  for (const c of components) {
-    const secretUrl = driverOf(c).secretUrl;
-    if (secretUrl) urls[c.id] = secretUrl(c, secrets);
-  }
-  return { secrets, components, urls };
-}
-
-/**
- * Stops every recorded process, all at once: the data is deleted next, so stopping dependents
- * first would protect nothing and cost the sum of the shutdowns (measured: 1.7 s against 1.1 s
- * for the advanced lab). Then kills whatever still works inside the lab's directory and removes it.
- */
-async function removeLab(layout: LabLayout, state: LabState): Promise<void> {
-  await Promise.all(state.components.map((c) => driverOf(c).stop(c, state.runAs)));
-  const dir = realDir(layout.dir);
-  // Never recorded (the CLI was killed between a spawn and the state write): still the lab's.
-  for (let round = 0; dir && round < 100; round++) {
-    const strays = processesIn(dir);
-    if (strays.length === 0) break;
-    for (const stray of strays) {
-      try {
-        process.kill(stray.pid, 'SIGKILL');
-      } catch {
-        /* gone meanwhile */
-      }
-    }
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-  rmSync(layout.dir, { recursive: true, force: true, maxRetries: 3 });
-}
-
-function realDir(path: string): string | undefined {
-  try {
-    return realpathSync(path);
-  } catch {
-    return undefined;
-  }
-}
-
-/** Stops a lab, removes its data, then proves nothing is left (processes, ports, directories). */
-export async function downLab(home: string, name: string): Promise<TeardownReceipt> {
-  const started = performance.now();
-  const layout = existingLab(home, name);
-  const dir = realDir(layout.dir) ?? layout.dir;
-  const lock = acquireLock(layout.lockFile, name, 'down');
-  let state: LabState;
-  try {
-    state = readState(layout)!;
-    await removeLab(layout, state);
-  } finally {
-    lock.release();
-  }
-  removeHomeIfEmpty(home);
-  return verifyGone(name, layout, dir, state, started);
-}
-
-/** Leaves no empty home behind either (only when nothing else is in it). */
-function removeHomeIfEmpty(home: string): void {
-  try {
-    if (readdirSync(home).length === 0) rmdirSync(home);
-  } catch {
-    /* not empty or already gone */
-  }
 }
