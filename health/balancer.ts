@@ -14,19 +14,35 @@ export interface BalancerEndpoint {
   readonly maxRequests?: number;
 }
 
-/** One GET on a fresh connection: status and the X-Instance header. */
+/**
+ * One GET on a fresh connection: status and the X-Instance header. Settles exactly once, by a
+ * hard deadline too: a socket timeout alone is an idle timer, and a reply cut after its headers
+ * may end in 'close' without 'end' (that left a caller waiting forever).
+ */
 export function getInstance(url: string, timeoutMs: number): Promise<{ status: number; instance: string | undefined }> {
   return new Promise((resolve, reject) => {
+    let settled = false;
+    const settle = (error: Error | undefined, value?: { status: number; instance: string | undefined }) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(deadline);
+      if (error) {
+        req.destroy();
+        reject(error);
+      } else resolve(value!);
+    };
+    const deadline = setTimeout(() => settle(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
     const req = httpRequest(url, { agent: false, timeout: timeoutMs, headers: { connection: 'close' } }, (res) => {
       res.resume();
       res.on('end', () => {
         const header = res.headers['x-instance'];
-        resolve({ status: res.statusCode ?? 0, instance: Array.isArray(header) ? header[0] : header });
+        settle(undefined, { status: res.statusCode ?? 0, instance: Array.isArray(header) ? header[0] : header });
       });
-      res.on('error', reject);
+      res.on('error', (error) => settle(error));
+      res.on('close', () => settle(new Error('connection closed before the reply ended')));
     });
-    req.on('timeout', () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
-    req.on('error', reject);
+    req.on('timeout', () => settle(new Error(`no answer within ${timeoutMs} ms`)));
+    req.on('error', (error) => settle(error));
     req.end();
   });
 }

@@ -139,13 +139,24 @@ export function portBindable(port: number): Promise<boolean> {
 /** Occupies 127.0.0.1:port with a listener that is not labforge's. */
 export function occupy(port: number): Promise<{ close: () => Promise<void> }> {
   return new Promise((resolve, reject) => {
+    // close() waits for every connection to end: a peer that keeps its half open (a load
+    // balancer's health check) would hold it, so the sockets are destroyed on close.
+    const sockets = new Set<import('node:net').Socket>();
     const server = createServer((socket) => {
+      sockets.add(socket);
+      socket.on('close', () => sockets.delete(socket));
       socket.on('error', () => {});
       socket.end('not a database\n');
     });
     server.once('error', reject);
     server.listen({ host: '127.0.0.1', port, exclusive: true }, () =>
-      resolve({ close: () => new Promise<void>((done) => server.close(() => done())) }),
+      resolve({
+        close: () =>
+          new Promise<void>((done) => {
+            server.close(() => done());
+            for (const socket of sockets) socket.destroy();
+          }),
+      }),
     );
   });
 }
