@@ -15,9 +15,13 @@ export interface ApiEndpoint {
  * One HTTP request on its own connection (no keep-alive pool: a CLI that probes must be able to
  * exit right away, and a probe should not reuse a connection a broken server left open).
  */
-function request(url: string, timeoutMs: number, init: { method?: string; body?: string } = {}): Promise<{ status: number; body: unknown }> {
+export function request(
+  url: string,
+  timeoutMs: number,
+  init: { method?: string; body?: string; headers?: Record<string, string> } = {},
+): Promise<{ status: number; body: unknown }> {
   return new Promise((resolve, reject) => {
-    const headers: Record<string, string> = { accept: 'application/json', connection: 'close' };
+    const headers: Record<string, string> = { accept: 'application/json', connection: 'close', ...init.headers };
     if (init.body !== undefined) {
       headers['content-type'] = 'application/json';
       headers['content-length'] = String(Buffer.byteLength(init.body));

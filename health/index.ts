@@ -4,5 +4,6 @@ export { probePostgres, type PostgresEndpoint } from './postgres.js';
 export { probeRedis, type RedisEndpoint } from './redis.js';
 export { probeApi, type ApiEndpoint } from './http.js';
 export { probeAmqp, amqpEndpointUrl, type AmqpEndpoint } from './amqp.js';
+export { probeRabbitManagement, type ManagementEndpoint } from './rabbitmq-management.js';
 export { probeBalancer, getInstance, type BalancerEndpoint } from './balancer.js';
 export { probeJobs, type JobsEndpoint } from './jobs.js';
