@@ -26,7 +26,12 @@ export const statusCommand: CommandModule<object, StatusArgs> = {
         // One row per process: RabbitMQ shows its node and its own epmd.
         ...labs.flatMap((l) =>
           l.components.flatMap((c) => {
-            const address = (name: string) => c.ports.filter((p) => p.name === (name === 'server' ? 'port' : name)).map((p) => `${p.host}:${p.port}`)[0] ?? '-';
+            // The server's row also lists the extra ports no helper process owns (RabbitMQ: dist, management).
+            const own = (name: string) => c.ports.filter((p) => (name === 'server' ? p.name === 'port' || !c.processes.some((x) => x.name === p.name) : p.name === name));
+            const address = (name: string) =>
+              own(name)
+                .map((p) => (p.name === 'port' || p.name === name ? `${p.host}:${p.port}` : `${p.name} ${p.port}`))
+                .join(', ') || '-';
             if (c.processes.length === 0) return [[l.name, l.level, c.id, c.kind, '-', '-', c.port > 0 ? `${c.host}:${c.port}` : '-', c.state]];
             return c.processes.map((p) => [l.name, l.level, c.id, c.kind, p.name, String(p.pid), address(p.name), p.name === 'server' ? c.state : p.alive ? 'running' : 'exited']);
           }),

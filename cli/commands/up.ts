@@ -1,7 +1,8 @@
 import type { CommandModule } from 'yargs';
 import { UsageError } from '../../constructs/model/errors.js';
 import { parseLabName, parseLevel, parseTarget } from '../../constructs/model/options.js';
-import { getLab } from '../../labs/index.js';
+import { allLabs, getLab } from '../../labs/index.js';
+import { componentsOf } from '../../constructs/model/validate.js';
 import { EXIT_FAILURE, EXIT_INTERRUPTED } from '../errors.js';
 import { print, printJson, progress, table } from '../output.js';
 
@@ -12,6 +13,7 @@ interface UpArgs {
   json?: boolean;
   regions?: string;
   'latency-ms'?: string;
+  'rabbitmq-management'?: boolean;
 }
 
 /** Targets `up` can run today. */
@@ -27,7 +29,8 @@ export const upCommand: CommandModule<object, UpArgs> = {
       .option('name', { type: 'string', description: 'Lab name (default: the level); labs of different names run side by side' })
       .option('json', { type: 'boolean', description: 'Print one JSON object' })
       .option('regions', { type: 'string', description: 'expert: loopback regions, 2 or 3 (default 2)' })
-      .option('latency-ms', { type: 'string', description: 'expert: one-way delay of every link between regions, 0-1000 (default 40)' }),
+      .option('latency-ms', { type: 'string', description: 'expert: one-way delay of every link between regions, 0-1000 (default 40)' })
+      .option('rabbitmq-management', { type: 'boolean', description: 'advanced: RabbitMQ management UI/API on 127.0.0.1 (off by default; kept by later `up`s)' }),
   handler: async (argv) => {
     parseTarget(argv.target, UP_TARGETS);
     const lab = getLab(parseLevel(argv.level));
@@ -36,6 +39,10 @@ export const upCommand: CommandModule<object, UpArgs> = {
     const multiRegion = lab.regions.min >= 2;
     for (const [flag, value] of [['--regions', argv.regions], ['--latency-ms', argv['latency-ms']]] as const) {
       if (value !== undefined && !multiRegion) throw new UsageError(`${flag} applies to the expert lab only (it has regions), not to ${lab.level}`);
+    }
+    if (argv['rabbitmq-management'] && componentsOf(lab, 'rabbitmq').length === 0) {
+      const withMq = allLabs().filter((l) => componentsOf(l, 'rabbitmq').length > 0).map((l) => l.level);
+      throw new UsageError(`--rabbitmq-management applies to labs with RabbitMQ (${withMq.join(', ')}), not to ${lab.level}`);
     }
     const regions = argv.regions === undefined ? undefined : parseRegionCount(argv.regions);
     const latencyMs = argv['latency-ms'] === undefined ? undefined : parseLatency(argv['latency-ms']);
@@ -59,7 +66,7 @@ export const upCommand: CommandModule<object, UpArgs> = {
     for (const s of caught) process.on(s, onSignal);
     let result;
     try {
-      result = await upLab({ name, lab, home: labforgeHome(), signal: controller.signal, progress, regions, latencyMs });
+      result = await upLab({ name, lab, home: labforgeHome(), signal: controller.signal, progress, regions, latencyMs, rabbitmqManagement: argv['rabbitmq-management'] });
     } catch (error) {
       if (!(error instanceof InterruptedError)) throw error;
       progress(`labforge: ${error.message}`);
@@ -90,6 +97,11 @@ export const upCommand: CommandModule<object, UpArgs> = {
       print(`Entry point: ${lb.url}  (${lb.id}, round robin over ${apis.join(', ')}; each reply names its instance in X-Instance)`);
       print();
     }
+    const links = result.components.flatMap((c) => (c.links ?? []).map((l) => ({ ...l, c })));
+    for (const { name: what, url, c } of links) {
+      print(`${c.id} (${c.kind}) ${what}: ${url}  (log in as ${c.user ?? 'learner'}, \`labforge secrets ${name}\` prints the password)`);
+    }
+    if (links.length > 0) print();
     const address = (c: (typeof result.components)[number]) => (c.port > 0 ? `${c.host}:${c.port}` : '-');
     const extra = (c: (typeof result.components)[number]) => c.ports.filter((p) => p.name !== 'port').map((p) => `${p.name} ${p.port}`);
     print(

@@ -26,6 +26,8 @@ export interface ComponentView {
   readonly processes: { name: string; pid: number; alive: boolean }[];
   /** Every host:port it listens on. */
   readonly ports: { name: string; host: string; port: number }[];
+  /** Further addresses a learner opens (RabbitMQ's management UI with `--rabbitmq-management`). */
+  readonly links?: { name: string; url: string }[];
 }
 
 export interface HealthReport {
@@ -40,7 +42,7 @@ export function running(c: ComponentState): boolean {
   return c.process !== undefined && driverOf(c).processes(c).every((p) => isAlive(p.record));
 }
 
-async function checkComponent(c: ComponentState, secrets: LabSecrets, all: readonly ComponentState[], policy: RetryPolicy): Promise<ProbeResult[]> {
+async function checkComponent(lab: string, c: ComponentState, secrets: LabSecrets, all: readonly ComponentState[], policy: RetryPolicy): Promise<ProbeResult[]> {
   const partial = driverOf(c).probeWhenPartial === true && c.process !== undefined;
   if (!running(c) && !partial) {
     const taken = c.port > 0 && (await isListening(c.port, c.host));
@@ -49,13 +51,15 @@ async function checkComponent(c: ComponentState, secrets: LabSecrets, all: reado
     const detail = `${why}${taken ? `; ${c.host}:${c.port} is taken by another program` : ''} (\`labforge up\` restarts it)`;
     return [{ name: labelOf(c), ok: false, detail, ms: 0, attempts: 0 }];
   }
-  return driverOf(c).probe(c, { secrets, components: all }, policy);
+  return driverOf(c).probe(c, { lab, secrets, components: all }, policy);
 }
 
 /** Every check, each component's after those of what it uses (the job probe needs the API's account). */
 export async function checkAll(state: LabState, secrets: LabSecrets, policy: RetryPolicy, assumeRunning = false): Promise<ProbeResult[]> {
   const check = (c: ComponentState) =>
-    assumeRunning ? driverOf(c).probe(c, { secrets, components: state.components }, policy) : checkComponent(c, secrets, state.components, policy);
+    assumeRunning
+      ? driverOf(c).probe(c, { lab: state.name, secrets, components: state.components }, policy)
+      : checkComponent(state.name, c, secrets, state.components, policy);
   const settled = await inDependencyOrder(state.components, check);
   return settled.flatMap((s, i) =>
     s.status === 'fulfilled' ? s.value : [{ name: labelOf(state.components[i]!), ok: false, detail: String((s.reason as Error)?.message ?? s.reason), ms: 0, attempts: 0 }],
@@ -65,6 +69,7 @@ export async function checkAll(state: LabState, secrets: LabSecrets, policy: Ret
 export async function viewOf(c: ComponentState): Promise<ComponentView> {
   const driver = driverOf(c);
   const alive = running(c);
+  const links = driver.links?.(c) ?? [];
   const state: ComponentView['state'] = alive
     ? 'running'
     : c.port > 0 && (await isListening(c.port, c.host))
@@ -84,6 +89,7 @@ export async function viewOf(c: ComponentState): Promise<ComponentView> {
     state,
     processes: driver.processes(c).map((p) => ({ name: p.name, pid: p.record.pid, alive: isAlive(p.record) })),
     ports: driver.ports(c).map((p) => ({ ...p })),
+    ...(links.length > 0 ? { links } : {}),
   };
 }
 

@@ -83,12 +83,16 @@ function portsOfOtherLabs(home: string, name: string): Set<number> {
 }
 
 /** The local components of a LabSpec, driver by driver, with free ports and directories inside the lab. */
-async function planComponents(lab: LabSpec, layout: LabLayout, avoid: Set<number>, regions: number, latencyMs: number): Promise<ComponentState[]> {
+async function planComponents(
+  lab: LabSpec,
+  layout: LabLayout,
+  avoid: Set<number>,
+  settings: Pick<PlanContext, 'regions' | 'latencyMs' | 'rabbitmqManagement'>,
+): Promise<ComponentState[]> {
   const p: PlanContext = {
     lab,
     layout,
-    regions,
-    latencyMs,
+    ...settings,
     async port(host) {
       const port = await pickFreePort(avoid, host);
       avoid.add(port);
@@ -126,6 +130,16 @@ export interface UpOptions {
   /** Expert: loopback regions (2..3) and the links' one-way delay in ms; only for a new lab. @default 2, 40 */
   readonly regions?: number;
   readonly latencyMs?: number;
+  /**
+   * Labs with RabbitMQ: run its management plugin on an extra free port (`management`), the
+   * learner tagged `management`. Recorded at the first `up`; a later `up` keeps it. @default off
+   */
+  readonly rabbitmqManagement?: boolean;
+}
+
+/** The lab's RabbitMQ runs its management plugin (recorded as the extra port `management`). */
+function hasManagement(state: LabState): boolean {
+  return state.components.some((c) => c.kind === 'rabbitmq' && c.extraPorts?.management !== undefined);
 }
 
 /**
@@ -141,6 +155,9 @@ export async function upLab(options: UpOptions): Promise<UpResult> {
     throw new UsageError(
       `local ${lab.level} labs come in a later version of labforge (local targets today: ${LOCAL_LEVELS.join(', ')}); nothing was created`,
     );
+  }
+  if (options.rabbitmqManagement && DRIVERS.rabbitmq.select(lab).length === 0) {
+    throw new UsageError(`--rabbitmq-management applies to a lab with RabbitMQ, not to ${lab.level}; nothing was created`);
   }
   requireBinaries(lab);
   assertHomeUsable(home);
@@ -167,6 +184,11 @@ export async function upLab(options: UpOptions): Promise<UpResult> {
     if (state && options.latencyMs !== undefined && options.latencyMs !== (state.latencyMs ?? 0)) {
       throw new UsageError(`lab '${name}' exists with ${state.latencyMs ?? 0} ms links, not ${options.latencyMs}; run \`labforge down ${name}\` first to change it`);
     }
+    if (state && options.rabbitmqManagement !== undefined && options.rabbitmqManagement !== hasManagement(state)) {
+      throw new UsageError(
+        `lab '${name}' exists with RabbitMQ management ${hasManagement(state) ? 'on' : 'off'}; run \`labforge down ${name}\` first to change it`,
+      );
+    }
     let secrets: LabSecrets;
     if (!state) {
       fresh = true;
@@ -178,7 +200,8 @@ export async function upLab(options: UpOptions): Promise<UpResult> {
       const multi = lab.regions.min >= 2;
       const regions = multi ? (options.regions ?? LOCAL_REGIONS.default) : 1;
       const latencyMs = multi ? (options.latencyMs ?? LATENCY_MS.default) : 0;
-      const components = await planComponents(lab, layout, portsOfOtherLabs(home, name), regions, latencyMs);
+      const rabbitmqManagement = options.rabbitmqManagement ?? false;
+      const components = await planComponents(lab, layout, portsOfOtherLabs(home, name), { regions, latencyMs, rabbitmqManagement });
       state = {
         version: STATE_VERSION,
         name,

@@ -31,4 +31,4 @@ export function driverOf(c: Pick<ComponentState, 'kind'>): ComponentDriver {
 }
 
 export { RunContext, labelOf } from './context.js';
-export type { ComponentDriver, NamedPort, NamedProcess, Outcome, PlanContext, ProbeEnv } from './types.js';
+export type { ComponentDriver, NamedLink, NamedPort, NamedProcess, Outcome, PlanContext, ProbeEnv } from './types.js';

@@ -1,11 +1,22 @@
 // RabbitMQ: the node and its own epmd (a second process and two extra ports: `dist`, `epmd`),
 // the learner user and vhost from a boot definitions file, ready when the learner can log in.
-import { probeAmqp } from '../../../health/index.js';
+// With `up --rabbitmq-management`, a third extra port `management`: its presence in the state is
+// what keeps the plugin on at every later start.
+import { probeAmqp, probeRabbitManagement } from '../../../health/index.js';
 import type { RabbitmqComponent } from '../../model/types.js';
 import { componentsOf } from '../../model/validate.js';
 import { generatePassword, type ComponentState, type LabSecrets } from '../home.js';
 import { isAlive } from '../proc.js';
-import { amqpUrl, startRabbitMq, stopRabbitMq, waitRabbitMqReady, type RabbitMqProps } from '../rabbitmq.js';
+import {
+  amqpUrl,
+  managementUrl,
+  nodeName,
+  startRabbitMq,
+  stopRabbitMq,
+  waitManagementReady,
+  waitRabbitMqReady,
+  type RabbitMqProps,
+} from '../rabbitmq.js';
 import { allPorts, elapsed, labelOf, mainProcesses, startWithPortRetry, type RunContext } from './context.js';
 import type { ComponentDriver } from './types.js';
 
@@ -26,6 +37,7 @@ function props(c: ComponentState, lab: string, secrets: LabSecrets): RabbitMqPro
     user: mq.user,
     password: mq.password,
     vhost: mq.vhost,
+    managementPort: c.extraPorts?.management,
   };
 }
 
@@ -52,6 +64,10 @@ async function ensure(ctx: RunContext, c: ComponentState) {
       const t = performance.now();
       await waitRabbitMqReady(p, procs, ctx.signal);
       ctx.phase(c.id, `AMQP login ${elapsed(t)}`);
+      if (p.managementPort) {
+        await waitManagementReady(p, procs, ctx.signal);
+        ctx.phase(c.id, `management API ${elapsed(t)}`);
+      }
     },
     () => stop(c),
   );
@@ -70,7 +86,11 @@ export const rabbitmqDriver: ComponentDriver<RabbitmqComponent> = {
         kind: 'rabbitmq',
         host,
         port: await p.port(host),
-        extraPorts: { dist: await p.port(host), epmd: await p.port(host) },
+        extraPorts: {
+          dist: await p.port(host),
+          epmd: await p.port(host),
+          ...(p.rabbitmqManagement ? { management: await p.port(host) } : {}),
+        },
         dataDir: p.dir(mq.id),
         logFile: p.logFile(mq.id),
         user: mq.user,
@@ -82,11 +102,24 @@ export const rabbitmqDriver: ComponentDriver<RabbitmqComponent> = {
   ensure,
   async probe(c, env, policy) {
     const mq = env.secrets.rabbitmq!;
-    return [await probeAmqp(labelOf(c), { host: c.host, port: c.port, user: mq.user, password: mq.password, vhost: mq.vhost }, policy)];
+    const management = c.extraPorts?.management;
+    return Promise.all([
+      probeAmqp(labelOf(c), { host: c.host, port: c.port, user: mq.user, password: mq.password, vhost: mq.vhost }, policy),
+      ...(management
+        ? [
+            probeRabbitManagement(
+              `${c.id} (rabbitmq management)`,
+              { baseUrl: managementUrl(c.host, management), user: mq.user, password: mq.password, vhost: mq.vhost, node: nodeName(env.lab) },
+              policy,
+            ),
+          ]
+        : []),
+    ]);
   },
   processes: mainProcesses,
   ports: allPorts,
   stop,
   url: (c) => `amqp://${c.user ?? 'learner'}@${c.host}:${c.port}/${encodeURIComponent(c.vhost ?? 'lab')}`,
   secretUrl: (c, s) => amqpUrl({ ...s.rabbitmq!, host: c.host, port: c.port }),
+  links: (c) => (c.extraPorts?.management ? [{ name: 'management', url: `${managementUrl(c.host, c.extraPorts.management)}/` }] : []),
 };

@@ -25,10 +25,14 @@ export interface PlanContext {
   logFile(id: string): string;
   /** Directory of a component id, inside the lab. */
   dir(id: string): string;
+  /** RabbitMQ runs its management plugin on an extra port `management` (`up --rabbitmq-management`). */
+  readonly rabbitmqManagement: boolean;
 }
 
 /** What a probe may read: the lab's credentials and its other components (a load balancer needs its backends). */
 export interface ProbeEnv {
+  /** The lab's name (RabbitMQ's node is named after it). */
+  readonly lab: string;
   readonly secrets: LabSecrets;
   readonly components: readonly ComponentState[];
 }
@@ -37,6 +41,11 @@ export interface NamedProcess {
   /** `server` for the main process; helpers by their name (`epmd`). */
   readonly name: string;
   readonly record: ProcessRecord;
+}
+
+export interface NamedLink {
+  readonly name: string;
+  readonly url: string;
 }
 
 export interface NamedPort {
@@ -85,4 +94,6 @@ export interface ComponentDriver<S extends Component = Component> {
   url(c: ComponentState): string;
   /** The same with the password, for `labforge secrets` and for the components that use it. */
   secretUrl?(c: ComponentState, secrets: LabSecrets): string;
+  /** Further addresses a learner opens, by name (RabbitMQ's management UI), never with a password. @default none */
+  links?(c: ComponentState): NamedLink[];
 }
