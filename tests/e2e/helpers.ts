@@ -1,7 +1,7 @@
 // End-to-end helpers: run the BUILT CLI as a child process (as users run it), in a throwaway
 // LABFORGE_HOME, against real servers; independent checks that a lab left nothing behind.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -117,23 +117,51 @@ export function pidAlive(pid: number): boolean {
   }
 }
 
-/** True when a TCP connection to 127.0.0.1:port is accepted. */
-export function portAccepts(port: number): Promise<boolean> {
+/** True when a TCP connection to host:port is accepted. */
+export function portAccepts(port: number, host = '127.0.0.1'): Promise<boolean> {
   return new Promise((resolve) => {
-    const socket = createConnection({ host: '127.0.0.1', port });
+    const socket = createConnection({ host, port });
     socket.setTimeout(1000, () => (socket.destroy(), resolve(true)));
     socket.once('connect', () => (socket.destroy(), resolve(true)));
     socket.once('error', () => (socket.destroy(), resolve(false)));
   });
 }
 
-/** True when 127.0.0.1:port can be bound now. */
-export function portBindable(port: number): Promise<boolean> {
+/** True when host:port can be bound now. */
+export function portBindable(port: number, host = '127.0.0.1'): Promise<boolean> {
   return new Promise((resolve) => {
     const server = createServer();
     server.once('error', () => resolve(false));
-    server.listen({ host: '127.0.0.1', port, exclusive: true }, () => server.close(() => resolve(true)));
+    server.listen({ host, port, exclusive: true }, () => server.close(() => resolve(true)));
   });
+}
+
+/** Every IPv4 `host:port` in LISTEN state now (/proc/net/tcp), whoever owns it. */
+export function listeningAddresses(): string[] {
+  return readFileSync('/proc/net/tcp', 'utf8')
+    .split('\n')
+    .slice(1)
+    .map((l) => l.trim().split(/\s+/))
+    .filter((f) => f[3] === '0A')
+    .map((f) => {
+      const [addr, port] = f[1]!.split(':');
+      const host = addr!.match(/../g)!.reverse().map((b) => parseInt(b, 16)).join('.');
+      return `${host}:${parseInt(port!, 16)}`;
+    });
+}
+
+/** Processes whose working directory or command line is inside `dir`: independent of any state file. */
+export function processesInside(dir: string): string[] {
+  return readdirSync('/proc')
+    .filter((e) => /^\d+$/.test(e))
+    .flatMap((pid) => {
+      try {
+        const inside = readlinkSync(`/proc/${pid}/cwd`).startsWith(dir) || readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(dir);
+        return inside && pidAlive(Number(pid)) ? [`${pid} ${readFileSync(`/proc/${pid}/comm`, 'utf8').trim()}`] : [];
+      } catch {
+        return [];
+      }
+    });
 }
 
 /** Occupies 127.0.0.1:port with a listener that is not labforge's. */

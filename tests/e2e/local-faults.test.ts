@@ -1,5 +1,6 @@
 // Fault cases of the local target: a killed server, a port taken by a foreign program, Ctrl-C in
-// the middle of `up`, two concurrent `up`s, unknown labs, an unusable LABFORGE_HOME.
+// the middle of `up` (intermediate, and a long expert `up` with a dozen servers and Kafka's JVMs
+// running), two concurrent `up`s, unknown labs, an unusable LABFORGE_HOME.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -10,9 +11,13 @@ import {
   cleanup,
   cli,
   json,
+  listeningAddresses,
   makeHome,
   occupy,
   pidAlive,
+  portAccepts,
+  portBindable,
+  processesInside,
   startCli,
   uniqueName,
   type StatusComponent,
@@ -126,6 +131,51 @@ describe('local target fault cases', () => {
       expect((await cli(['down', name], { home })).code).toBe(2);
     });
   }
+
+  it('Ctrl-C during a long expert up (replicas or Kafka starting): exit 130, one line, no process, no listener on any lab address, no directory', async () => {
+    const name = uniqueName('expint');
+    const labDir = join(home, name);
+    const t0 = performance.now();
+    const run = startCli(['up', 'expert', '--name', name], { home, timeoutMs: 40_000 });
+    let stderr = '';
+    run.child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+    // Progress prints a line when a server is ready: a replica needs its primary and a link
+    // first, and Kafka's brokers were spawned at the start, so several servers run by then.
+    const trigger = /\((shard \d+ replica, region \d+|kafka)\)\s+started/;
+    await waitFor('a replica or Kafka started', () => (trigger.test(stderr) ? true : undefined), 30_000);
+    interface Recorded {
+      components: { id: string; host: string; port: number; extraPorts?: Record<string, number>; process?: { pid: number }; helpers?: Record<string, { pid: number }> }[];
+    }
+    // Every host:port is planned before the first spawn; pids as each server is spawned.
+    const state = recorded(name) as Recorded;
+    const startedLines = stderr.split('\n').filter((l) => /\)\s+started\s/.test(l));
+    const sigint = performance.now();
+    run.child.kill('SIGINT');
+    const result = await run.done;
+    const timing = { toSigint: Math.round(sigint - t0), sigintToExit: Math.round(performance.now() - sigint), startedBefore: startedLines.length };
+    console.log(`expert Ctrl-C (ms): ${JSON.stringify(timing)}`);
+    expect(startedLines.length, stderr).toBeGreaterThanOrEqual(4);
+    // Kafka's three JVMs were spawned (recorded) by then: the cleanup has to stop them too.
+    const kafka = state.components.find((c) => c.id === 'events')!;
+    expect([kafka.process, kafka.helpers?.['broker-2'], kafka.helpers?.['broker-3']].every((p) => p !== undefined)).toBe(true);
+    expect(result.code, result.stderr).toBe(130);
+    expect(result.stderr.split('\n').filter((l) => l.startsWith('labforge:'))).toEqual([
+      `labforge: interrupted: stopped what was started and removed lab '${name}'; nothing is left`,
+    ]);
+    const pids = state.components.flatMap((c) => [c.process?.pid, ...Object.values(c.helpers ?? {}).map((h) => h.pid)]).filter((p): p is number => p !== undefined);
+    expect(pids.length).toBeGreaterThanOrEqual(startedLines.length);
+    for (const pid of pids) expect({ pid, alive: pidAlive(pid) }).toEqual({ pid, alive: false });
+    expect(processesInside(labDir)).toEqual([]);
+    const addresses = state.components.flatMap((c) => [c.port, ...Object.values(c.extraPorts ?? {})].filter((p) => p > 0).map((p) => ({ host: c.host, port: p })));
+    expect(new Set(addresses.map((a) => a.host))).toEqual(new Set(['127.0.1.1', '127.0.2.1']));
+    const listening = new Set(listeningAddresses());
+    expect(addresses.map((a) => `${a.host}:${a.port}`).filter((a) => listening.has(a))).toEqual([]);
+    for (const { host, port } of addresses) {
+      expect({ host, port, accepts: await portAccepts(port, host), bindable: await portBindable(port, host) }).toEqual({ host, port, accepts: false, bindable: true });
+    }
+    expect(existsSync(labDir)).toBe(false);
+    expect(existsSync(join(home, `${name}.lock`))).toBe(false);
+  }, 45_000);
 
   it('a second concurrent up of the same lab gets the lock message (exit 1)', async () => {
     const name = uniqueName('lock');
