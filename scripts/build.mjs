@@ -3,10 +3,13 @@
 // of yargs and labforge modules (measured: --help 150 ms -> 100 ms). Engines stay in lazily
 // loaded chunks, and engine packages (cdktf, providers, database clients) stay external.
 import { build } from 'esbuild';
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 
 const ROOT = join(import.meta.dirname, '..');
+
+// Chunk names carry a content hash: drop the previous build's so stale ones do not pile up.
+rmSync(join(ROOT, 'dist/chunks'), { recursive: true, force: true });
 
 await build({
   entryPoints: { labforge: join(ROOT, 'cli/index.ts') },
