@@ -12,7 +12,7 @@ import { Construct } from 'constructs';
 import { RandomProvider } from '@cdktf/provider-random/lib/provider/index.js';
 import type { LabDeployment } from '../model/deployment.js';
 import { ValidationError } from '../model/errors.js';
-import { dnsZoneName, physicalName, regionCode } from '../model/names.js';
+import { clusterOutputNames, dnsZoneName, physicalName, regionCode } from '../model/names.js';
 import { labTags } from '../model/tags.js';
 import type { Component, ComponentOf } from '../model/types.js';
 import { componentsOf } from '../model/validate.js';
@@ -62,6 +62,8 @@ export class LabStack extends TerraformStack {
   private readonly regions: Region[];
   private readonly global: Construct;
   private readonly outputs = new Map<string, unknown>();
+  /** Connection outputs of each EKS cluster, beyond the spec's outputs. */
+  private readonly clusterOutputs = new Map<string, { value: string; description: string }>();
   /** Connection settings (env lines) of each data component, for the app VM. */
   private readonly env = new Map<string, Record<string, string>>();
   private readonly bucketArns = new Map<string, string>();
@@ -117,6 +119,10 @@ export class LabStack extends TerraformStack {
       if (value === undefined) throw new ValidationError(`${this.node.path}: output '${spec.name}' of the ${lab.level} lab has no value in the aws engine`);
       new TerraformOutput(this, spec.name, { value, description: spec.description, sensitive: spec.sensitive });
     }
+    // What the separate cluster-objects stack (constructs/k8s) configures its Kubernetes provider
+    // from, through this stack's state: keeping the two apart lets `destroy` remove the
+    // in-cluster objects while the cluster still exists, then the cluster.
+    for (const [name, { value, description }] of this.clusterOutputs) new TerraformOutput(this, name, { value, description });
 
     bindProviders(this.global, this.regions[0]!.scope.provider);
     for (const r of this.regions) r.scope.bindProviders();
@@ -188,6 +194,11 @@ export class LabStack extends TerraformStack {
       });
       r.clientGroups.push(cluster.clusterSecurityGroupId);
       names[r.scope.region] = cluster.cluster.name;
+      const out = clusterOutputNames(r.scope.region);
+      const where = `EKS cluster in ${r.scope.region}`;
+      this.clusterOutputs.set(out.name, { value: cluster.cluster.name, description: `${where}: name` });
+      this.clusterOutputs.set(out.endpoint, { value: cluster.cluster.endpoint, description: `${where}: API server endpoint` });
+      this.clusterOutputs.set(out.ca, { value: cluster.cluster.certificateAuthority.get(0).data, description: `${where}: CA certificate (base64)` });
     }
     this.outputs.set('eks_cluster_name', names[this.d.regions[0]!]);
     this.outputs.set('eks_cluster_names', names);

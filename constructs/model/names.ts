@@ -31,3 +31,43 @@ export function subnetCidr(regionIndex: number, subnetIndex: number): string {
 export function dnsZoneName(lab: string): string {
   return `${lab}.labforge.internal`;
 }
+
+// Kubernetes: names shared by the cluster-objects stack (cdktf) and the workload charts (cdk8s),
+// so the charts can reference what the stack creates without either engine reading the other.
+
+/** The lab's namespace in its cluster(s): `lf-<lab>`; with participants `lf-<lab>-<participant>`. */
+export function k8sNamespace(lab: string, participant?: string): string {
+  return physicalName(lab, participant === undefined ? [] : [participant]);
+}
+
+/** Secret (created by the cluster-objects stack from the cluster stack's outputs) the pods read passwords from. */
+export function k8sSecretName(lab: string): string {
+  return physicalName(lab, ['secrets']);
+}
+
+/** ConfigMap of data-store endpoints (known only after the cluster stack is applied). */
+export function k8sEndpointsName(lab: string): string {
+  return physicalName(lab, ['endpoints']);
+}
+
+/** Kubernetes group the learner's IAM principal is mapped to (EKS access entry). */
+export function k8sLearnerGroup(lab: string): string {
+  return physicalName(lab, ['learners']);
+}
+
+/**
+ * Outputs of the cluster (aws) stack that the cluster-objects stack configures its Kubernetes
+ * provider from, per region: `eks_<code>_name`, `eks_<code>_endpoint`, `eks_<code>_ca`.
+ */
+export function clusterOutputNames(region: string): { readonly name: string; readonly endpoint: string; readonly ca: string } {
+  const code = regionCode(region);
+  return { name: `eks_${code}_name`, endpoint: `eks_${code}_endpoint`, ca: `eks_${code}_ca` };
+}
+
+/** Placeholder account in image references until the learner sets theirs (see the README). */
+export const ACCOUNT_PLACEHOLDER = 'ACCOUNT_ID';
+
+/** ECR image of one of the lab's repositories: `<account>.dkr.ecr.<region>.amazonaws.com/lf-<lab>/<repo>:<tag>`. */
+export function ecrImage(lab: string, repository: string, region: string, account = ACCOUNT_PLACEHOLDER, tag = 'latest'): string {
+  return `${account}.dkr.ecr.${region}.amazonaws.com/${physicalName(lab, [])}/${repository}:${tag}`;
+}

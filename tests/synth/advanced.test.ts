@@ -1,4 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
+import { clusterOutputNames } from '../../constructs/model/names.js';
 import { ALLOW_CIDR, block, ingressOf, one, refersTo, resources, synthLevel, type Found, type Synthesized } from './helpers.js';
 
 const MANAGED = 'arn:aws:iam::aws:policy/';
@@ -94,9 +95,13 @@ describe('advanced on aws (cdktf)', () => {
     }
   });
 
-  it('outputs what the spec lists, secrets sensitive', () => {
+  it('outputs what the spec lists plus the EKS connection the cluster-objects stack reads, secrets sensitive', () => {
     const out = s.json.output!;
-    expect(Object.keys(out).sort()).toEqual(s.deployment.lab.outputs.map((o) => o.name).sort());
+    const eks = clusterOutputNames('us-east-1');
+    expect(Object.keys(out).sort()).toEqual([...s.deployment.lab.outputs.map((o) => o.name), eks.name, eks.endpoint, eks.ca].sort());
+    const cluster = one(s.json, 'aws_eks_cluster').address;
+    expect(refersTo(out[eks.endpoint]!.value, cluster)).toBe(true);
+    expect(out[eks.ca]!.value).toMatch(/certificate_authority\[0\]\.data/);
     expect(out.postgres_password!.sensitive).toBe(true);
     expect(out.mq_password!.sensitive).toBe(true);
   });

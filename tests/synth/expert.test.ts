@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { regionCode } from '../../constructs/model/names.js';
+import { clusterOutputNames, regionCode } from '../../constructs/model/names.js';
 import { block, one, providerOf, refersTo, resources, synthLevel, type Synthesized, type TfJson } from './helpers.js';
 
 const THREE = 'us-east-1,eu-west-1,ap-southeast-1';
@@ -146,7 +146,8 @@ describe('expert on aws (cdktf)', () => {
 
   it('outputs what the spec lists, per region where the lab has several', () => {
     const out = three.json.output!;
-    expect(Object.keys(out).sort()).toEqual(three.deployment.lab.outputs.map((o) => o.name).sort());
+    const eks = THREE.split(',').flatMap((r) => Object.values(clusterOutputNames(r)));
+    expect(Object.keys(out).sort()).toEqual([...three.deployment.lab.outputs.map((o) => o.name), ...eks].sort());
     expect(Object.keys(out.eks_cluster_names!.value as object).sort()).toEqual(THREE.split(',').sort());
     expect(Object.keys(out.kafka_bootstrap!.value as object)).toHaveLength(3);
     expect(out.postgres_password!.sensitive).toBe(true);
