@@ -1,19 +1,15 @@
 // Where local labs live: `.labforge/` in the current directory, or LABFORGE_HOME. One directory
 // per lab holds its state file (written atomically), data directories, logs and secrets (0600).
-import { randomBytes } from 'node:crypto';
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, statSync, writeSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { ExternalError, UsageError } from '../model/errors.js';
+import { writeFileAtomic } from '../model/home.js';
 import type { Level } from '../model/types.js';
 import type { ProcessRecord } from './proc.js';
 
 export const STATE_VERSION = 1;
-
-/** The directory holding every local lab; from LABFORGE_HOME, else ./.labforge. */
-export function labforgeHome(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): string {
-  const fromEnv = env.LABFORGE_HOME?.trim();
-  return fromEnv ? resolve(cwd, fromEnv) : join(cwd, '.labforge');
-}
+// Shared with the other runtimes (the k8s target keeps its labs in the same home).
+export { generatePassword, labforgeHome, writeFileAtomic } from '../model/home.js';
 
 /** Paths inside one lab's directory, in one place. */
 export interface LabLayout {
@@ -125,24 +121,6 @@ export interface LabSecrets {
   readonly rabbitmq?: { readonly user: string; readonly password: string; readonly vhost: string };
   /** The `replicator` role of sharded PostgreSQL (streaming replicas log in with it). */
   readonly replication?: { readonly password: string };
-}
-
-/** A password that is safe in URLs and config files: 24 random bytes, base64url. */
-export function generatePassword(bytes = 24): string {
-  return randomBytes(bytes).toString('base64url');
-}
-
-/** Writes a file atomically: a temporary file in the same directory, fsync, then rename. */
-export function writeFileAtomic(path: string, content: string, mode = 0o644): void {
-  const tmp = join(dirname(path), `.${Date.now()}-${process.pid}-${randomBytes(4).toString('hex')}.tmp`);
-  const fd = openSync(tmp, 'wx', mode);
-  try {
-    writeSync(fd, content);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(tmp, path);
 }
 
 export function writeState(layout: LabLayout, state: LabState): void {

@@ -28,8 +28,8 @@ export function parseLevel(value: string): Level {
   throw choiceError('level', value, LEVELS);
 }
 
-export function parseTarget(value: string, allowed: readonly Target[] = TARGETS): Target {
-  if ((allowed as readonly string[]).includes(value)) return value as Target;
+export function parseTarget<T extends Target = Target>(value: string, allowed: readonly T[] = TARGETS as unknown as readonly T[]): T {
+  if ((allowed as readonly string[]).includes(value)) return value as T;
   throw choiceError('target', value, allowed);
 }
 
