@@ -3,8 +3,9 @@
 // of yargs and labforge modules (measured: --help 150 ms -> 100 ms). Engines stay in lazily
 // loaded chunks, and engine packages (cdktf, providers, database clients) stay external.
 import { build } from 'esbuild';
-import { readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 
 const ROOT = join(import.meta.dirname, '..');
 
@@ -27,3 +28,25 @@ await build({
   external: Object.keys(JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).dependencies).filter((name) => name !== 'yargs'),
   logLevel: 'warning',
 });
+
+// The services as single files (their npm packages inlined), gzipped: the `k8s` target ships
+// them to the official node image in a ConfigMap, so a lab needs no image build or registry.
+const programs = { api: 'templates/api/server.mjs', worker: 'templates/worker/worker.mjs' };
+const programDir = join(ROOT, 'dist/programs');
+rmSync(programDir, { recursive: true, force: true });
+mkdirSync(programDir, { recursive: true });
+for (const [name, entry] of Object.entries(programs)) {
+  const result = await build({
+    entryPoints: [join(ROOT, entry)],
+    bundle: true,
+    minify: true,
+    format: 'esm',
+    platform: 'node',
+    target: 'node20',
+    write: false,
+    // pg and ioredis still call require() for Node built-ins inside the ESM bundle.
+    banner: { js: "import { createRequire as __labforgeRequire } from 'node:module'; const require = __labforgeRequire(import.meta.url);" },
+    logLevel: 'warning',
+  });
+  writeFileSync(join(programDir, `${name}.mjs.gz`), gzipSync(result.outputFiles[0].contents, { level: 9 }));
+}

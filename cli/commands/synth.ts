@@ -1,16 +1,17 @@
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { CommandModule } from 'yargs';
-import { resolveDeployment } from '../../constructs/model/deployment.js';
+import { resolveDeployment, type LabDeployment } from '../../constructs/model/deployment.js';
+import { runsOnKubernetes } from '../../constructs/model/kubernetes.js';
 import { UsageError } from '../../constructs/model/errors.js';
 import { parseLevel, parseTarget } from '../../constructs/model/options.js';
 import { LEVELS } from '../../constructs/model/types.js';
-import { getLab } from '../../labs/index.js';
+import { allLabs, getLab } from '../../labs/index.js';
 import { print, printJson, progress } from '../output.js';
 
 interface SynthArgs {
   level: string;
   target: string;
-  out: string;
+  out?: string;
   name?: string;
   regions?: string;
   owner?: string;
@@ -20,7 +21,9 @@ interface SynthArgs {
 }
 
 /** Targets that synth can render today. */
-const SYNTH_TARGETS = ['aws'] as const;
+const SYNTH_TARGETS = ['aws', 'k8s'] as const;
+/** Where each target writes unless --out says otherwise. */
+const DEFAULT_OUT: Record<(typeof SYNTH_TARGETS)[number], string> = { aws: 'cdktf.out', k8s: 'k8s.out' };
 
 export const synthCommand: CommandModule<object, SynthArgs> = {
   command: 'synth <level>',
@@ -29,7 +32,7 @@ export const synthCommand: CommandModule<object, SynthArgs> = {
     y
       .positional('level', { type: 'string', demandOption: true, description: 'beginner, intermediate, advanced, expert or all' })
       .option('target', { type: 'string', default: 'aws', description: `Engine to render with (${SYNTH_TARGETS.join(', ')})` })
-      .option('out', { type: 'string', default: 'cdktf.out', description: 'Output directory' })
+      .option('out', { type: 'string', description: 'Output directory (default: cdktf.out for aws, k8s.out for k8s)' })
       .option('name', { type: 'string', description: 'Lab name (default: the level); not with `all`' })
       .option('regions', { type: 'string', description: 'Comma-separated AWS regions (expert needs at least 2)' })
       .option('owner', { type: 'string', description: 'Owner tag (default: your user name)' })
@@ -38,8 +41,15 @@ export const synthCommand: CommandModule<object, SynthArgs> = {
       .option('json', { type: 'boolean', description: 'Print JSON' }),
   handler: async (argv) => {
     const target = parseTarget(argv.target, SYNTH_TARGETS);
-    const levels = argv.level === 'all' ? [...LEVELS] : [parseLevel(argv.level)];
     if (argv.level === 'all' && argv.name) throw new UsageError('--name names one lab; it cannot be used with `all`');
+    const kubernetesLevels = allLabs().filter(runsOnKubernetes).map((l) => l.level);
+    // `all` on k8s means every level that has Kubernetes workloads.
+    const levels = argv.level === 'all' ? (target === 'k8s' ? kubernetesLevels : [...LEVELS]) : [parseLevel(argv.level)];
+    for (const level of levels) {
+      if (target === 'k8s' && !kubernetesLevels.includes(level)) {
+        throw new UsageError(`the ${level} lab has no Kubernetes workloads: --target k8s takes ${kubernetesLevels.join(', ')} (or all)`);
+      }
+    }
     // Validate everything before anything is written.
     const deployments = levels.map((level) =>
       resolveDeployment(getLab(level), {
@@ -51,14 +61,31 @@ export const synthCommand: CommandModule<object, SynthArgs> = {
         allowCidr: argv['allow-cidr'],
       }),
     );
-    const outdir = resolve(argv.out);
+    const outdir = resolve(argv.out ?? DEFAULT_OUT[target]);
     const started = performance.now();
     progress(`synthesizing ${levels.join(', ')} for ${target} into ${outdir}`);
-    const { synthAws } = await import('../../constructs/aws/synth.js');
-    const stacks = synthAws(deployments, outdir);
+    const files = target === 'aws' ? await synthAwsWithManifests(deployments, outdir) : await synthKubernetes(deployments, outdir);
     const seconds = ((performance.now() - started) / 1000).toFixed(2);
-    if (argv.json) return printJson({ target, outdir, stacks });
-    for (const s of stacks) print(`${s.stack}: ${s.resources} resources -> ${s.file}`);
+    if (argv.json) return printJson({ target, outdir, ...files });
+    for (const s of files.stacks ?? []) print(`${s.stack}: ${s.resources} resources -> ${s.file}`);
+    for (const m of files.manifests) print(`${m.lab} (${m.cluster === 'all' ? 'one cluster' : `EKS ${m.cluster}`}): ${m.objects} objects -> ${m.file}`);
+    if (target === 'k8s') progress('apply: labforge up <level> --target k8s (it also creates the lab Secret), or kubectl apply --server-side -f <file>');
     progress(`done in ${seconds}s`);
   },
 };
+
+/** Terraform stacks, plus for labs on EKS the workloads of each region's cluster. */
+async function synthAwsWithManifests(deployments: LabDeployment[], outdir: string) {
+  const { synthAws } = await import('../../constructs/aws/synth.js');
+  const stacks = synthAws(deployments, outdir);
+  const onEks = deployments.filter((d) => runsOnKubernetes(d.lab));
+  if (onEks.length === 0) return { stacks, manifests: [] };
+  const { labManifests, writeManifests } = await import('../../constructs/k8s/synth.js');
+  const manifests = writeManifests(onEks.flatMap((d) => labManifests(d, 'managed')), join(outdir, 'manifests'));
+  return { stacks, manifests };
+}
+
+async function synthKubernetes(deployments: LabDeployment[], outdir: string) {
+  const { labManifests, writeManifests } = await import('../../constructs/k8s/synth.js');
+  return { stacks: undefined, manifests: writeManifests(deployments.flatMap((d) => labManifests(d, 'in-cluster')), outdir) };
+}

@@ -1,6 +1,8 @@
 // labforge queue worker: consumes jobs from RabbitMQ (queue `jobs` on the lab's vhost) and does
 // them on PostgreSQL. Failed jobs are retried through jobs.retry and end in jobs.dead.
 // Run: AMQP_URL=amqp://learner:PW@127.0.0.1:5672/lab DATABASE_URL=postgres://... node templates/worker/worker.mjs
+// Optional: HEARTBEAT_FILE, rewritten every 10 s while consuming (a liveness signal).
+import { writeFileSync } from 'node:fs';
 import amqp from 'amqplib';
 import pg from 'pg';
 import { DEAD, JOBS, MAX_ATTEMPTS, RETRY_DELAY_MS, declareTopology, failedAttempts } from './topology.mjs';
@@ -49,6 +51,12 @@ await declareTopology(channel);
 await channel.prefetch(PREFETCH);
 ({ consumerTag } = await channel.consume(JOBS, (message) => void handle(message)));
 log(`consuming ${JOBS} (prefetch ${PREFETCH}, ${MAX_ATTEMPTS} attempts, retry after ${RETRY_DELAY_MS} ms, then ${DEAD})`);
+// A worker serves no port: on Kubernetes its liveness probe checks that this file stays fresh.
+if (config.heartbeatFile) {
+  const beat = () => writeFileSync(config.heartbeatFile, `${new Date().toISOString()}\n`);
+  beat();
+  setInterval(beat, 10_000).unref();
+}
 
 /** @param {import('amqplib').ConsumeMessage | null} message */
 async function handle(message) {
@@ -176,5 +184,5 @@ function readConfigOrExit(env) {
     console.error(`worker: ${missing.join(' and ')} required (e.g. amqp://learner:PW@127.0.0.1:5672/lab, postgres://...)`);
     process.exit(1);
   }
-  return { amqpUrl: env.AMQP_URL, databaseUrl: env.DATABASE_URL, instance: env.INSTANCE_NAME || 'worker-1' };
+  return { amqpUrl: env.AMQP_URL, databaseUrl: env.DATABASE_URL, instance: env.INSTANCE_NAME || 'worker-1', heartbeatFile: env.HEARTBEAT_FILE || undefined };
 }

@@ -1,0 +1,60 @@
+// Secure defaults every labforge container gets (cdk8s-plus), so each workload states only what
+// differs: its image, command, ports, probes and the few writable paths it needs.
+import { Size } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-31';
+import { Construct } from 'constructs';
+import type { ResourceFigures } from '../model/kubernetes.js';
+
+/** The unprivileged user an image's program runs as (its numeric id, so runAsNonRoot can check it). */
+export interface ImageUser {
+  readonly uid: number;
+  readonly gid: number;
+}
+
+/** Resource figures from the plan as cdk8s-plus resources. */
+export function resources(figures: ResourceFigures): kplus.ContainerResources {
+  const cpu = (value: string) => kplus.Cpu.millis(value.endsWith('m') ? Number(value.slice(0, -1)) : Number(value) * 1000);
+  const memory = (value: string) => {
+    const match = /^(\d+)(Mi|Gi)$/.exec(value);
+    if (!match) throw new Error(`memory '${value}' must be in Mi or Gi`);
+    return match[2] === 'Gi' ? Size.gibibytes(Number(match[1])) : Size.mebibytes(Number(match[1]));
+  };
+  return {
+    cpu: { request: cpu(figures.requests.cpu), limit: cpu(figures.limits.cpu) },
+    memory: { request: memory(figures.requests.memory), limit: memory(figures.limits.memory) },
+  };
+}
+
+/**
+ * Non-root, no privilege escalation, every capability dropped, the runtime's seccomp profile,
+ * and a read-only root filesystem unless `writableRoot` says why the image cannot live with one.
+ */
+export function securityContext(user: ImageUser, writableRoot?: string): kplus.ContainerSecurityContextProps {
+  return {
+    ensureNonRoot: true,
+    user: user.uid,
+    group: user.gid,
+    privileged: false,
+    allowPrivilegeEscalation: false,
+    readOnlyRootFilesystem: writableRoot === undefined,
+    capabilities: { drop: [kplus.Capability.ALL] },
+    seccompProfile: { type: kplus.SeccompProfileType.RUNTIME_DEFAULT },
+  };
+}
+
+/** Pod-level defaults: non-root, volumes owned by the program's group, no API token mounted. */
+export function podSecurity(user: ImageUser): Pick<kplus.DeploymentProps, 'securityContext' | 'automountServiceAccountToken'> {
+  return {
+    securityContext: { ensureNonRoot: true, user: user.uid, group: user.gid, fsGroup: user.gid },
+    // The programs never call the Kubernetes API.
+    automountServiceAccountToken: false,
+  };
+}
+
+/** Mounts an emptyDir at each writable path the program needs (the root filesystem is read-only). */
+export function mountScratch(scope: Construct, container: kplus.Container, paths: Readonly<Record<string, string>>): void {
+  for (const [name, path] of Object.entries(paths)) {
+    const volume = kplus.Volume.fromEmptyDir(scope, `${container.name}-${name}`, name, { sizeLimit: Size.mebibytes(name === 'data' ? 1024 : 64) });
+    container.mount(path, volume);
+  }
+}
