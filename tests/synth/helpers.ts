@@ -3,7 +3,7 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { synthAws } from '../../constructs/aws/synth.js';
+import { synthAws, type SynthesizedStack } from '../../constructs/aws/synth.js';
 import { resolveDeployment, type DeploymentOptions, type LabDeployment } from '../../constructs/model/deployment.js';
 import type { Level } from '../../constructs/model/types.js';
 import { getLab } from '../../labs/index.js';
@@ -19,11 +19,20 @@ export interface TfJson {
   locals?: Record<string, unknown>;
 }
 
+export interface TfJsonWithBackend extends TfJson {
+  terraform?: { backend?: Record<string, Props> };
+}
+
 export interface Synthesized {
   readonly deployment: LabDeployment;
+  /** The lab's (cluster) stack, `stacks/<lab>`. */
   readonly json: TfJson;
   /** What synthAws reported for the stack. */
   readonly resourceCount: number;
+  /** The cluster-objects stack `stacks/<lab>-k8s`, for labs with a Kubernetes cluster. */
+  readonly k8s?: TfJsonWithBackend;
+  /** Every stack synthAws reported (name, file, resources), in its order. */
+  readonly stacks: readonly SynthesizedStack[];
 }
 
 /** A fixed clock and owner so tags are predictable. */
@@ -35,9 +44,13 @@ export function synthLevel(level: Level, options: DeploymentOptions = {}): Synth
   const deployment = resolveDeployment(getLab(level), { owner: OWNER, now: NOW, ...options });
   const dir = mkdtempSync(join(tmpdir(), 'labforge-synth-'));
   try {
-    const [stack] = synthAws([deployment], dir);
-    const json = JSON.parse(readFileSync(stack!.file, 'utf8')) as TfJson;
-    return { deployment, json, resourceCount: stack!.resources };
+    const stacks = synthAws([deployment], dir);
+    const read = (name: string) => {
+      const stack = stacks.find((s) => s.stack === name);
+      return stack && (JSON.parse(readFileSync(stack.file, 'utf8')) as TfJsonWithBackend);
+    };
+    const cluster = stacks.find((s) => s.stack === deployment.name)!;
+    return { deployment, json: read(deployment.name)!, resourceCount: cluster.resources, k8s: read(`${deployment.name}-k8s`), stacks };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

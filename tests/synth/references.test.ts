@@ -59,7 +59,8 @@ function dangling(json: TfJson): { refs: number; missing: string[] } {
     const ok = ref.startsWith('data.') ? d.data.has(ref.slice(5)) : ref.startsWith('var.') ? d.variables.has(ref.slice(4)) : ref.startsWith('local.') ? d.locals.has(ref.slice(6)) : d.resources.has(ref);
     if (!ok) missing.push(ref);
   };
-  const bodies = [json.resource, json.data ?? {}, json.output ?? {}];
+  // Provider blocks too: the cluster-objects stack configures its providers from remote state.
+  const bodies = [json.resource, json.data ?? {}, json.output ?? {}, json.provider];
   for (const text of allStrings(bodies)) for (const expr of interpolations(text)) references(expr).forEach(check);
   // depends_on lists bare addresses; provider fields name a declared provider (alias).
   for (const blocks of [json.resource, json.data ?? {}]) {
@@ -75,15 +76,28 @@ function dangling(json: TfJson): { refs: number; missing: string[] } {
 
 describe('Terraform references in the synthesized JSON', () => {
   const cases = [...LEVELS.map((level) => ({ level, regions: undefined })), { level: 'expert' as const, regions: 'us-east-1,eu-west-1,ap-southeast-1' }];
+  const k8sCases = cases.filter((c) => c.level === 'advanced' || c.level === 'expert');
   const results = new Map<string, ReturnType<typeof dangling>>();
+  const k8sResults = new Map<string, ReturnType<typeof dangling>>();
   beforeAll(() => {
-    for (const c of cases) results.set(`${c.level}:${c.regions ?? 'default'}`, dangling(synthLevel(c.level, { regions: c.regions }).json));
+    for (const c of cases) {
+      const s = synthLevel(c.level, { regions: c.regions });
+      results.set(`${c.level}:${c.regions ?? 'default'}`, dangling(s.json));
+      if (s.k8s) k8sResults.set(`${c.level}:${c.regions ?? 'default'}`, dangling(s.k8s));
+    }
   });
 
   it.each(cases)('$level ($regions) references only declared resources, data sources and providers', (c) => {
     const result = results.get(`${c.level}:${c.regions ?? 'default'}`)!;
     expect(result.refs).toBeGreaterThan(20);
     expect(result.missing).toEqual([]);
+  });
+
+  it.each(k8sCases)('the $level-k8s stack ($regions) references only what it declares', (c) => {
+    const result = k8sResults.get(`${c.level}:${c.regions ?? 'default'}`);
+    expect(result, 'no cluster-objects stack').toBeDefined();
+    expect(result!.refs).toBeGreaterThan(15);
+    expect(result!.missing).toEqual([]);
   });
 
   it('the checker itself finds a dangling reference', () => {
@@ -93,5 +107,7 @@ describe('Terraform references in the synthesized JSON', () => {
       output: { x: { value: '${element(data.aws_availability_zones.azs.names, 0)} $${literal.not_a_ref}' } },
     };
     expect(dangling(json).missing.sort()).toEqual(['aws_vpc.other', 'data.aws_availability_zones.azs', 'provider aws.nope']);
+    const k8s: TfJson = { provider: { kubernetes: [{ host: '${data.terraform_remote_state.other.outputs.x}' }] }, resource: {} };
+    expect(dangling(k8s).missing).toEqual(['data.terraform_remote_state.other']);
   });
 });
