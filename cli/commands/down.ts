@@ -2,6 +2,8 @@ import type { CommandModule } from 'yargs';
 import { UsageError } from '../../constructs/model/errors.js';
 import { parseLabName } from '../../constructs/model/options.js';
 import { EXIT_FAILURE } from '../errors.js';
+import type { K8sTeardownReceipt } from '../../constructs/k8s/target.js';
+import type { TeardownReceipt as LocalReceipt } from '../../constructs/local/lab.js';
 import { print, printJson, progress } from '../output.js';
 
 interface DownArgs {
@@ -12,7 +14,7 @@ interface DownArgs {
 
 export const downCommand: CommandModule<object, DownArgs> = {
   command: 'down [name]',
-  describe: 'Stop a local lab, delete its data, and prove nothing is left (processes, ports, directories)',
+  describe: 'Remove a lab and prove nothing is left (local: processes, ports, directories; k8s: objects, namespace)',
   builder: (y) =>
     y
       .positional('name', { type: 'string', description: 'Lab name (see `labforge status`)' })
@@ -23,17 +25,28 @@ export const downCommand: CommandModule<object, DownArgs> = {
     if (!argv.all && !argv.name) throw new UsageError('name the lab to remove, or pass --all (`labforge status` lists the labs)');
     const { labforgeHome, existingLab } = await import('../../constructs/local/home.js');
     const { downLab, labNames } = await import('../../constructs/local/lab.js');
+    const { labTarget } = await import('../../constructs/model/home.js');
     const home = labforgeHome();
     const names = argv.all ? labNames(home) : [parseLabName(argv.name!)];
     // Unknown names fail before anything is stopped.
     for (const name of names) existingLab(home, name);
-    const receipts = [];
+    const receipts: LocalReceipt[] = [];
+    const k8sReceipts: K8sTeardownReceipt[] = [];
     for (const name of names) {
       progress(`removing lab '${name}'`);
-      receipts.push(await downLab(home, name));
+      if (labTarget(home, name) === 'k8s') {
+        const { downK8sLab } = await import('../../constructs/k8s/target.js');
+        k8sReceipts.push(await downK8sLab(home, name));
+      } else receipts.push(await downLab(home, name));
     }
+    if (k8sReceipts.length > 0) {
+      if (k8sReceipts.some((r) => !r.ok)) process.exitCode = EXIT_FAILURE;
+      if (argv.json && receipts.length === 0) return printJson(argv.all ? k8sReceipts : k8sReceipts[0]);
+      if (!argv.json) printK8sReceipts(k8sReceipts);
+    }
+    if (receipts.length === 0 && k8sReceipts.length > 0) return;
     if (receipts.some((r) => !r.ok)) process.exitCode = EXIT_FAILURE;
-    if (argv.json) return printJson(argv.all ? receipts : receipts[0]);
+    if (argv.json) return printJson(argv.all ? [...receipts, ...k8sReceipts] : receipts[0]);
     if (receipts.length === 0) return print(`no labs in ${home}`);
     for (const r of receipts) {
       print(`Teardown receipt for lab '${r.lab}' (${r.seconds}s): ${r.ok ? 'nothing left' : 'SOMETHING IS LEFT'}`);
@@ -46,3 +59,13 @@ export const downCommand: CommandModule<object, DownArgs> = {
     }
   },
 };
+
+function printK8sReceipts(receipts: readonly K8sTeardownReceipt[]): void {
+  for (const r of receipts) {
+    print(`Teardown receipt for lab '${r.lab}' on ${r.context} (${r.seconds}s): ${r.ok ? 'nothing left' : 'SOMETHING IS LEFT'}`);
+    print(`  namespace ${r.namespace.name.padEnd(24)} ${r.namespace.removed ? 'deleted' : 'STILL THERE'}`);
+    for (const k of r.kinds) print(`  ${k.kind.padEnd(24)} ${k.left.length === 0 ? `none labelled labforge.dev/lab=${r.lab}` : `LEFT: ${k.left.join(', ')}`}`);
+    print(`  dir       ${r.directory.path} ${r.directory.removed ? 'removed' : 'STILL THERE (kept: run down again)'}`);
+    for (const l of r.leftovers) process.stderr.write(`labforge: lab '${r.lab}': ${l}\n`);
+  }
+}

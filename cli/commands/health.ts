@@ -29,8 +29,14 @@ export const healthCommand: CommandModule<object, HealthArgs> = {
       print(`no labs in ${home}`);
       return;
     }
+    const { labTarget } = await import('../../constructs/model/home.js');
+    const healthOf = async (n: string) => {
+      if (labTarget(home, n) !== 'k8s') return healthLab(home, n);
+      const { healthK8sLab } = await import('../../constructs/k8s/target.js');
+      return healthK8sLab(home, n);
+    };
     const once = async () => {
-      const reports = await Promise.all(names.map((n) => healthLab(home, n)));
+      const reports = await Promise.all(names.map(healthOf));
       const ok = reports.every((r) => r.ok);
       if (argv.json) printJson(argv.name ? reports[0] : reports);
       else {

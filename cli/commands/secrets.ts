@@ -9,14 +9,16 @@ interface SecretsArgs {
 
 export const secretsCommand: CommandModule<object, SecretsArgs> = {
   command: 'secrets <name>',
-  describe: "Print a local lab's generated credentials (only shown on request)",
+  describe: "Print a lab's generated credentials (only shown on request)",
   builder: (y) =>
     y.positional('name', { type: 'string', demandOption: true, description: 'Lab name' }).option('json', { type: 'boolean', description: 'Print JSON' }),
   handler: async (argv) => {
     const { labforgeHome } = await import('../../constructs/local/home.js');
     const { labSecrets } = await import('../../constructs/local/lab.js');
     const name = parseLabName(argv.name);
-    const { secrets, urls } = labSecrets(labforgeHome(), name);
+    const { labTarget } = await import('../../constructs/model/home.js');
+    const home = labforgeHome();
+    const { secrets, urls } = labTarget(home, name) === 'k8s' ? (await import('../../constructs/k8s/target.js')).k8sSecrets(home, name) : labSecrets(home, name);
     if (argv.json) return printJson({ lab: name, ...secrets, urls });
     print(`postgres user:     ${secrets.postgres.user}`);
     print(`postgres password: ${secrets.postgres.password}`);

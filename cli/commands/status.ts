@@ -9,7 +9,7 @@ interface StatusArgs {
 
 export const statusCommand: CommandModule<object, StatusArgs> = {
   command: 'status [name]',
-  describe: 'Show the local labs: components, pid, address and state',
+  describe: 'Show the labs: components, pid or pods, address and state',
   builder: (y) =>
     y.positional('name', { type: 'string', description: 'One lab (default: every lab)' }).option('json', { type: 'boolean', description: 'Print JSON' }),
   handler: async (argv) => {
@@ -17,9 +17,19 @@ export const statusCommand: CommandModule<object, StatusArgs> = {
     const { labNames, statusLab } = await import('../../constructs/local/lab.js');
     const home = labforgeHome();
     const names = argv.name ? [parseLabName(argv.name)] : labNames(home);
-    const labs = await Promise.all(names.map((n) => statusLab(home, n)));
-    if (argv.json) return printJson(argv.name ? labs[0] : labs);
-    if (labs.length === 0) return print(`no labs in ${home} (start one with \`labforge up beginner\`)`);
+    const { labTarget } = await import('../../constructs/model/home.js');
+    const isK8s = (n: string) => labTarget(home, n) === 'k8s';
+    const k8sNames = names.filter(isK8s);
+    const { statusK8sLab } = k8sNames.length > 0 ? await import('../../constructs/k8s/target.js') : { statusK8sLab: undefined };
+    const k8sLabs = await Promise.all(k8sNames.map((n) => statusK8sLab!(home, n)));
+    const labs = await Promise.all(names.filter((n) => !isK8s(n)).map((n) => statusLab(home, n)));
+    if (argv.json) return printJson(argv.name ? (labs[0] ?? k8sLabs[0]) : [...labs, ...k8sLabs]);
+    if (labs.length === 0 && k8sLabs.length === 0) return print(`no labs in ${home} (start one with \`labforge up beginner\`)`);
+    if (k8sLabs.length > 0) {
+      print(table([['LAB', 'LEVEL', 'CONTEXT', 'NAMESPACE', 'COMPONENT', 'KIND', 'ADDRESS', 'STATE'], ...k8sLabs.flatMap((l) => l.components.map((c) => [l.name, l.level, l.context, l.namespace, c.component, c.kind, c.address, c.state]))]));
+      if (labs.length === 0) return;
+      print();
+    }
     print(
       table([
         ['LAB', 'LEVEL', 'COMPONENT', 'KIND', 'PROCESS', 'PID', 'ADDRESS', 'STATE'],

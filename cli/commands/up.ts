@@ -14,10 +14,12 @@ interface UpArgs {
   regions?: string;
   'latency-ms'?: string;
   'rabbitmq-management'?: boolean;
+  context?: string;
+  timeout?: string;
 }
 
 /** Targets `up` can run today. */
-const UP_TARGETS = ['local'] as const;
+const UP_TARGETS = ['local', 'k8s'] as const;
 
 export const upCommand: CommandModule<object, UpArgs> = {
   command: 'up <level>',
@@ -30,11 +32,22 @@ export const upCommand: CommandModule<object, UpArgs> = {
       .option('json', { type: 'boolean', description: 'Print one JSON object' })
       .option('regions', { type: 'string', description: 'expert: loopback regions, 2 or 3 (default 2)' })
       .option('latency-ms', { type: 'string', description: 'expert: one-way delay of every link between regions, 0-1000 (default 40)' })
-      .option('rabbitmq-management', { type: 'boolean', description: 'advanced: RabbitMQ management UI/API on 127.0.0.1 (off by default; kept by later `up`s)' }),
+      .option('rabbitmq-management', { type: 'boolean', description: 'advanced: RabbitMQ management UI/API on 127.0.0.1 (off by default; kept by later `up`s)' })
+      .option('context', { type: 'string', description: 'k8s: kube context to apply to (default: the current one)' })
+      .option('timeout', { type: 'string', description: 'k8s: longest wait for the rollout, e.g. 90s, 5m (default 5m)' }),
   handler: async (argv) => {
-    parseTarget(argv.target, UP_TARGETS);
+    const target = parseTarget(argv.target, UP_TARGETS);
     const lab = getLab(parseLevel(argv.level));
     const name = parseLabName(argv.name ?? lab.level);
+    const localOnly = { '--regions': argv.regions, '--latency-ms': argv['latency-ms'], '--rabbitmq-management': argv['rabbitmq-management'] };
+    const k8sOnly = { '--context': argv.context, '--timeout': argv.timeout };
+    for (const [flag, value] of Object.entries(target === 'k8s' ? localOnly : k8sOnly)) {
+      if (value !== undefined) throw new UsageError(`${flag} applies to --target ${target === 'k8s' ? 'local' : 'k8s'} only`);
+    }
+    if (target === 'k8s') {
+      const { upOnKubernetes } = await import('./up-k8s.js');
+      return upOnKubernetes({ lab, name, context: argv.context, timeout: argv.timeout, json: argv.json });
+    }
     const { parseLatency, parseRegionCount } = await import('../../constructs/local/expert.js');
     const multiRegion = lab.regions.min >= 2;
     for (const [flag, value] of [['--regions', argv.regions], ['--latency-ms', argv['latency-ms']]] as const) {

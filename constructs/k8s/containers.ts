@@ -51,10 +51,22 @@ export function podSecurity(user: ImageUser): Pick<kplus.DeploymentProps, 'secur
   };
 }
 
+/** A scratch volume's size: data directories get room, the rest (tmp, sockets, logs) little. */
+const scratchMiB = (name: string) => (name === 'data' ? 1024 : 64);
+
 /** Mounts an emptyDir at each writable path the program needs (the root filesystem is read-only). */
 export function mountScratch(scope: Construct, container: kplus.Container, paths: Readonly<Record<string, string>>): void {
   for (const [name, path] of Object.entries(paths)) {
-    const volume = kplus.Volume.fromEmptyDir(scope, `${container.name}-${name}`, name, { sizeLimit: Size.mebibytes(name === 'data' ? 1024 : 64) });
+    const volume = kplus.Volume.fromEmptyDir(scope, `${container.name}-${name}`, name, { sizeLimit: Size.mebibytes(scratchMiB(name)) });
     container.mount(path, volume);
   }
+}
+
+/**
+ * The pod-spec volumes of mountScratch's mounts, as JSON. cdk8s-plus-31 2.6.43 (the last of its
+ * line) drops every volume of a StatefulSet that has no volumeClaimTemplates (cdk8s-plus issue
+ * 6735), so StatefulSets add these back with a JSON patch.
+ */
+export function scratchVolumes(paths: Readonly<Record<string, string>>): { name: string; emptyDir: { sizeLimit: string } }[] {
+  return Object.keys(paths).map((name) => ({ name, emptyDir: { sizeLimit: `${scratchMiB(name)}Mi` } }));
 }

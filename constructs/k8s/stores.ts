@@ -3,13 +3,13 @@
 // from the lab Secret that `labforge up` creates. Data lives in emptyDirs: a practice lab keeps
 // nothing after `down` (no PersistentVolumeClaims left behind).
 import { createHash } from 'node:crypto';
-import { Duration } from 'cdk8s';
+import { ApiObject, Duration, JsonPatch } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-31';
 import { Construct } from 'constructs';
 import { storePasswordKey, type DataStorePlan, type KubernetesPlan } from '../model/kubernetes.js';
 import type { LabSpec } from '../model/types.js';
 import { componentsOf } from '../model/validate.js';
-import { mountScratch, podSecurity, resources, securityContext, type ImageUser } from './containers.js';
+import { mountScratch, podSecurity, resources, scratchVolumes, securityContext, type ImageUser } from './containers.js';
 import { LABEL_COMPONENT, workloadSelector } from './labels.js';
 
 /** How one kind of store runs: image, user, command, environment, probes, writable paths. */
@@ -182,5 +182,6 @@ export class InClusterStore extends Construct {
       liveness: recipe.liveness,
     });
     mountScratch(this, container, recipe.scratch);
+    ApiObject.of(set).addJsonPatch(JsonPatch.add('/spec/template/spec/volumes', scratchVolumes(recipe.scratch)));
   }
 }

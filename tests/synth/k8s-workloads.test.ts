@@ -44,6 +44,13 @@ describe.each(CASES)('%s lab, %s stores', (level, backing) => {
     }
   });
 
+  it('every volume a container mounts is a volume of its pod', () => {
+    for (const { owner, pod, container } of containersOf(objects)) {
+      const volumes = (pod.volumes ?? []).map((v: Obj) => v.name);
+      for (const m of container.volumeMounts ?? []) expect(volumes, `${owner} mounts ${m.name} at ${m.mountPath}`).toContain(m.name);
+    }
+  });
+
   it('root filesystems are read-only; the only exception says why in an annotation', () => {
     for (const w of workloads(objects)) {
       const writable = w.spec.template.spec.containers.some((c: Obj) => c.securityContext.readOnlyRootFilesystem !== true);

@@ -1,0 +1,53 @@
+// The k8s target's commands, in one place for the CLI: up, down, health, status, secrets.
+import type { ProbeResult } from '../../health/probe.js';
+import { resolveDeployment } from '../model/deployment.js';
+import { getLab } from '../../labs/index.js';
+import { checkLab, clientFor, workloadRows, type K8sStatusRow } from './inspect.js';
+import { readK8sSecrets, readK8sState, type K8sLabSecrets } from './lab.js';
+import { labPlan } from './synth.js';
+
+export { upK8sLab } from './lab.js';
+export { downK8sLab, type K8sTeardownReceipt } from './teardown.js';
+
+function planOf(home: string, name: string) {
+  const state = readK8sState(home, name);
+  const deployment = resolveDeployment(getLab(state.level), { name, regions: state.regions.join(',') });
+  return { state, plan: labPlan(deployment, 'in-cluster') };
+}
+
+export async function healthK8sLab(home: string, name: string): Promise<{ lab: string; target: 'k8s'; ok: boolean; checks: ProbeResult[] }> {
+  const { state, plan } = planOf(home, name);
+  const client = await clientFor(state);
+  try {
+    const checks = await checkLab(client, plan);
+    return { lab: name, target: 'k8s', ok: checks.every((c) => c.ok), checks };
+  } finally {
+    client.close();
+  }
+}
+
+export interface K8sLabStatus {
+  readonly name: string;
+  readonly level: string;
+  readonly target: 'k8s';
+  readonly context: string;
+  readonly namespace: string;
+  readonly components: K8sStatusRow[];
+}
+
+export async function statusK8sLab(home: string, name: string): Promise<K8sLabStatus> {
+  const { state, plan } = planOf(home, name);
+  const client = await clientFor(state);
+  try {
+    return { name, level: state.level, target: 'k8s', context: state.context, namespace: state.namespace, components: await workloadRows(client, plan) };
+  } finally {
+    client.close();
+  }
+}
+
+export function k8sSecrets(home: string, name: string): { secrets: K8sLabSecrets; urls: Record<string, string> } {
+  const state = readK8sState(home, name);
+  // The services reach the stores by their in-cluster names; from outside, port-forward first.
+  const urls: Record<string, string> = { note: `in-cluster names, namespace ${state.namespace}` };
+  return { secrets: readK8sSecrets(home, name), urls };
+}
