@@ -2,7 +2,8 @@
 # Installs what labforge needs on a fresh Debian/Ubuntu machine, from package registries only.
 #   scripts/setup.sh          servers of the beginner and intermediate labs + npm packages
 #   scripts/setup.sh --all    also RabbitMQ, HAProxy, Java and the Kafka jars (advanced, expert)
-#   scripts/setup.sh --test   everything, plus the test tools (kcat, checkov from PyPI)
+#   scripts/setup.sh --test   everything, plus the test tools (kcat, checkov from PyPI, etcd, and
+#                             kube-apiserver, kube-controller-manager and kubectl built with Go)
 # Safe to run again: every step skips what is already there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,7 +24,11 @@ if $want_all; then
   command -v java >/dev/null || packages+=(openjdk-17-jre-headless)
   command -v mvn >/dev/null || packages+=(maven)
 fi
-$want_tests && packages+=(kcat)
+if $want_tests; then
+  packages+=(kcat)
+  # The Kubernetes control plane of tests/e2e/k8s-*.ts: etcd, and the tools scripts/k8s/ uses.
+  packages+=(etcd-server openssl curl)
+fi
 missing=()
 for pkg in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
@@ -52,4 +57,13 @@ if $want_tests; then
     python3 -m venv "$venv"
     "$venv/bin/pip" install -q "checkov==$CHECKOV_VERSION"
   fi
+
+  # kube-apiserver and kube-controller-manager have no Debian package (and Debian's kubectl is
+  # 1.20, too old for the server): all three are built once from the
+  # k8s.io/kubernetes module (Go module proxy) into a cache; later runs only print the path.
+  if ! command -v go >/dev/null; then
+    echo "setup: go not found on PATH; the Kubernetes tests need Go >= 1.21 to build kube-apiserver" >&2
+    exit 1
+  fi
+  scripts/k8s/build-apiserver.sh >/dev/null
 fi

@@ -44,6 +44,8 @@ export interface RunOptions {
   readonly timeoutMs?: number;
   /** Working directory. @default the directory that holds `home` */
   readonly cwd?: string;
+  /** Extra environment variables. */
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 /** Starts the built CLI; returns the child so a test can signal it. */
@@ -54,7 +56,7 @@ export function startCli(args: readonly string[], options: RunOptions): { child:
     : [process.execPath, base];
   const child = spawn(command, argv as string[], {
     cwd: options.cwd ?? dirname(options.home),
-    env: { ...process.env, LABFORGE_HOME: options.home },
+    env: { ...process.env, ...options.env, LABFORGE_HOME: options.home },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';
@@ -231,4 +233,20 @@ export function ensureUser(name: string): { uid: number; gid: number } {
   const [, , uid, gid] = lookup().split(':');
   if (!uid) throw new Error(`could not create test user ${name}`);
   return { uid: Number(uid), gid: Number(gid) };
+}
+
+/** Polls `check` until it returns a value (errors count as "not yet"); fails after `timeoutMs`. */
+export async function until<T>(what: string, timeoutMs: number, check: () => Promise<T | undefined>, intervalMs = 200): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const value = await check();
+      if (value !== undefined) return value;
+    } catch (error) {
+      last = error;
+    }
+    if (Date.now() > deadline) throw new Error(`${what}: not reached in ${timeoutMs} ms${last ? ` (${String(last)})` : ''}`);
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
 }

@@ -14,6 +14,7 @@ import { KAFKA_VERSION } from '../../constructs/local/kafka-dist.js';
 import { ExternalError } from '../../constructs/model/errors.js';
 import { isListening, pickFreePort } from '../../constructs/local/ports.js';
 import { isAlive, stopProcess, type ProcessRecord } from '../../constructs/local/proc.js';
+import { until } from './helpers.js';
 
 const TOPIC = 'orders.events';
 
@@ -43,20 +44,6 @@ function processesUsing(dir: string): number[] {
     .map(Number);
 }
 
-async function until<T>(what: string, timeoutMs: number, check: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await check();
-      if (value !== undefined) return value;
-    } catch (error) {
-      last = error;
-    }
-    if (Date.now() > deadline) throw new Error(`${what}: not reached in ${timeoutMs} ms${last ? ` (${String(last)})` : ''}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 describe('local Kafka cluster (KRaft, 3 brokers)', () => {
   const parent = mkdtempSync(join(tmpdir(), 'labforge-kafka-'));
