@@ -24,8 +24,10 @@ export interface LabServiceProps {
   readonly labels: Readonly<Record<string, string>>;
   /** ConfigMap holding `<program>.mjs.gz` (see programConfigMapName). */
   readonly programConfigMap: kplus.IConfigMap;
-  /** Whether the lab has a Kafka bootstrap in its endpoints ConfigMap. */
+  /** The topic the API publishes events to, when the lab has Kafka (its bootstrap is in the endpoints ConfigMap). */
   readonly kafkaTopic?: string;
+  /** The brokers listen with TLS only (MSK). @default false */
+  readonly kafkaTls?: boolean;
 }
 
 /** Name of the ConfigMap that carries a program's bundle. */
@@ -113,6 +115,7 @@ export class LabService extends Construct {
       const endpoints = kplus.ConfigMap.fromConfigMapName(this, 'endpoints', plan.endpointsName);
       env.KAFKA_BROKERS = kplus.EnvValue.fromConfigMap(endpoints, 'KAFKA_BROKERS');
       env.KAFKA_TOPIC = kplus.EnvValue.fromValue(props.kafkaTopic);
+      if (props.kafkaTls) env.KAFKA_TLS = kplus.EnvValue.fromValue('true');
     }
     return env;
   }

@@ -64,7 +64,8 @@ export class LabWorkloadsChart extends Chart {
     }
 
     for (const w of workloads) {
-      new LabService(this, w.name, { plan, workload: w, labels, programConfigMap: programs.get(w.program)!, kafkaTopic });
+      // MSK's bootstrap (managed) is its TLS listener.
+      new LabService(this, w.name, { plan, workload: w, labels, programConfigMap: programs.get(w.program)!, kafkaTopic, kafkaTls: props.backing === 'managed' });
     }
     new LabNetworkPolicies(this, 'network-policies', { plan, backing: props.backing, workloads, labels });
   }

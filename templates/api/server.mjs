@@ -23,7 +23,7 @@ const config = readConfigOrExit();
 const db = createDatabase(config);
 const cache = createCache(config.redisUrl);
 const jobs = createJobs(config.amqpUrl);
-const events = createEvents({ brokers: config.kafkaBrokers, topic: config.kafkaTopic, instance: config.instance });
+const events = createEvents({ brokers: config.kafkaBrokers, topic: config.kafkaTopic, instance: config.instance, tls: config.kafkaTls });
 
 const router = new Router();
 addMetaRoutes(router, { db, cache, jobs, config });

@@ -158,8 +158,10 @@ describe('per-region overlay (expert)', () => {
       const deployments = ofKind(c.objects as Obj[], 'Deployment');
       expect(deployments.length).toBeGreaterThan(0);
       for (const d of deployments) expect(d.metadata.labels[LABEL_REGION]).toBe(c.cluster);
-      const brokers = deployments[0]!.spec.template.spec.containers[0].env.find((e: Obj) => e.name === 'KAFKA_BROKERS');
-      expect(brokers.valueFrom.configMapKeyRef).toMatchObject({ key: 'KAFKA_BROKERS' });
+      const env = deployments[0]!.spec.template.spec.containers[0].env as Obj[];
+      expect(env.find((e) => e.name === 'KAFKA_BROKERS')?.valueFrom.configMapKeyRef).toMatchObject({ key: 'KAFKA_BROKERS' });
+      // MSK's bootstrap is its TLS listener.
+      expect(env.find((e) => e.name === 'KAFKA_TLS')?.value).toBe('true');
     }
   });
 
@@ -168,6 +170,8 @@ describe('per-region overlay (expert)', () => {
     expect(ofKind(objects, 'Deployment').map((d) => d.metadata.name).sort()).toEqual(['api-euw1', 'api-use1']);
     expect(ofKind(objects, 'StatefulSet').map((s) => s.metadata.name).sort()).toEqual(['db-shard0', 'db-shard1', 'events']);
     expect(ofKind(objects, 'StatefulSet').find((s) => s.metadata.name === 'events')?.spec.replicas).toBe(3);
+    // The in-cluster brokers listen in plaintext inside the namespace's NetworkPolicies.
+    for (const d of ofKind(objects, 'Deployment')) expect(d.spec.template.spec.containers[0].env.some((e: Obj) => e.name === 'KAFKA_TLS')).toBe(false);
   });
 });
 

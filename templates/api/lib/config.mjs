@@ -10,7 +10,7 @@ export class ConfigError extends Error {
  * @returns {{ host: string, port: number, databaseUrl: string, redisUrl: string | undefined,
  *   jwtSecret: string, instance: string, uploadsDir: string | undefined,
  *   amqpUrl: string | undefined, shards: string[] | undefined, shardsFile: string | undefined,
- *   kafkaBrokers: string[] | undefined, kafkaTopic: string | undefined }}
+ *   kafkaBrokers: string[] | undefined, kafkaTopic: string | undefined, kafkaTls: boolean }}
  */
 export function loadConfig(env) {
   const shards = env.SHARDS ? shardList(env.SHARDS) : undefined;
@@ -31,6 +31,8 @@ export function loadConfig(env) {
     // Both present: a domain event per write (expert); absent: no events.
     kafkaBrokers: env.KAFKA_BROKERS ? env.KAFKA_BROKERS.split(',').map((b) => b.trim()).filter(Boolean) : undefined,
     kafkaTopic: env.KAFKA_TOPIC || undefined,
+    // Managed Kafka (MSK) listens with TLS only; the local and in-cluster brokers in plaintext.
+    kafkaTls: env.KAFKA_TLS === 'true',
   };
 }
 

@@ -13,10 +13,10 @@ const RETRIES = 16;
 const RETRY_DELAY_MS = 300;
 
 /**
- * @param {{ brokers?: string[], topic?: string, instance: string }} config
+ * @param {{ brokers?: string[], topic?: string, instance: string, tls?: boolean }} config
  * @returns {{ enabled: boolean, publish(type: string, key: string, data: object): Promise<string>, close(): Promise<void> }}
  */
-export function createEvents({ brokers, topic, instance }) {
+export function createEvents({ brokers, topic, instance, tls = false }) {
   if (!brokers || !topic) {
     return { enabled: false, publish: async () => 'off', close: async () => {} };
   }
@@ -25,7 +25,16 @@ export function createEvents({ brokers, topic, instance }) {
   const open = () => {
     producer ??= import('@platformatic/kafka').then(
       ({ Producer, stringSerializers }) =>
-        new Producer({ clientId: instance, bootstrapBrokers: brokers, serializers: stringSerializers, timeout: TIMEOUT_MS, retries: RETRIES, retryDelay: RETRY_DELAY_MS }),
+        new Producer({
+          clientId: instance,
+          bootstrapBrokers: brokers,
+          serializers: stringSerializers,
+          timeout: TIMEOUT_MS,
+          retries: RETRIES,
+          retryDelay: RETRY_DELAY_MS,
+          // The system CAs: MSK's certificates are publicly trusted.
+          ...(tls ? { tls: {} } : {}),
+        }),
     );
     return producer;
   };
