@@ -13,7 +13,8 @@ const ROOT = join(import.meta.dirname, '..');
 rmSync(join(ROOT, 'dist/chunks'), { recursive: true, force: true });
 
 await build({
-  entryPoints: { labforge: join(ROOT, 'cli/index.ts') },
+  // The manifest worker is its own entry: `synth --target aws` starts it as a worker thread.
+  entryPoints: { labforge: join(ROOT, 'cli/index.ts'), 'k8s-manifests-worker': join(ROOT, 'constructs/k8s/manifests-worker.ts') },
   outdir: join(ROOT, 'dist'),
   outExtension: { '.js': '.mjs' },
   chunkNames: 'chunks/[name]-[hash]',

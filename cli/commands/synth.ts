@@ -1,8 +1,11 @@
 import { join, resolve } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import type { CommandModule } from 'yargs';
 import { resolveDeployment, type LabDeployment } from '../../constructs/model/deployment.js';
 import { runsOnKubernetes } from '../../constructs/model/kubernetes.js';
-import { UsageError } from '../../constructs/model/errors.js';
+import type { WrittenManifest } from '../../constructs/k8s/synth.js';
+import { ExternalError, UsageError } from '../../constructs/model/errors.js';
+import { packageRoot } from '../../constructs/model/paths.js';
 import { parseLevel, parseTarget } from '../../constructs/model/options.js';
 import { LEVELS } from '../../constructs/model/types.js';
 import { allLabs, getLab } from '../../labs/index.js';
@@ -74,15 +77,27 @@ export const synthCommand: CommandModule<object, SynthArgs> = {
   },
 };
 
-/** Terraform stacks, plus for labs on EKS the workloads of each region's cluster. */
+/** Terraform stacks, plus for labs on EKS the workloads of each region's cluster (rendered in a
+ * worker thread while cdktf runs here: two cores, two engines). */
 async function synthAwsWithManifests(deployments: LabDeployment[], outdir: string) {
+  const onEks = deployments.filter((d) => runsOnKubernetes(d.lab));
+  const manifests = onEks.length === 0 ? Promise.resolve([]) : manifestsInWorker(onEks, join(outdir, 'manifests'));
+  manifests.catch(() => {}); // awaited below; a rejection before then is not unhandled
   const { synthAws } = await import('../../constructs/aws/synth.js');
   const stacks = synthAws(deployments, outdir);
-  const onEks = deployments.filter((d) => runsOnKubernetes(d.lab));
-  if (onEks.length === 0) return { stacks, manifests: [] };
-  const { labManifests, writeManifests } = await import('../../constructs/k8s/synth.js');
-  const manifests = writeManifests(onEks.flatMap((d) => labManifests(d, 'managed')), join(outdir, 'manifests'));
-  return { stacks, manifests };
+  return { stacks, manifests: await manifests };
+}
+
+function manifestsInWorker(deployments: LabDeployment[], outdir: string): Promise<WrittenManifest[]> {
+  const worker = new Worker(join(packageRoot(), 'dist', 'k8s-manifests-worker.mjs'), { workerData: { deployments, outdir } });
+  return new Promise((resolvePromise, reject) => {
+    worker.once('message', (m: { ok: true; written: WrittenManifest[] } | { ok: false; name: string; message: string; hint?: string }) => {
+      if (m.ok) resolvePromise(m.written);
+      else reject(m.name === 'ExternalError' ? new ExternalError(m.message, m.hint) : new Error(m.message));
+    });
+    worker.once('error', reject);
+    worker.once('exit', (code) => code !== 0 && reject(new Error(`the manifest worker exited with code ${code}`)));
+  });
 }
 
 async function synthKubernetes(deployments: LabDeployment[], outdir: string) {
