@@ -36,7 +36,14 @@ export const downCommand: CommandModule<object, DownArgs> = {
       progress(`removing lab '${name}'`);
       if (labTarget(home, name) === 'k8s') {
         const { downK8sLab } = await import('../../constructs/k8s/target.js');
-        k8sReceipts.push(await downK8sLab(home, name));
+        try {
+          k8sReceipts.push(await downK8sLab(home, name));
+        } catch (error) {
+          // With --all, one unreachable cluster must not keep the other labs up.
+          if (!argv.all) throw error;
+          process.stderr.write(`labforge: lab '${name}': ${(error as Error).message}\n`);
+          process.exitCode = EXIT_FAILURE;
+        }
       } else receipts.push(await downLab(home, name));
     }
     if (k8sReceipts.length > 0) {

@@ -26,7 +26,7 @@ export const statusCommand: CommandModule<object, StatusArgs> = {
     if (argv.json) return printJson(argv.name ? (labs[0] ?? k8sLabs[0]) : [...labs, ...k8sLabs]);
     if (labs.length === 0 && k8sLabs.length === 0) return print(`no labs in ${home} (start one with \`labforge up beginner\`)`);
     if (k8sLabs.length > 0) {
-      print(table([['LAB', 'LEVEL', 'CONTEXT', 'NAMESPACE', 'COMPONENT', 'KIND', 'ADDRESS', 'STATE'], ...k8sLabs.flatMap((l) => l.components.map((c) => [l.name, l.level, l.context, l.namespace, c.component, c.kind, c.address, c.state]))]));
+      print(table([['LAB', 'LEVEL', 'CONTEXT', 'NAMESPACE', 'COMPONENT', 'KIND', 'ADDRESS', 'STATE'], ...k8sLabs.flatMap((l) => (l.error ? [[l.name, l.level, l.context, l.namespace, '-', '-', '-', `unreachable: ${l.error}`]] : l.components.map((c) => [l.name, l.level, l.context, l.namespace, c.component, c.kind, c.address, c.state])))]));
       if (labs.length === 0) return;
       print();
     }

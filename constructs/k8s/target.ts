@@ -17,12 +17,18 @@ function planOf(home: string, name: string) {
 
 export async function healthK8sLab(home: string, name: string): Promise<{ lab: string; target: 'k8s'; ok: boolean; checks: ProbeResult[] }> {
   const { state, plan } = planOf(home, name);
-  const client = await clientFor(state);
+  let client;
   try {
+    client = await clientFor(state);
+    // One clear failure when the cluster is unreachable, not one per workload.
+    await client.call('GET', '/version');
     const checks = await checkLab(client, plan);
     return { lab: name, target: 'k8s', ok: checks.every((c) => c.ok), checks };
+  } catch (error) {
+    // An unreachable cluster is a failed check of this lab, not the end of `health` for all labs.
+    return { lab: name, target: 'k8s', ok: false, checks: [{ name: `kubernetes API (${state.context})`, ok: false, detail: (error as Error).message, ms: 0, attempts: 1 }] };
   } finally {
-    client.close();
+    client?.close();
   }
 }
 
@@ -33,15 +39,21 @@ export interface K8sLabStatus {
   readonly context: string;
   readonly namespace: string;
   readonly components: K8sStatusRow[];
+  /** Why the cluster could not be read, when it could not. */
+  readonly error?: string;
 }
 
 export async function statusK8sLab(home: string, name: string): Promise<K8sLabStatus> {
   const { state, plan } = planOf(home, name);
-  const client = await clientFor(state);
+  const base = { name, level: state.level, target: 'k8s' as const, context: state.context, namespace: state.namespace };
+  let client;
   try {
-    return { name, level: state.level, target: 'k8s', context: state.context, namespace: state.namespace, components: await workloadRows(client, plan) };
+    client = await clientFor(state);
+    return { ...base, components: await workloadRows(client, plan) };
+  } catch (error) {
+    return { ...base, components: [], error: (error as Error).message };
   } finally {
-    client.close();
+    client?.close();
   }
 }
 

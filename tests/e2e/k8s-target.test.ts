@@ -5,7 +5,7 @@
 // controllers but never run: `up` must say so (exit 1, pods Pending) and `down` must still
 // remove everything.
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -197,6 +197,26 @@ describe('k8s target faults', () => {
     } finally {
       await kubectl('delete', 'namespace', 'lf-clash', '--wait=false');
     }
+  }, 60_000);
+
+  it('a lab whose cluster is gone: health and status say so per lab, down fails with one line and keeps the state', async () => {
+    const config = join(parent, 'gone.kubeconfig');
+    writeFileSync(config, readFileSync(cluster.kubeconfig, 'utf8').replace(/server: https:\/\/127\.0\.0\.1:\d+/, 'server: https://127.0.0.1:9'));
+    const dir = join(home, 'kgone');
+    mkdirSync(dir, { recursive: true });
+    const state = { version: 1, name: 'kgone', level: 'advanced', target: 'k8s', createdAt: '2026-12-01T00:00:00Z', updatedAt: '2026-12-01T00:00:00Z', context: 'labforge-test', server: 'https://127.0.0.1:9', namespace: 'lf-kgone', regions: ['us-east-1'], objects: [] };
+    writeFileSync(join(dir, 'state.json'), JSON.stringify(state));
+    const env = { KUBECONFIG: config };
+    const health = await cli(['health', 'kgone', '--json'], { home, env });
+    expect(health.code).toBe(1);
+    expect(json(health).checks).toEqual([expect.objectContaining({ name: 'kubernetes API (labforge-test)', ok: false, detail: expect.stringMatching(/cannot reach the Kubernetes API at https:\/\/127\.0\.0\.1:9/) })]);
+    const status = await cli(['status', 'kgone'], { home, env });
+    expect(status.stdout).toMatch(/kgone .* unreachable: cannot reach the Kubernetes API/);
+    const down = await cli(['down', 'kgone'], { home, env });
+    expect(down.code).toBe(1);
+    expect(down.stderr).toMatch(/^labforge: cannot reach the Kubernetes API at https:\/\/127\.0\.0\.1:9/m);
+    expect(existsSync(join(dir, 'state.json'))).toBe(true);
+    rmSync(dir, { recursive: true, force: true });
   }, 60_000);
 
   it('an unreachable API server is one clear line (exit 1) and nothing is created', async () => {
