@@ -17,11 +17,8 @@ import { ValidationError } from '../model/errors.js';
 import { STORE_PORTS, kubernetesPlan, type KubernetesPlan } from '../model/kubernetes.js';
 import { clusterOutputNames, k8sLearnerGroup, k8sNamespace, physicalName, regionCode } from '../model/names.js';
 import { componentsOf } from '../model/validate.js';
-import { labLabels } from './labels.js';
+import { LABEL_PARTICIPANT, labLabels } from './labels.js';
 import { LabNamespace } from './lab-namespace.js';
-
-/** Label of a participant's namespace (and everything in it). */
-export const LABEL_PARTICIPANT = 'labforge.dev/participant';
 
 /** Length of the generated JWT signing key (letters and digits: ~285 bits). */
 export const JWT_SECRET_LENGTH = 48;
@@ -122,8 +119,7 @@ export class ClusterObjectsStack extends TerraformStack {
       const name = k8sNamespace(lab, p);
       if (name !== `lf-${lab}-${p}`) throw new ValidationError(`${this.node.path}: participant '${p}' makes namespace '${name}' too long (at most 63 characters)`);
       if (specs.some((s) => s.name === name)) throw new ValidationError(`${this.node.path}: participant '${p}' is listed twice`);
-      // Each participant's own group, so one participant cannot change another's namespace.
-      specs.push({ name, participant: p, learnerGroup: physicalName(lab, [p, 'learners']) });
+      specs.push({ name, participant: p, learnerGroup: k8sLearnerGroup(lab, p) });
     }
     return specs;
   }

@@ -3,6 +3,8 @@
 export const LABEL_LAB = 'labforge.dev/lab';
 export const LABEL_LEVEL = 'labforge.dev/level';
 export const LABEL_REGION = 'labforge.dev/region';
+/** A workshop participant's namespace and everything in it. */
+export const LABEL_PARTICIPANT = 'labforge.dev/participant';
 export const LABEL_NAME = 'app.kubernetes.io/name';
 export const LABEL_PART_OF = 'app.kubernetes.io/part-of';
 export const LABEL_COMPONENT = 'app.kubernetes.io/component';

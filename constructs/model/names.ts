@@ -51,8 +51,9 @@ export function k8sEndpointsName(lab: string): string {
 }
 
 /** Kubernetes group the learner's IAM principal is mapped to (EKS access entry). */
-export function k8sLearnerGroup(lab: string): string {
-  return physicalName(lab, ['learners']);
+export function k8sLearnerGroup(lab: string, participant?: string): string {
+  // Each participant has a group of their own, so one cannot change another's namespace.
+  return physicalName(lab, participant === undefined ? ['learners'] : [participant, 'learners']);
 }
 
 /**
