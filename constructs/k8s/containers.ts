@@ -3,7 +3,7 @@
 import { Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-31';
 import { Construct } from 'constructs';
-import type { ResourceFigures } from '../model/kubernetes.js';
+import { quantity, type ResourceFigures } from '../model/kubernetes.js';
 
 /** The unprivileged user an image's program runs as (its numeric id, so runAsNonRoot can check it). */
 export interface ImageUser {
@@ -13,12 +13,8 @@ export interface ImageUser {
 
 /** Resource figures from the plan as cdk8s-plus resources. */
 export function resources(figures: ResourceFigures): kplus.ContainerResources {
-  const cpu = (value: string) => kplus.Cpu.millis(value.endsWith('m') ? Number(value.slice(0, -1)) : Number(value) * 1000);
-  const memory = (value: string) => {
-    const match = /^(\d+)(Mi|Gi)$/.exec(value);
-    if (!match) throw new Error(`memory '${value}' must be in Mi or Gi`);
-    return match[2] === 'Gi' ? Size.gibibytes(Number(match[1])) : Size.mebibytes(Number(match[1]));
-  };
+  const cpu = (value: string) => kplus.Cpu.millis(quantity(value, 'cpu'));
+  const memory = (value: string) => Size.mebibytes(quantity(value, 'memory'));
   return {
     cpu: { request: cpu(figures.requests.cpu), limit: cpu(figures.limits.cpu) },
     memory: { request: memory(figures.requests.memory), limit: memory(figures.limits.memory) },

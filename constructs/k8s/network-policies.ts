@@ -3,13 +3,12 @@
 import { IntOrString, KubeNetworkPolicy, type NetworkPolicyEgressRule, type NetworkPolicyPeer, type NetworkPolicyPort, type NetworkPolicySpec } from 'cdk8s-plus-31/lib/imports/k8s.js';
 import { Construct } from 'constructs';
 import type { Backing, KubernetesPlan, WorkloadPlan } from '../model/kubernetes.js';
-import { storeInstanceNames } from '../model/kubernetes.js';
+import { KAFKA_CONTROLLER_PORT, storeInstanceNames } from '../model/kubernetes.js';
 import { regionCidr } from '../model/names.js';
 import { workloadSelector } from './labels.js';
 
 /** Private address ranges: where cluster-internal clients (pods, nodes, the API server proxy) come from. */
 const PRIVATE_RANGES = ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16'];
-const KAFKA_CONTROLLER_PORT = 9093;
 
 export interface LabNetworkPoliciesProps {
   readonly plan: KubernetesPlan;

@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { ApiObject, Duration, JsonPatch } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-31';
 import { Construct } from 'constructs';
-import { storePasswordKey, type DataStorePlan, type KubernetesPlan } from '../model/kubernetes.js';
+import { KAFKA_CONTROLLER_PORT, storePasswordKey, type DataStorePlan, type KubernetesPlan } from '../model/kubernetes.js';
 import type { LabSpec } from '../model/types.js';
 import { componentsOf } from '../model/validate.js';
 import { mountScratch, podSecurity, resources, scratchVolumes, securityContext, type ImageUser } from './containers.js';
@@ -33,8 +33,6 @@ interface RecipeContext {
   readonly name: string;
   readonly secret: kplus.ISecret;
 }
-
-const KAFKA_CONTROLLER_PORT = 9093;
 
 function password(ctx: RecipeContext): Record<string, kplus.EnvValue> {
   const key = storePasswordKey(ctx.store.kind);

@@ -7,14 +7,12 @@ import { KubeConfigMap } from 'cdk8s-plus-31/lib/imports/k8s.js';
 import * as kplus from 'cdk8s-plus-31';
 import type { Construct } from 'constructs';
 import { storeInstanceNames, type Backing, type KubernetesPlan } from '../model/kubernetes.js';
+import { EVENTS_TOPIC } from '../model/names.js';
 import type { LabSpec, ServiceComponent } from '../model/types.js';
 import { componentsOf } from '../model/validate.js';
 import { LabNetworkPolicies } from './network-policies.js';
 import { LabService, programConfigMapName } from './services.js';
 import { InClusterStore } from './stores.js';
-
-/** The topic the API publishes its domain events to (the local target uses the same). */
-export const EVENTS_TOPIC = 'users.events';
 
 export interface LabWorkloadsChartProps extends ChartProps {
   readonly lab: LabSpec;

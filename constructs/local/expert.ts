@@ -22,7 +22,7 @@ export const KAFKA_REGION = 0;
 /** Region of the consumer group: the first one that is not Kafka's, so its events cross a link. */
 export const CONSUMER_REGION = 1;
 /** Topic the API publishes its domain events to (keyed by the user's email). */
-export const EVENTS_TOPIC = 'users.events';
+export { EVENTS_TOPIC } from '../model/names.js';
 /** Heap per broker: 3 brokers at 256 MiB measured ≈ 190-230 MiB RSS each. */
 export const BROKER_HEAP_MB = 256;
 

@@ -86,6 +86,8 @@ export interface QuotaPlan {
 
 /** Ports the programs and stores listen on inside the cluster. */
 export const STORE_PORTS = { postgres: 5432, redis: 6379, rabbitmq: 5672, kafka: 9092 } as const;
+/** In-cluster Kafka's KRaft controller listener (brokers and controllers in one process). */
+export const KAFKA_CONTROLLER_PORT = 9093;
 
 const SERVICE_RESOURCES: ResourceFigures = { requests: { cpu: '100m', memory: '128Mi' }, limits: { cpu: '500m', memory: '256Mi' } };
 const STORE_RESOURCES: Record<DataStorePlan['kind'], ResourceFigures> = {

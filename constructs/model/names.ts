@@ -27,6 +27,9 @@ export function subnetCidr(regionIndex: number, subnetIndex: number): string {
   return `10.${10 + regionIndex}.${subnetIndex * 16}.0/20`;
 }
 
+/** The topic the API publishes its domain events to, on every target (expert). */
+export const EVENTS_TOPIC = 'users.events';
+
 /** DNS zone of a lab with latency routing (expert): `<lab>.labforge.internal`. */
 export function dnsZoneName(lab: string): string {
   return `${lab}.labforge.internal`;

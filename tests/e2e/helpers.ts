@@ -166,6 +166,20 @@ export function processesInside(dir: string): string[] {
     });
 }
 
+/** Pids of any process whose command line mentions `dir` (a cluster's files, alive or zombie). */
+export function processesUsing(dir: string): number[] {
+  return readdirSync('/proc')
+    .filter((e) => /^\d+$/.test(e))
+    .filter((pid) => {
+      try {
+        return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(dir);
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
+}
+
 /** Occupies 127.0.0.1:port with a listener that is not labforge's. */
 export function occupy(port: number): Promise<{ close: () => Promise<void> }> {
   return new Promise((resolve, reject) => {

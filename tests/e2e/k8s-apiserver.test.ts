@@ -4,12 +4,12 @@
 // Pods (which stay Pending: nothing schedules or runs them), a deleted namespace is finalized by
 // itself and leaves nothing behind, and stop leaves no process and no directory.
 import { execFile } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { request } from 'node:https';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { until } from './helpers.js';
+import { processesUsing, until } from './helpers.js';
 import { startTestCluster, type TestCluster } from './k8s-cluster.js';
 
 const execFileAsync = promisify(execFile);
@@ -56,20 +56,6 @@ async function kubectlJson<T = any>(cluster: TestCluster, ...args: string[]): Pr
   return JSON.parse(await kubectl(cluster, ...args, '-o', 'json')) as T;
 }
 
-
-/** Pids of any process whose command line mentions `dir` (the cluster's files). */
-function processesUsing(dir: string): number[] {
-  return readdirSync('/proc')
-    .filter((e) => /^\d+$/.test(e))
-    .filter((pid) => {
-      try {
-        return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(dir);
-      } catch {
-        return false;
-      }
-    })
-    .map(Number);
-}
 
 /** 10.96.0.0/24 is the --service-cluster-ip-range apiserver.sh passes. */
 function inServiceRange(ip: string): boolean {

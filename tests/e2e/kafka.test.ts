@@ -3,7 +3,7 @@
 // with SIGKILL (writes with acks=all still succeed, the probe says degraded), then a stop that
 // leaves no process, no listening port and a removable directory.
 import { execFile } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -14,7 +14,7 @@ import { KAFKA_VERSION } from '../../constructs/local/kafka-dist.js';
 import { ExternalError } from '../../constructs/model/errors.js';
 import { isListening, pickFreePort } from '../../constructs/local/ports.js';
 import { isAlive, stopProcess, type ProcessRecord } from '../../constructs/local/proc.js';
-import { until } from './helpers.js';
+import { processesUsing, until } from './helpers.js';
 
 const TOPIC = 'orders.events';
 
@@ -29,21 +29,6 @@ function run(cmd: string, args: string[], input?: string, timeout = 20_000): Pro
     child.stdin?.end(input ?? '');
   });
 }
-
-/** Pids of any process whose command line mentions `dir` (the cluster's files). */
-function processesUsing(dir: string): number[] {
-  return readdirSync('/proc')
-    .filter((e) => /^\d+$/.test(e))
-    .filter((pid) => {
-      try {
-        return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(dir);
-      } catch {
-        return false;
-      }
-    })
-    .map(Number);
-}
-
 
 describe('local Kafka cluster (KRaft, 3 brokers)', () => {
   const parent = mkdtempSync(join(tmpdir(), 'labforge-kafka-'));
