@@ -7,7 +7,7 @@ import { EksNodeGroup } from '@cdktf/provider-aws/lib/eks-node-group/index.js';
 import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy/index.js';
 import { LaunchTemplate } from '@cdktf/provider-aws/lib/launch-template/index.js';
 import type { EksRoles } from './iam.js';
-import { policyDocument } from './iam.js';
+import { eksKeyStatements, policyDocument } from '../model/aws.js';
 
 export interface LabEksClusterProps {
   /** Cluster name (also the node group and launch template name prefix). */
@@ -53,9 +53,7 @@ export class LabEksCluster extends Construct {
     const keyPolicy = new IamRolePolicy(this, 'kms-policy', {
       name: `${props.name}-kms`,
       role: props.roles.clusterRole.id,
-      policy: policyDocument([
-        { Sid: 'EncryptSecrets', Effect: 'Allow', Action: ['kms:Encrypt', 'kms:Decrypt', 'kms:ListGrants', 'kms:DescribeKey'], Resource: [props.kmsKeyArn] },
-      ]),
+      policy: policyDocument(eksKeyStatements(props.kmsKeyArn)),
     });
     const publicAccess = props.publicAccessCidr !== undefined;
     this.cluster = new EksCluster(this, 'cluster', {

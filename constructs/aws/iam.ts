@@ -1,31 +1,8 @@
-// IAM policy documents as JSON strings (Terraform references inside resolve at apply time), and
-// the roles EKS needs, which are global and therefore created once per lab.
+// The roles EKS needs, which are global and therefore created once per lab.
 import { Construct } from 'constructs';
 import { IamRolePolicyAttachment } from '@cdktf/provider-aws/lib/iam-role-policy-attachment/index.js';
 import { IamRole } from '@cdktf/provider-aws/lib/iam-role/index.js';
-
-export interface PolicyStatement {
-  readonly Sid?: string;
-  readonly Effect: 'Allow' | 'Deny';
-  readonly Action: readonly string[];
-  readonly Resource: readonly string[];
-}
-
-export function policyDocument(statements: readonly PolicyStatement[]): string {
-  for (const s of statements) {
-    if (s.Resource.some((r) => r === '*')) throw new Error(`policy statement ${s.Sid ?? ''} uses Resource '*': name the resources`);
-  }
-  return JSON.stringify({ Version: '2012-10-17', Statement: statements });
-}
-
-export function assumeRolePolicy(service: string): string {
-  return JSON.stringify({
-    Version: '2012-10-17',
-    Statement: [{ Effect: 'Allow', Principal: { Service: service }, Action: 'sts:AssumeRole' }],
-  });
-}
-
-const MANAGED = 'arn:aws:iam::aws:policy/';
+import { EKS_CLUSTER_POLICY_ARNS, EKS_NODE_POLICY_ARNS, assumeRolePolicy } from '../model/aws.js';
 
 export interface EksRolesProps {
   /** Physical name prefix, e.g. `lf-expert`. */
@@ -47,18 +24,17 @@ export class EksRoles extends Construct {
       assumeRolePolicy: assumeRolePolicy('eks.amazonaws.com'),
       forceDetachPolicies: true,
     });
-    this.clusterAttachments.push(
-      new IamRolePolicyAttachment(this, 'cluster-policy', { role: this.clusterRole.name, policyArn: `${MANAGED}AmazonEKSClusterPolicy` }),
-    );
+    for (const policyArn of EKS_CLUSTER_POLICY_ARNS) {
+      this.clusterAttachments.push(new IamRolePolicyAttachment(this, 'cluster-policy', { role: this.clusterRole.name, policyArn }));
+    }
     this.nodeRole = new IamRole(this, 'node', {
       name: `${props.name}-eks-node`,
       assumeRolePolicy: assumeRolePolicy('ec2.amazonaws.com'),
       forceDetachPolicies: true,
     });
-    for (const policy of ['AmazonEKSWorkerNodePolicy', 'AmazonEKS_CNI_Policy', 'AmazonEC2ContainerRegistryReadOnly']) {
-      this.nodeAttachments.push(
-        new IamRolePolicyAttachment(this, `node-${policy}`, { role: this.nodeRole.name, policyArn: `${MANAGED}${policy}` }),
-      );
+    for (const policyArn of EKS_NODE_POLICY_ARNS) {
+      const policy = policyArn.split('/').pop()!;
+      this.nodeAttachments.push(new IamRolePolicyAttachment(this, `node-${policy}`, { role: this.nodeRole.name, policyArn }));
     }
   }
 }

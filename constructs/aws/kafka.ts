@@ -2,11 +2,8 @@
 // inside the cluster, storage encrypted with the region's lab key.
 import { Construct } from 'constructs';
 import { MskCluster } from '@cdktf/provider-aws/lib/msk-cluster/index.js';
+import { KAFKA_IAM_PORT, KAFKA_TLS_PORT } from '../model/aws.js';
 import { LabSecurityGroup } from './security-group.js';
-
-/** TLS listener (unauthenticated over TLS) and IAM-authenticated TLS listener. */
-export const KAFKA_TLS_PORT = 9094;
-export const KAFKA_IAM_PORT = 9098;
 
 export interface LabKafkaProps {
   /** Cluster name (<= 64 characters). */

@@ -12,10 +12,8 @@ import { RouteTableAssociation } from '@cdktf/provider-aws/lib/route-table-assoc
 import { RouteTable } from '@cdktf/provider-aws/lib/route-table/index.js';
 import { Subnet } from '@cdktf/provider-aws/lib/subnet/index.js';
 import { Vpc } from '@cdktf/provider-aws/lib/vpc/index.js';
+import { PRIVATE_SUBNET_OFFSET } from '../model/aws.js';
 import { regionCidr, subnetCidr } from '../model/names.js';
-
-/** Private subnets start at this /20 index so public ones can grow without renumbering. */
-const PRIVATE_SUBNET_OFFSET = 8;
 
 export interface LabNetworkProps {
   /** Prefix of the Name tags, e.g. `lf-expert-use1`. */

@@ -3,9 +3,8 @@
 import { Construct } from 'constructs';
 import { DbInstance } from '@cdktf/provider-aws/lib/db-instance/index.js';
 import { DbSubnetGroup } from '@cdktf/provider-aws/lib/db-subnet-group/index.js';
+import { POSTGRES_PORT } from '../model/aws.js';
 import { LabSecurityGroup, type Source } from './security-group.js';
-
-export const POSTGRES_PORT = 5432;
 
 interface RdsCommonProps {
   /** RDS identifier (lowercase, <= 63 characters). */
@@ -124,26 +123,4 @@ export class RdsReadReplica extends Construct {
       iamDatabaseAuthenticationEnabled: true,
     });
   }
-}
-
-export interface ShardPlacement {
-  readonly shard: number;
-  /** Index into the lab's regions. */
-  readonly primary: number;
-  /** Region indexes of the replicas, each different from the primary's. */
-  readonly replicas: readonly number[];
-}
-
-/**
- * Primaries round-robin over the regions; replica r of shard s goes to the r-th next region, so
- * each replica is in a region other than its primary's and replicas of one shard never share one.
- */
-export function placeShards(shards: number, replicas: number, regions: number): ShardPlacement[] {
-  if (!Number.isInteger(shards) || shards < 1) throw new Error(`shards must be >= 1, got ${shards}`);
-  if (!Number.isInteger(replicas) || replicas < 0) throw new Error(`replicas must be >= 0, got ${replicas}`);
-  if (replicas > regions - 1) throw new Error(`replicas (${replicas}) must each be in another region: needs ${replicas + 1} regions, got ${regions}`);
-  return Array.from({ length: shards }, (_, shard) => {
-    const primary = shard % regions;
-    return { shard, primary, replicas: Array.from({ length: replicas }, (_, r) => (primary + r + 1) % regions) };
-  });
 }

@@ -2,9 +2,8 @@
 import { Fn } from 'cdktf';
 import { Construct } from 'constructs';
 import { MqBroker } from '@cdktf/provider-aws/lib/mq-broker/index.js';
+import { AMQPS_PORT } from '../model/aws.js';
 import { LabSecurityGroup, type Source } from './security-group.js';
-
-export const AMQPS_PORT = 5671;
 
 export interface LabRabbitmqProps {
   /** Broker name (<= 50 characters). */

@@ -2,9 +2,8 @@
 import { Construct } from 'constructs';
 import { ElasticacheReplicationGroup } from '@cdktf/provider-aws/lib/elasticache-replication-group/index.js';
 import { ElasticacheSubnetGroup } from '@cdktf/provider-aws/lib/elasticache-subnet-group/index.js';
+import { REDIS_PORT } from '../model/aws.js';
 import { LabSecurityGroup, type Source } from './security-group.js';
-
-export const REDIS_PORT = 6379;
 
 export interface LabRedisProps {
   /** Replication group id (lowercase, <= 40 characters). */

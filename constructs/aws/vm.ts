@@ -6,10 +6,7 @@ import { IamInstanceProfile } from '@cdktf/provider-aws/lib/iam-instance-profile
 import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy/index.js';
 import { IamRole } from '@cdktf/provider-aws/lib/iam-role/index.js';
 import { Instance } from '@cdktf/provider-aws/lib/instance/index.js';
-import { assumeRolePolicy, policyDocument, type PolicyStatement } from './iam.js';
-
-/** Debian's AWS account, which publishes the official Debian AMIs. */
-export const DEBIAN_AMI_OWNER = '136693071363';
+import { DEBIAN_AMI_FILTERS, DEBIAN_AMI_OWNER, assumeRolePolicy, policyDocument, vmAccessStatements } from '../model/aws.js';
 
 export interface LabVmProps {
   /** Physical name (Name tag, role and profile names). */
@@ -47,11 +44,7 @@ export class LabVm extends Construct {
     const ami = new DataAwsAmi(this, 'ami', {
       mostRecent: true,
       owners: [DEBIAN_AMI_OWNER],
-      filter: [
-        { name: 'name', values: ['debian-12-amd64-*'] },
-        { name: 'architecture', values: ['x86_64'] },
-        { name: 'virtualization-type', values: ['hvm'] },
-      ],
+      filter: DEBIAN_AMI_FILTERS.map((f) => ({ name: f.name, values: [...f.values] })),
     });
 
     this.role = new IamRole(this, 'role', {
@@ -59,19 +52,7 @@ export class LabVm extends Construct {
       assumeRolePolicy: assumeRolePolicy('ec2.amazonaws.com'),
       forceDetachPolicies: true,
     });
-    const statements: PolicyStatement[] = [];
-    if (props.readParameterArns && props.readParameterArns.length > 0) {
-      statements.push({ Sid: 'ReadLabSecrets', Effect: 'Allow', Action: ['ssm:GetParameter'], Resource: [...props.readParameterArns] });
-    }
-    if (props.bucketArns && props.bucketArns.length > 0) {
-      statements.push({ Sid: 'ListBuckets', Effect: 'Allow', Action: ['s3:ListBucket'], Resource: [...props.bucketArns] });
-      statements.push({
-        Sid: 'UseObjects',
-        Effect: 'Allow',
-        Action: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject'],
-        Resource: props.bucketArns.map((arn) => `${arn}/*`),
-      });
-    }
+    const statements = vmAccessStatements(props.readParameterArns, props.bucketArns);
     if (statements.length > 0) {
       new IamRolePolicy(this, 'policy', { name: 'lab-access', role: this.role.id, policy: policyDocument(statements) });
     }

@@ -1,5 +1,6 @@
-// Renders the files in templates/cloud-init/ into EC2 user data. Placeholders are `{{name}}`;
-// values may be Terraform references (tokens), which cdktf turns into interpolations.
+// Renders the files in templates/cloud-init/ into EC2 user data. Placeholders are `{{name}}`.
+// For Terraform (cdktf) values may be references (tokens) that cdktf turns into interpolations,
+// so the literal text is escaped; Pulumi fills in resolved values and needs no escaping.
 import { readFileSync } from 'node:fs';
 import { templatePath } from '../model/paths.js';
 
@@ -14,13 +15,21 @@ function read(name: string): string {
   return text;
 }
 
+export interface TemplateOptions {
+  /** Escape Terraform template syntax in the literal text. @default true */
+  readonly terraform?: boolean;
+}
+
+function literal(name: string, options: TemplateOptions): string {
+  return (options.terraform ?? true) ? escapeTerraform(read(name)) : read(name);
+}
+
 /**
  * Terraform reads `${` and `%{` in any string as template syntax: the literal template text is
  * escaped first, then values (which may be cdktf tokens meant to interpolate) are inserted.
  */
-export function renderTemplate(name: string, values: Readonly<Record<string, string>>): string {
-  const escaped = escapeTerraform(read(name));
-  return escaped.replace(/\{\{(\w+)\}\}/g, (_, key: string) => {
+export function renderTemplate(name: string, values: Readonly<Record<string, string>>, options: TemplateOptions = {}): string {
+  return literal(name, options).replace(/\{\{(\w+)\}\}/g, (_, key: string) => {
     const value = values[key];
     if (value === undefined) throw new Error(`templates/cloud-init/${name}: no value for {{${key}}}`);
     return value;
@@ -34,8 +43,8 @@ export function escapeTerraform(text: string): string {
 }
 
 /** A template file as a literal, escaped value (used to embed one file into another). */
-export function templateLiteral(name: string): string {
-  return escapeTerraform(read(name));
+export function templateLiteral(name: string, options: TemplateOptions = {}): string {
+  return literal(name, options);
 }
 
 /** Shell single-quoted literal: the only character to handle is the quote itself. */
