@@ -1,0 +1,131 @@
+// EKS: the cluster and node roles (global, once per lab) and per region a cluster with secrets
+// encrypted by the lab key and one managed node group in private subnets, started from a launch
+// template so IMDSv2, disk encryption and node tags are explicit.
+import * as pulumi from '@pulumi/pulumi';
+import { LaunchTemplate } from '@pulumi/aws/ec2/launchTemplate.js';
+import { Cluster } from '@pulumi/aws/eks/cluster.js';
+import { NodeGroup } from '@pulumi/aws/eks/nodeGroup.js';
+import { Role } from '@pulumi/aws/iam/role.js';
+import { RolePolicy } from '@pulumi/aws/iam/rolePolicy.js';
+import { RolePolicyAttachment } from '@pulumi/aws/iam/rolePolicyAttachment.js';
+import { EKS_CLUSTER_POLICY_ARNS, EKS_NODE_POLICY_ARNS, assumeRolePolicy, eksKeyStatements, policyDocument } from '../model/aws.js';
+import { componentType } from './region.js';
+
+export class EksRoles extends pulumi.ComponentResource {
+  readonly clusterRole: Role;
+  readonly nodeRole: Role;
+  /** Attachments that must exist before a cluster or node group is created. */
+  readonly clusterAttachments: RolePolicyAttachment[];
+  readonly nodeAttachments: RolePolicyAttachment[];
+
+  constructor(name: string, args: { readonly name: string }, opts: pulumi.ComponentResourceOptions) {
+    super(componentType('EksRoles'), name, {}, opts);
+    const child = { parent: this };
+    const role = (suffix: string, service: string) =>
+      new Role(`${name}-${suffix}`, { name: `${args.name}-eks-${suffix}`, assumeRolePolicy: assumeRolePolicy(service), forceDetachPolicies: true }, child);
+    this.clusterRole = role('cluster', 'eks.amazonaws.com');
+    this.nodeRole = role('node', 'ec2.amazonaws.com');
+    const attach = (role: Role, policyArn: string) =>
+      new RolePolicyAttachment(`${name}-${role === this.clusterRole ? 'cluster' : 'node'}-${policyArn.split('/').pop()}`, { role: role.name, policyArn }, child);
+    this.clusterAttachments = EKS_CLUSTER_POLICY_ARNS.map((arn) => attach(this.clusterRole, arn));
+    this.nodeAttachments = EKS_NODE_POLICY_ARNS.map((arn) => attach(this.nodeRole, arn));
+    this.registerOutputs({});
+  }
+}
+
+export interface EksClusterArgs {
+  /** Cluster name (also the node group and launch template name prefix). */
+  readonly name: string;
+  readonly version: string;
+  readonly roles: EksRoles;
+  /** Private subnets for the control plane ENIs and the nodes (two AZs at least). */
+  readonly subnetIds: readonly pulumi.Input<string>[];
+  readonly kmsKeyArn: pulumi.Input<string>;
+  /** CIDR allowed to reach the public API endpoint. @default none: private endpoint only */
+  readonly publicAccessCidr?: string;
+  readonly nodeInstanceType: string;
+  readonly minNodes: number;
+  readonly maxNodes: number;
+  readonly desiredNodes: number;
+  /** Tags for node instances and volumes (launched by EKS, not by Pulumi). */
+  readonly nodeTags: Readonly<Record<string, string>>;
+}
+
+export class EksCluster extends pulumi.ComponentResource {
+  readonly cluster: Cluster;
+
+  constructor(name: string, args: EksClusterArgs, opts: pulumi.ComponentResourceOptions) {
+    super(componentType('EksCluster'), name, {}, opts);
+    const { minNodes, maxNodes, desiredNodes } = args;
+    if (!Number.isInteger(minNodes) || minNodes < 1 || maxNodes < minNodes || desiredNodes < minNodes || desiredNodes > maxNodes) {
+      throw new Error(`${name}: node counts must satisfy 1 <= min (${minNodes}) <= desired (${desiredNodes}) <= max (${maxNodes})`);
+    }
+    if (args.subnetIds.length < 2) throw new Error(`${name}: subnetIds must span 2 AZs at least`);
+    if (args.publicAccessCidr !== undefined && /\/0$/.test(args.publicAccessCidr)) throw new Error(`${name}: the API endpoint may not be opened to ${args.publicAccessCidr}`);
+    const child = { parent: this };
+    // EKS uses the cluster role to encrypt secrets with the key: grant this key only.
+    const keyPolicy = new RolePolicy(
+      `${name}-kms-policy`,
+      { name: `${args.name}-kms`, role: args.roles.clusterRole.id, policy: pulumi.output(args.kmsKeyArn).apply((arn) => policyDocument(eksKeyStatements(arn))) },
+      child,
+    );
+    const publicAccess = args.publicAccessCidr !== undefined;
+    this.cluster = new Cluster(
+      `${name}-cluster`,
+      {
+        name: args.name,
+        version: args.version,
+        roleArn: args.roles.clusterRole.arn,
+        vpcConfig: {
+          subnetIds: [...args.subnetIds],
+          endpointPrivateAccess: true,
+          endpointPublicAccess: publicAccess,
+          publicAccessCidrs: publicAccess ? [args.publicAccessCidr!] : undefined,
+        },
+        encryptionConfig: { provider: { keyArn: args.kmsKeyArn }, resources: ['secrets'] },
+        accessConfig: { authenticationMode: 'API', bootstrapClusterCreatorAdminPermissions: true },
+        deletionProtection: false,
+      },
+      { parent: this, dependsOn: [...args.roles.clusterAttachments, keyPolicy] },
+    );
+    const nodeTags = { ...args.nodeTags, Name: `${args.name}-node` };
+    const template = new LaunchTemplate(
+      `${name}-nodes-lt`,
+      {
+        namePrefix: `${args.name}-nodes-`,
+        description: 'labforge EKS nodes: IMDSv2, encrypted root volume',
+        updateDefaultVersion: true,
+        // Hop limit 1: pods (not on the host network) cannot take the node role's credentials.
+        metadataOptions: { httpTokens: 'required', httpEndpoint: 'enabled', httpPutResponseHopLimit: 1 },
+        blockDeviceMappings: [{ deviceName: '/dev/xvda', ebs: { encrypted: 'true', volumeType: 'gp3', volumeSize: 20, deleteOnTermination: 'true' } }],
+        // The node group's Auto Scaling group launches these; default tags never reach them.
+        tagSpecifications: [
+          { resourceType: 'instance', tags: nodeTags },
+          { resourceType: 'volume', tags: nodeTags },
+        ],
+      },
+      child,
+    );
+    new NodeGroup(
+      `${name}-nodes`,
+      {
+        clusterName: this.cluster.name,
+        nodeGroupName: `${args.name}-nodes`,
+        nodeRoleArn: args.roles.nodeRole.arn,
+        subnetIds: [...args.subnetIds],
+        amiType: 'AL2023_x86_64_STANDARD',
+        instanceTypes: [args.nodeInstanceType],
+        scalingConfig: { minSize: minNodes, maxSize: maxNodes, desiredSize: desiredNodes },
+        launchTemplate: { id: template.id, version: template.latestVersion.apply(String) },
+        updateConfig: { maxUnavailable: 1 },
+      },
+      { parent: this, dependsOn: args.roles.nodeAttachments },
+    );
+    this.registerOutputs({ name: this.cluster.name, endpoint: this.cluster.endpoint });
+  }
+
+  /** Security group EKS creates for the control plane and managed nodes. */
+  get clusterSecurityGroupId(): pulumi.Output<string> {
+    return this.cluster.vpcConfig.clusterSecurityGroupId;
+  }
+}

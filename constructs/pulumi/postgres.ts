@@ -1,0 +1,127 @@
+// Managed PostgreSQL (RDS): a primary, and read replicas that may live in another region.
+// Built to be thrown away: no deletion protection, no final snapshot, storage always encrypted.
+import * as pulumi from '@pulumi/pulumi';
+import { Instance } from '@pulumi/aws/rds/instance.js';
+import { SubnetGroup } from '@pulumi/aws/rds/subnetGroup.js';
+import { POSTGRES_PORT } from '../model/aws.js';
+import { componentType } from './region.js';
+import { SecurityGroup, type Source } from './security-group.js';
+
+interface RdsCommonArgs {
+  /** RDS identifier (lowercase, <= 63 characters). */
+  readonly identifier: string;
+  readonly instanceClass: string;
+  /** Allocated storage in GiB (>= 20); a replica's equals its source's. */
+  readonly storageGb: number;
+  readonly vpcId: pulumi.Input<string>;
+  /** Private subnets of the DB subnet group (two AZs at least). */
+  readonly subnetIds: readonly pulumi.Input<string>[];
+  readonly allowFrom: readonly Source[];
+  /** KMS key for storage encryption. @default the account's aws/rds key */
+  readonly kmsKeyArn?: pulumi.Input<string>;
+}
+
+export interface PostgresArgs extends RdsCommonArgs {
+  readonly version: string;
+  readonly database: string;
+  readonly user: string;
+  readonly password: pulumi.Input<string>;
+  /** Days of automated backups; read replicas need at least 1 on the source. */
+  readonly backupRetentionDays: number;
+}
+
+export interface PostgresReplicaArgs extends RdsCommonArgs {
+  /** ARN of the primary (an ARN, because the replica may be in another region). */
+  readonly sourceArn: pulumi.Input<string>;
+  readonly kmsKeyArn: pulumi.Input<string>;
+}
+
+/** Settings every lab database shares: private, single-AZ, disposable. */
+const DISPOSABLE = {
+  storageEncrypted: true,
+  publiclyAccessible: false,
+  multiAz: false,
+  deletionProtection: false,
+  skipFinalSnapshot: true,
+  applyImmediately: true,
+  autoMinorVersionUpgrade: true,
+  copyTagsToSnapshot: true,
+  // Learners can practise token-based logins; passwords keep working too.
+  iamDatabaseAuthenticationEnabled: true,
+} as const;
+
+function subnetsAndGroup(parent: pulumi.ComponentResource, name: string, args: RdsCommonArgs) {
+  if (!/^[a-z][a-z0-9-]{0,62}$/.test(args.identifier)) throw new Error(`${name}: identifier '${args.identifier}' is not a valid RDS identifier`);
+  if (args.subnetIds.length < 2) throw new Error(`${name}: subnetIds must list at least 2 subnets (RDS needs two AZs)`);
+  if (args.allowFrom.length === 0) throw new Error(`${name}: allowFrom must name at least one source`);
+  const group = new SubnetGroup(`${name}-subnets`, { name: args.identifier, subnetIds: [...args.subnetIds] }, { parent });
+  const sg = new SecurityGroup(
+    `${name}-sg`,
+    {
+      name: args.identifier,
+      vpcId: args.vpcId,
+      description: 'PostgreSQL: lab clients only',
+      ingress: args.allowFrom.map((from) => ({ port: POSTGRES_PORT, from, description: 'PostgreSQL from lab clients' })),
+      allowEgress: false,
+    },
+    { parent },
+  );
+  return { group, sg };
+}
+
+export class Postgres extends pulumi.ComponentResource {
+  readonly db: Instance;
+
+  constructor(name: string, args: PostgresArgs, opts: pulumi.ComponentResourceOptions) {
+    super(componentType('Postgres'), name, {}, opts);
+    if (!Number.isInteger(args.storageGb) || args.storageGb < 20) throw new Error(`${name}: storageGb must be >= 20, got ${args.storageGb}`);
+    const { group, sg } = subnetsAndGroup(this, name, args);
+    this.db = new Instance(
+      `${name}-db`,
+      {
+        ...DISPOSABLE,
+        identifier: args.identifier,
+        engine: 'postgres',
+        engineVersion: args.version,
+        instanceClass: args.instanceClass,
+        allocatedStorage: args.storageGb,
+        storageType: 'gp3',
+        kmsKeyId: args.kmsKeyArn,
+        dbName: args.database,
+        username: args.user,
+        password: args.password,
+        dbSubnetGroupName: group.name,
+        vpcSecurityGroupIds: [sg.id],
+        backupRetentionPeriod: args.backupRetentionDays,
+        deleteAutomatedBackups: true,
+      },
+      { parent: this },
+    );
+    this.registerOutputs({ address: this.db.address });
+  }
+}
+
+export class PostgresReplica extends pulumi.ComponentResource {
+  readonly db: Instance;
+
+  constructor(name: string, args: PostgresReplicaArgs, opts: pulumi.ComponentResourceOptions) {
+    super(componentType('PostgresReplica'), name, {}, opts);
+    const { group, sg } = subnetsAndGroup(this, name, args);
+    this.db = new Instance(
+      `${name}-db`,
+      {
+        ...DISPOSABLE,
+        identifier: args.identifier,
+        replicateSourceDb: args.sourceArn,
+        instanceClass: args.instanceClass,
+        allocatedStorage: args.storageGb,
+        kmsKeyId: args.kmsKeyArn,
+        dbSubnetGroupName: group.name,
+        vpcSecurityGroupIds: [sg.id],
+        backupRetentionPeriod: 0,
+      },
+      { parent: this },
+    );
+    this.registerOutputs({ address: this.db.address });
+  }
+}
