@@ -1,11 +1,14 @@
 import type { CommandModule } from 'yargs';
-import { estimateCost } from '../../constructs/model/cost.js';
-import { parseLevel, parsePositiveInt, parsePositiveNumber, parseRegions } from '../../constructs/model/options.js';
+import { costOfInventory } from '../../constructs/model/cost.js';
+import { resolveDeployment } from '../../constructs/model/deployment.js';
+import { parseLevel, parsePositiveInt, parsePositiveNumber, parseTarget } from '../../constructs/model/options.js';
 import { getLab } from '../../labs/index.js';
+import { INVENTORY_TARGETS, inventoryOf } from '../inventory.js';
 import { print, printJson, table, usd } from '../output.js';
 
 interface CostArgs {
   level: string;
+  target: string;
   participants: number;
   hours: number;
   regions?: string;
@@ -14,21 +17,24 @@ interface CostArgs {
 
 export const costCommand: CommandModule<object, CostArgs> = {
   command: 'cost <level>',
-  describe: 'Estimate the AWS cost of a lab: per hour, and for N participants over H hours',
+  describe: 'Estimate the AWS cost of a lab from what an engine would create: per hour, and for N participants over H hours',
   builder: (y) =>
     y
       .positional('level', { type: 'string', demandOption: true, description: 'beginner, intermediate, advanced or expert' })
+      .option('target', { type: 'string', default: 'aws', description: `Engine whose resources are priced (${INVENTORY_TARGETS.join(', ')})` })
       .option('participants', { type: 'number', default: 1, description: 'Labs to run (one per participant)' })
       .option('hours', { type: 'number', default: 1, description: 'How long the labs stay up' })
       .option('regions', { type: 'string', description: 'Comma-separated AWS regions (default: the level\'s)' })
       .option('json', { type: 'boolean', description: 'Print JSON' }),
-  handler: (argv) => {
+  handler: async (argv) => {
+    const target = parseTarget(argv.target, INVENTORY_TARGETS);
     const lab = getLab(parseLevel(argv.level));
     const participants = parsePositiveInt('--participants', argv.participants, 500);
     const hours = parsePositiveNumber('--hours', argv.hours, 24 * 7);
-    const regions = argv.regions ? parseRegions(argv.regions, lab.regions.min) : [...lab.regions.default];
-    const cost = estimateCost(lab, regions, participants, hours);
-    if (argv.json) return printJson(cost);
+    const deployment = resolveDeployment(lab, { regions: argv.regions });
+    const inventory = await inventoryOf(target, deployment);
+    const cost = costOfInventory(inventory, participants, hours);
+    if (argv.json) return printJson({ ...cost, engine: inventory.engine });
     print(
       table([
         ['ITEM', 'REGION', 'QTY', 'PER HOUR'],
@@ -37,6 +43,7 @@ export const costCommand: CommandModule<object, CostArgs> = {
     );
     print(`\nOne lab: ${usd(cost.hourly)}/hour`);
     print(`${participants} participant(s) x ${hours} hour(s): ${usd(cost.total)}`);
+    print(`Priced: the ${inventory.engine} engine's ${inventory.items.length} resources (--target ${target}).`);
     print(`On-demand prices of ${cost.pricesRegion}, taken ${cost.pricesTakenOn}; other regions estimated. Data transfer not included.`);
   },
 };

@@ -6,6 +6,7 @@ import { doctorCommand } from './doctor.js';
 import { downCommand } from './down.js';
 import { healthCommand } from './health.js';
 import { listCommand } from './list.js';
+import { resourcesCommand } from './resources.js';
 import { secretsCommand } from './secrets.js';
 import { showCommand } from './show.js';
 import { statusCommand } from './status.js';
@@ -24,5 +25,6 @@ export const COMMANDS: CommandModule<any, any>[] = [
   listCommand,
   showCommand,
   synthCommand,
+  resourcesCommand,
   costCommand,
 ];

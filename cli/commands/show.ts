@@ -1,7 +1,9 @@
 import type { CommandModule } from 'yargs';
-import { estimateCost } from '../../constructs/model/cost.js';
+import { costOfInventory } from '../../constructs/model/cost.js';
+import { resolveDeployment } from '../../constructs/model/deployment.js';
 import { parseLevel } from '../../constructs/model/options.js';
 import { getLab } from '../../labs/index.js';
+import { inventoryOf } from '../inventory.js';
 import { print, printJson, usd } from '../output.js';
 
 interface ShowArgs {
@@ -16,9 +18,10 @@ export const showCommand: CommandModule<object, ShowArgs> = {
     y
       .positional('level', { type: 'string', demandOption: true, description: 'beginner, intermediate, advanced or expert' })
       .option('json', { type: 'boolean', description: 'Print JSON' }),
-  handler: (argv) => {
+  handler: async (argv) => {
     const lab = getLab(parseLevel(argv.level));
-    const cost = estimateCost(lab, lab.regions.default);
+    // Priced from what the cdktf engine would create in the level's default regions.
+    const cost = costOfInventory(await inventoryOf('aws', resolveDeployment(lab)));
     if (argv.json) return printJson({ ...lab, estimatedHourlyUsd: cost.hourly, costRegions: cost.regions });
     print(`${lab.title}\n${lab.summary}\n`);
     print('Components:');

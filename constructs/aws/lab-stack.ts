@@ -309,6 +309,7 @@ export class LabStack extends TerraformStack {
           identifier: this.name(rr.scope, ...replicaParts),
           sourceArn: db.db.arn,
           instanceClass: pg.instanceClass,
+          storageGb: pg.storageGb,
           vpcId: rr.network.vpc.id,
           subnetIds: rr.network.privateSubnetIds(`postgres ${pg.id} replica`),
           allowFrom: this.clientsOf(rr),

@@ -40,7 +40,7 @@ function validateCommon(c: Construct, props: RdsCommonProps): void {
 }
 
 function subnetsAndGroup(c: Construct, props: RdsCommonProps): { group: DbSubnetGroup; sg: LabSecurityGroup } {
-  const group = new DbSubnetGroup(c, 'subnets', { name: props.identifier, subnetIds: [...props.subnetIds] });
+  const group = new DbSubnetGroup(c, 'subnets', { name: props.identifier, description: 'labforge: PostgreSQL private subnets', subnetIds: [...props.subnetIds] });
   const sg = new LabSecurityGroup(c, 'sg', {
     name: props.identifier,
     vpcId: props.vpcId,
@@ -95,6 +95,8 @@ export interface RdsReadReplicaProps extends RdsCommonProps {
   readonly sourceArn: string;
   /** KMS key in the replica's region: required, since the source storage is encrypted. */
   readonly kmsKeyArn: string;
+  /** Allocated storage in GiB: the source's (stated, so the inventory prices the replica's storage). */
+  readonly storageGb: number;
 }
 
 export class RdsReadReplica extends Construct {
@@ -103,11 +105,13 @@ export class RdsReadReplica extends Construct {
   constructor(scope: Construct, id: string, props: RdsReadReplicaProps) {
     super(scope, id);
     validateCommon(this, props);
+    if (!Number.isInteger(props.storageGb) || props.storageGb < 20) throw new Error(`${this.node.path}: storageGb must be >= 20, got ${props.storageGb}`);
     const { group, sg } = subnetsAndGroup(this, props);
     this.db = new DbInstance(this, 'db', {
       identifier: props.identifier,
       replicateSourceDb: props.sourceArn,
       instanceClass: props.instanceClass,
+      allocatedStorage: props.storageGb,
       storageEncrypted: true,
       kmsKeyId: props.kmsKeyArn,
       dbSubnetGroupName: group.name,

@@ -29,7 +29,7 @@ export class LabRedis extends Construct {
     if (!/^[a-z][a-z0-9-]{0,39}$/.test(props.name)) throw new Error(`${this.node.path}: name '${props.name}' is not a valid replication group id (<= 40)`);
     if (props.subnetIds.length === 0) throw new Error(`${this.node.path}: subnetIds must not be empty`);
     if (props.allowFrom.length === 0) throw new Error(`${this.node.path}: allowFrom must name at least one source`);
-    const subnets = new ElasticacheSubnetGroup(this, 'subnets', { name: props.name, subnetIds: [...props.subnetIds] });
+    const subnets = new ElasticacheSubnetGroup(this, 'subnets', { name: props.name, description: 'labforge: Redis private subnets', subnetIds: [...props.subnetIds] });
     const sg = new LabSecurityGroup(this, 'sg', {
       name: props.name,
       vpcId: props.vpcId,

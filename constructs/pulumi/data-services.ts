@@ -41,7 +41,7 @@ export class Redis extends pulumi.ComponentResource {
   constructor(name: string, args: PrivateServiceArgs & { readonly nodeType: string; readonly authToken: pulumi.Input<string> }, opts: pulumi.ComponentResourceOptions) {
     super(componentType('Redis'), name, {}, opts);
     if (!/^[a-z][a-z0-9-]{0,39}$/.test(args.name)) throw new Error(`${name}: '${args.name}' is not a valid replication group id (<= 40)`);
-    const subnets = new SubnetGroup(`${name}-subnets`, { name: args.name, subnetIds: [...args.subnetIds] }, { parent: this });
+    const subnets = new SubnetGroup(`${name}-subnets`, { name: args.name, description: 'labforge: Redis private subnets', subnetIds: [...args.subnetIds] }, { parent: this });
     const sg = clientsOnly(this, name, args, REDIS_PORT, { group: 'Redis: lab clients only', rule: 'Redis from lab clients' });
     this.group = new ReplicationGroup(
       `${name}-redis`,

@@ -54,7 +54,7 @@ function subnetsAndGroup(parent: pulumi.ComponentResource, name: string, args: R
   if (!/^[a-z][a-z0-9-]{0,62}$/.test(args.identifier)) throw new Error(`${name}: identifier '${args.identifier}' is not a valid RDS identifier`);
   if (args.subnetIds.length < 2) throw new Error(`${name}: subnetIds must list at least 2 subnets (RDS needs two AZs)`);
   if (args.allowFrom.length === 0) throw new Error(`${name}: allowFrom must name at least one source`);
-  const group = new SubnetGroup(`${name}-subnets`, { name: args.identifier, subnetIds: [...args.subnetIds] }, { parent });
+  const group = new SubnetGroup(`${name}-subnets`, { name: args.identifier, description: 'labforge: PostgreSQL private subnets', subnetIds: [...args.subnetIds] }, { parent });
   const sg = new SecurityGroup(
     `${name}-sg`,
     {

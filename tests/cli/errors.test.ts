@@ -9,7 +9,7 @@ const BAD_INPUTS: [string, string[], RegExp][] = [
   ['unknown level (show)', ['show', 'guru'], /^labforge: unknown level 'guru' \(valid: beginner, intermediate, advanced, expert\)$/],
   ['unknown level (cost)', ['cost', 'guru'], /unknown level 'guru'/],
   ['unknown level (synth)', ['synth', 'guru'], /unknown level 'guru' \(valid: beginner/],
-  ['unknown target', ['synth', 'beginner', '--target', 'azure'], /^labforge: unknown target 'azure' \(valid: aws, k8s\)$/],
+  ['unknown target', ['synth', 'beginner', '--target', 'azure'], /^labforge: unknown target 'azure' \(valid: aws, k8s, pulumi\)$/],
   ['level without Kubernetes (synth k8s)', ['synth', 'beginner', '--target', 'k8s'], /^labforge: the beginner lab has no Kubernetes workloads: --target k8s takes advanced, expert \(or all\)$/],
   ['level without Kubernetes (up k8s)', ['up', 'intermediate', '--target', 'k8s'], /^labforge: the intermediate lab has no Kubernetes workloads \(levels with them: advanced, expert\)$/],
   ['local option on k8s', ['up', 'expert', '--target', 'k8s', '--latency-ms', '5'], /^labforge: --latency-ms applies to --target local only$/],
@@ -24,6 +24,9 @@ const BAD_INPUTS: [string, string[], RegExp][] = [
   ['bad owner', ['synth', 'beginner', '--owner', 'a b'], /bad --owner 'a b'/],
   ['bad lab name', ['synth', 'beginner', '--name', 'My_Lab'], /bad lab name 'My_Lab'/],
   ['zero participants', ['cost', 'beginner', '--participants', '0'], /bad --participants '0' \(expected a whole number from 1 to 500\)/],
+  ['unknown target (cost)', ['cost', 'beginner', '--target', 'azure'], /^labforge: unknown target 'azure' \(valid: aws, pulumi\)$/],
+  ['unknown target (resources)', ['resources', 'beginner', '--target', 'nope'], /^labforge: unknown target 'nope' \(valid: aws, pulumi\)$/],
+  ['unknown level (resources)', ['resources', 'guru'], /^labforge: unknown level 'guru' \(valid: beginner/],
   ['unknown command', ['deploy'], /Unknown argument: deploy/],
   ['unknown option', ['list', '--colour'], /Unknown argument/],
   ['missing level', ['show'], /Not enough non-option arguments/],
@@ -52,7 +55,8 @@ describe('bad input', () => {
 });
 
 describe('fast paths', () => {
-  it.each([['--help'], ['list'], ['show', 'expert'], ['cost', 'expert']])('`labforge %s` loads no engine (cdktf, provider, clients)', (...args) => {
+  // show and cost price the cdktf inventory, so they load cdktf (lazily); their --help does not.
+  it.each([['--help'], ['list'], ['show', '--help'], ['cost', '--help'], ['resources', '--help']])('`labforge %s` loads no engine (cdktf, Pulumi, provider, clients)', (...args) => {
     const r = labforge(args, { nodeArgs: ['--require', join(import.meta.dirname, 'report-loaded.cjs')] });
     expect(r.code).toBe(0);
     expect(r.stderr).toContain('LOADED []');

@@ -1,6 +1,6 @@
 // Preloaded with --require: on exit, lists the CommonJS modules that were loaded, so a test
-// can prove that a command did not load cdktf or the AWS provider.
+// can prove that a command did not load cdktf, Pulumi or the AWS provider.
 process.on('exit', () => {
-  const loaded = Object.keys(require.cache).filter((p) => /node_modules\/(cdktf|@cdktf|constructs|pg|ioredis)\//.test(p));
+  const loaded = Object.keys(require.cache).filter((p) => /node_modules\/(cdktf|@cdktf|@pulumi|constructs|pg|ioredis)\//.test(p));
   process.stderr.write(`LOADED ${JSON.stringify(loaded.map((p) => p.replace(/.*node_modules\//, '')))}\n`);
 });
