@@ -41,6 +41,10 @@ function startupAndSynth() {
   const out = mkdtempSync(join(tmpdir(), 'lf-bench-'));
   const synthAll = medianMs('labforge synth all', process.execPath, [BIN, 'synth', 'all', '--out', join(out, 'labforge')]);
   const synthK8s = medianMs('labforge synth all --target k8s', process.execPath, [BIN, 'synth', 'all', '--target', 'k8s', '--out', join(out, 'k8s')]);
+  const synthPulumi = medianMs('labforge synth all --target pulumi', process.execPath, [BIN, 'synth', 'all', '--target', 'pulumi', '--out', join(out, 'pulumi')]);
+  const resourcesAws = medianMs('labforge resources expert', process.execPath, [BIN, 'resources', 'expert']);
+  const resourcesPulumi = medianMs('labforge resources expert --target pulumi', process.execPath, [BIN, 'resources', 'expert', '--target', 'pulumi']);
+  const cost = medianMs('labforge cost expert', process.execPath, [BIN, 'cost', 'expert']);
   // The same app through cdktf-cli (cdktf.json), as a cdktf user would run it.
   const cdktfEnv = { CHECKPOINT_DISABLE: '1', DISABLE_VERSION_CHECK: 'true', CDKTF_DISABLE_TELEMETRY: '1' };
   const cdktf = medianMs('npx cdktf synth', join(ROOT, 'node_modules/.bin/cdktf'), ['synth', '--output', join(out, 'cdktf')], {
@@ -54,6 +58,10 @@ function startupAndSynth() {
     { what: '`labforge synth all` (4 levels: 6 stacks + EKS manifests)', ms: synthAll, target: `${(cdktf / synthAll).toFixed(1)}× faster than one cdktf synth (target ≥ 3×)` },
     { what: '`npx cdktf synth` (same app)', ms: cdktf, target: '' },
     { what: '`labforge synth all --target k8s` (advanced, expert manifests)', ms: synthK8s, target: `${(synthK8s / node).toFixed(1)}× node` },
+    { what: '`labforge synth all --target pulumi` (4 Pulumi projects, no Pulumi loaded)', ms: synthPulumi, target: `${(synthPulumi / node).toFixed(1)}× node` },
+    { what: '`labforge resources expert` (cdktf inventory, in memory)', ms: resourcesAws, target: `${(resourcesAws / node).toFixed(1)}× node` },
+    { what: '`labforge resources expert --target pulumi` (mock-monitor run)', ms: resourcesPulumi, target: `${(resourcesPulumi / node).toFixed(1)}× node` },
+    { what: '`labforge cost expert` (prices the cdktf inventory)', ms: cost, target: `${(cost / node).toFixed(1)}× node` },
   ];
 }
 

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 
 const ROOT = join(import.meta.dirname, '..');
+const dependencies = Object.keys(JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).dependencies);
 
 // Chunk names carry a content hash: drop the previous build's so stale ones do not pile up.
 rmSync(join(ROOT, 'dist/chunks'), { recursive: true, force: true });
@@ -26,7 +27,7 @@ await build({
   // Engines and clients are loaded lazily by the commands that need them: every runtime
   // dependency but yargs stays out of the bundle (they are large, and cdktf must be the single
   // copy the providers see).
-  external: Object.keys(JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).dependencies).filter((name) => name !== 'yargs'),
+  external: dependencies.filter((name) => name !== 'yargs'),
   logLevel: 'warning',
 });
 
@@ -51,3 +52,19 @@ for (const [name, entry] of Object.entries(programs)) {
   });
   writeFileSync(join(programDir, `${name}.mjs.gz`), gzipSync(result.outputFiles[0].contents, { level: 9 }));
 }
+
+// The Pulumi components as one ES module, vendored by `synth --target pulumi` into every project
+// (labforge/labforge.mjs). Every @pulumi/* package stays external, resolved from the project's
+// node_modules: two copies of the SDK in one program break Pulumi. The rest (model, catalog) is inlined.
+rmSync(join(ROOT, 'dist/pulumi'), { recursive: true, force: true });
+await build({
+  entryPoints: [join(ROOT, 'constructs/pulumi/index.ts')],
+  outfile: join(ROOT, 'dist/pulumi/labforge.mjs'),
+  bundle: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node20',
+  external: dependencies.filter((name) => name.startsWith('@pulumi/')),
+  banner: { js: "// labforge components for Pulumi (bundled from labforge's constructs/pulumi).\nimport { createRequire as __labforgeRequire } from 'node:module'; const require = __labforgeRequire(import.meta.url);" },
+  logLevel: 'warning',
+});

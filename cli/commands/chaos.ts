@@ -1,4 +1,5 @@
 import type { CommandModule } from 'yargs';
+import { UsageError } from '../../constructs/model/errors.js';
 import { parseLabName } from '../../constructs/model/options.js';
 import { print, printJson, progress } from '../output.js';
 
@@ -23,6 +24,10 @@ export const chaosCommand: CommandModule<object, ChaosArgs> = {
     const { chaosLab, parseChaosAction } = await import('../../constructs/local/chaos.js');
     const action = parseChaosAction(argv.action, argv.arg);
     const { labforgeHome } = await import('../../constructs/local/home.js');
+    const { labTarget } = await import('../../constructs/model/home.js');
+    const target = labTarget(labforgeHome(), name);
+    // The drill stops and rewires local processes; a lab in a cluster or in AWS has none.
+    if (target === 'k8s' || target === 'pulumi') throw new UsageError(`chaos drills local labs only; '${name}' is a ${target} lab`);
     progress(`chaos on lab '${name}': ${argv.action}${argv.arg === undefined ? '' : ` ${argv.arg}`}`);
     const report = await chaosLab(labforgeHome(), name, action);
     if (argv.json) return printJson(report);

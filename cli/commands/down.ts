@@ -3,6 +3,7 @@ import { UsageError } from '../../constructs/model/errors.js';
 import { parseLabName } from '../../constructs/model/options.js';
 import { EXIT_FAILURE } from '../errors.js';
 import type { K8sTeardownReceipt } from '../../constructs/k8s/target.js';
+import type { PulumiTeardownReceipt } from '../../constructs/pulumi/target.js';
 import type { TeardownReceipt as LocalReceipt } from '../../constructs/local/lab.js';
 import { print, printJson, progress } from '../output.js';
 
@@ -14,7 +15,7 @@ interface DownArgs {
 
 export const downCommand: CommandModule<object, DownArgs> = {
   command: 'down [name]',
-  describe: 'Remove a lab and prove nothing is left (local: processes, ports, directories; k8s: objects, namespace)',
+  describe: 'Remove a lab and prove nothing is left (local: processes, ports, directories; k8s: objects, namespace; pulumi: stack resources)',
   builder: (y) =>
     y
       .positional('name', { type: 'string', description: 'Lab name (see `labforge status`)' })
@@ -32,28 +33,28 @@ export const downCommand: CommandModule<object, DownArgs> = {
     for (const name of names) existingLab(home, name);
     const receipts: LocalReceipt[] = [];
     const k8sReceipts: K8sTeardownReceipt[] = [];
+    const pulumiReceipts: PulumiTeardownReceipt[] = [];
     for (const name of names) {
       progress(`removing lab '${name}'`);
-      if (labTarget(home, name) === 'k8s') {
-        const { downK8sLab } = await import('../../constructs/k8s/target.js');
+      const target = labTarget(home, name);
+      if (target === 'k8s' || target === 'pulumi') {
         try {
-          k8sReceipts.push(await downK8sLab(home, name));
+          if (target === 'k8s') k8sReceipts.push(await (await import('../../constructs/k8s/target.js')).downK8sLab(home, name));
+          else pulumiReceipts.push(await (await import('../../constructs/pulumi/target.js')).downPulumiLab(home, name, progress));
         } catch (error) {
-          // With --all, one unreachable cluster must not keep the other labs up.
+          // With --all, one unreachable cluster (or missing pulumi CLI) must not keep the other labs up.
           if (!argv.all) throw error;
           process.stderr.write(`labforge: lab '${name}': ${(error as Error).message}\n`);
           process.exitCode = EXIT_FAILURE;
         }
       } else receipts.push(await downLab(home, name));
     }
-    if (k8sReceipts.length > 0) {
-      if (k8sReceipts.some((r) => !r.ok)) process.exitCode = EXIT_FAILURE;
-      if (argv.json && receipts.length === 0) return printJson(argv.all ? k8sReceipts : k8sReceipts[0]);
-      if (!argv.json) printK8sReceipts(k8sReceipts);
-    }
-    if (receipts.length === 0 && k8sReceipts.length > 0) return;
-    if (receipts.some((r) => !r.ok)) process.exitCode = EXIT_FAILURE;
-    if (argv.json) return printJson(argv.all ? [...receipts, ...k8sReceipts] : receipts[0]);
+    const remote = [...k8sReceipts, ...pulumiReceipts];
+    if ([...receipts, ...remote].some((r) => !r.ok)) process.exitCode = EXIT_FAILURE;
+    if (argv.json) return printJson(argv.all ? [...receipts, ...remote] : (receipts[0] ?? remote[0]));
+    printK8sReceipts(k8sReceipts);
+    printPulumiReceipts(pulumiReceipts);
+    if (remote.length > 0 && receipts.length === 0) return;
     if (receipts.length === 0) return print(`no labs in ${home}`);
     for (const r of receipts) {
       print(`Teardown receipt for lab '${r.lab}' (${r.seconds}s): ${r.ok ? 'nothing left' : 'SOMETHING IS LEFT'}`);
@@ -72,6 +73,19 @@ function printK8sReceipts(receipts: readonly K8sTeardownReceipt[]): void {
     print(`Teardown receipt for lab '${r.lab}' on ${r.context} (${r.seconds}s): ${r.ok ? 'nothing left' : 'SOMETHING IS LEFT'}`);
     print(`  namespace ${r.namespace.name.padEnd(24)} ${r.namespace.removed ? 'deleted' : 'STILL THERE'}`);
     for (const k of r.kinds) print(`  ${k.kind.padEnd(24)} ${k.left.length === 0 ? `none labelled labforge.dev/lab=${r.lab}` : `LEFT: ${k.left.join(', ')}`}`);
+    print(`  dir       ${r.directory.path} ${r.directory.removed ? 'removed' : 'STILL THERE (kept: run down again)'}`);
+    for (const l of r.leftovers) process.stderr.write(`labforge: lab '${r.lab}': ${l}\n`);
+  }
+}
+
+function printPulumiReceipts(receipts: readonly PulumiTeardownReceipt[]): void {
+  for (const r of receipts) {
+    print(`Teardown receipt for lab '${r.lab}' (pulumi stack ${r.stack}, ${r.seconds}s): ${r.ok ? 'nothing left' : 'SOMETHING IS LEFT'}`);
+    if (!r.stackExisted) print(`  stack     ${r.stack.padEnd(24)} never created (up stopped before it): nothing to destroy`);
+    else {
+      print(`  resources ${r.resourcesLeft.length === 0 ? 'none left after destroy (pulumi stack export)' : `LEFT: ${r.resourcesLeft.join(', ')}`}`);
+      print(`  stack     ${r.stack.padEnd(24)} ${r.stackRemoved ? `removed from ${r.backend}` : 'STILL THERE'}`);
+    }
     print(`  dir       ${r.directory.path} ${r.directory.removed ? 'removed' : 'STILL THERE (kept: run down again)'}`);
     for (const l of r.leftovers) process.stderr.write(`labforge: lab '${r.lab}': ${l}\n`);
   }

@@ -31,7 +31,10 @@ export const healthCommand: CommandModule<object, HealthArgs> = {
     }
     const { labTarget } = await import('../../constructs/model/home.js');
     const healthOf = async (n: string) => {
-      if (labTarget(home, n) !== 'k8s') return healthLab(home, n);
+      const target = labTarget(home, n);
+      // A pulumi lab lives in AWS, which labforge does not probe: one failed check says so.
+      if (target === 'pulumi') return (await import('../../constructs/pulumi/target.js')).healthPulumiLab(home, n);
+      if (target !== 'k8s') return healthLab(home, n);
       const { healthK8sLab } = await import('../../constructs/k8s/target.js');
       return healthK8sLab(home, n);
     };

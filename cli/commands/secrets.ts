@@ -18,6 +18,13 @@ export const secretsCommand: CommandModule<object, SecretsArgs> = {
     const name = parseLabName(argv.name);
     const { labTarget } = await import('../../constructs/model/home.js');
     const home = labforgeHome();
+    if (labTarget(home, name) === 'pulumi') {
+      // The stack's sensitive outputs, decrypted by pulumi.
+      const outputs = await (await import('../../constructs/pulumi/target.js')).pulumiSecrets(home, name);
+      if (argv.json) return printJson({ lab: name, target: 'pulumi', outputs });
+      for (const [key, value] of Object.entries(outputs)) print(`${`${key}:`.padEnd(18)} ${typeof value === 'string' ? value : JSON.stringify(value)}`);
+      return;
+    }
     const { secrets, urls } = labTarget(home, name) === 'k8s' ? (await import('../../constructs/k8s/target.js')).k8sSecrets(home, name) : labSecrets(home, name);
     if (argv.json) return printJson({ lab: name, ...secrets, urls });
     print(`postgres user:     ${secrets.postgres.user}`);

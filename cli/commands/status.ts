@@ -19,12 +19,21 @@ export const statusCommand: CommandModule<object, StatusArgs> = {
     const names = argv.name ? [parseLabName(argv.name)] : labNames(home);
     const { labTarget } = await import('../../constructs/model/home.js');
     const isK8s = (n: string) => labTarget(home, n) === 'k8s';
+    const isPulumi = (n: string) => labTarget(home, n) === 'pulumi';
     const k8sNames = names.filter(isK8s);
+    const pulumiNames = names.filter(isPulumi);
     const { statusK8sLab } = k8sNames.length > 0 ? await import('../../constructs/k8s/target.js') : { statusK8sLab: undefined };
+    const { statusPulumiLab } = pulumiNames.length > 0 ? await import('../../constructs/pulumi/target.js') : { statusPulumiLab: undefined };
     const k8sLabs = await Promise.all(k8sNames.map((n) => statusK8sLab!(home, n)));
-    const labs = await Promise.all(names.filter((n) => !isK8s(n)).map((n) => statusLab(home, n)));
-    if (argv.json) return printJson(argv.name ? (labs[0] ?? k8sLabs[0]) : [...labs, ...k8sLabs]);
-    if (labs.length === 0 && k8sLabs.length === 0) return print(`no labs in ${home} (start one with \`labforge up beginner\`)`);
+    const pulumiLabs = pulumiNames.map((n) => statusPulumiLab!(home, n));
+    const labs = await Promise.all(names.filter((n) => !isK8s(n) && !isPulumi(n)).map((n) => statusLab(home, n)));
+    if (argv.json) return printJson(argv.name ? (labs[0] ?? k8sLabs[0] ?? pulumiLabs[0]) : [...labs, ...k8sLabs, ...pulumiLabs]);
+    if (labs.length === 0 && k8sLabs.length === 0 && pulumiLabs.length === 0) return print(`no labs in ${home} (start one with \`labforge up beginner\`)`);
+    if (pulumiLabs.length > 0) {
+      print(table([['LAB', 'LEVEL', 'TARGET', 'STACK', 'BACKEND', 'STATE'], ...pulumiLabs.map((l) => [l.name, l.level, l.target, l.stack, l.backend, l.state])]));
+      if (labs.length === 0 && k8sLabs.length === 0) return;
+      print();
+    }
     if (k8sLabs.length > 0) {
       print(table([['LAB', 'LEVEL', 'CONTEXT', 'NAMESPACE', 'COMPONENT', 'KIND', 'ADDRESS', 'STATE'], ...k8sLabs.flatMap((l) => (l.error ? [[l.name, l.level, l.context, l.namespace, '-', '-', '-', `unreachable: ${l.error}`]] : l.components.map((c) => [l.name, l.level, l.context, l.namespace, c.component, c.kind, c.address, c.state])))]));
       if (labs.length === 0) return;

@@ -24,9 +24,9 @@ interface SynthArgs {
 }
 
 /** Targets that synth can render today. */
-const SYNTH_TARGETS = ['aws', 'k8s'] as const;
+const SYNTH_TARGETS = ['aws', 'k8s', 'pulumi'] as const;
 /** Where each target writes unless --out says otherwise. */
-const DEFAULT_OUT: Record<(typeof SYNTH_TARGETS)[number], string> = { aws: 'cdktf.out', k8s: 'k8s.out' };
+const DEFAULT_OUT: Record<(typeof SYNTH_TARGETS)[number], string> = { aws: 'cdktf.out', k8s: 'k8s.out', pulumi: 'pulumi.out' };
 
 export const synthCommand: CommandModule<object, SynthArgs> = {
   command: 'synth <level>',
@@ -35,7 +35,7 @@ export const synthCommand: CommandModule<object, SynthArgs> = {
     y
       .positional('level', { type: 'string', demandOption: true, description: 'beginner, intermediate, advanced, expert or all' })
       .option('target', { type: 'string', default: 'aws', description: `Engine to render with (${SYNTH_TARGETS.join(', ')})` })
-      .option('out', { type: 'string', description: 'Output directory (default: cdktf.out for aws, k8s.out for k8s)' })
+      .option('out', { type: 'string', description: 'Output directory (default: cdktf.out for aws, k8s.out for k8s, pulumi.out for pulumi)' })
       .option('name', { type: 'string', description: 'Lab name (default: the level); not with `all`' })
       .option('regions', { type: 'string', description: 'Comma-separated AWS regions (expert needs at least 2)' })
       .option('owner', { type: 'string', description: 'Owner tag (default: your user name)' })
@@ -67,6 +67,7 @@ export const synthCommand: CommandModule<object, SynthArgs> = {
     const outdir = resolve(argv.out ?? DEFAULT_OUT[target]);
     const started = performance.now();
     progress(`synthesizing ${levels.join(', ')} for ${target} into ${outdir}`);
+    if (target === 'pulumi') return synthPulumiProjects(deployments, outdir, started, argv.json);
     const files = target === 'aws' ? await synthAwsWithManifests(deployments, outdir) : await synthKubernetes(deployments, outdir);
     const seconds = ((performance.now() - started) / 1000).toFixed(2);
     if (argv.json) return printJson({ target, outdir, ...files });
@@ -103,4 +104,15 @@ function manifestsInWorker(deployments: LabDeployment[], outdir: string): Promis
 async function synthKubernetes(deployments: LabDeployment[], outdir: string) {
   const { labManifests, writeManifests } = await import('../../constructs/k8s/synth.js');
   return { stacks: undefined, manifests: writeManifests(deployments.flatMap((d) => labManifests(d, 'in-cluster')), outdir) };
+}
+
+/** One Pulumi project per lab: files only (the Pulumi SDK is not loaded here). */
+async function synthPulumiProjects(deployments: LabDeployment[], outdir: string, started: number, json?: boolean) {
+  const { synthPulumi } = await import('../../constructs/pulumi/project.js');
+  const projects = synthPulumi(deployments, outdir);
+  if (json) return printJson({ target: 'pulumi', outdir, projects });
+  for (const p of projects) print(`${p.lab}: Pulumi project, ${p.outputs} stack outputs -> ${p.dir}`);
+  const project = projects.length === 1 ? join(outdir, projects[0]!.lab) : join(outdir, '<lab>');
+  progress(`deploy: cd ${project} && npm install && pulumi up   (or let labforge run it: labforge up <level> --target pulumi)`);
+  progress(`done in ${((performance.now() - started) / 1000).toFixed(2)}s`);
 }

@@ -16,10 +16,13 @@ interface UpArgs {
   'rabbitmq-management'?: boolean;
   context?: string;
   timeout?: string;
+  'allow-cidr'?: string;
+  owner?: string;
+  ttl?: string;
 }
 
 /** Targets `up` can run today. */
-const UP_TARGETS = ['local', 'k8s'] as const;
+const UP_TARGETS = ['local', 'k8s', 'pulumi'] as const;
 
 export const upCommand: CommandModule<object, UpArgs> = {
   command: 'up <level>',
@@ -30,19 +33,36 @@ export const upCommand: CommandModule<object, UpArgs> = {
       .option('target', { type: 'string', default: 'local', description: `Where the lab runs (${UP_TARGETS.join(', ')})` })
       .option('name', { type: 'string', description: 'Lab name (default: the level); labs of different names run side by side' })
       .option('json', { type: 'boolean', description: 'Print one JSON object' })
-      .option('regions', { type: 'string', description: 'expert: loopback regions, 2 or 3 (default 2)' })
+      .option('regions', { type: 'string', description: 'expert: loopback regions, 2 or 3 (default 2); pulumi: comma-separated AWS regions' })
       .option('latency-ms', { type: 'string', description: 'expert: one-way delay of every link between regions, 0-1000 (default 40)' })
       .option('rabbitmq-management', { type: 'boolean', description: 'advanced: RabbitMQ management UI/API on 127.0.0.1 (off by default; kept by later `up`s)' })
       .option('context', { type: 'string', description: 'k8s: kube context to apply to (default: the current one)' })
-      .option('timeout', { type: 'string', description: 'k8s: longest wait for the rollout, e.g. 90s, 5m (default 5m)' }),
+      .option('timeout', { type: 'string', description: 'k8s: longest wait for the rollout, e.g. 90s, 5m (default 5m)' })
+      .option('allow-cidr', { type: 'string', description: 'pulumi: CIDR allowed to reach SSH/PostgreSQL (default: none)' })
+      .option('owner', { type: 'string', description: 'pulumi: owner tag (default: your user name)' })
+      .option('ttl', { type: 'string', description: 'pulumi: lifetime recorded in the expires-at tag, e.g. 4h, 2d (default 4h)' }),
   handler: async (argv) => {
     const target = parseTarget(argv.target, UP_TARGETS);
     const lab = getLab(parseLevel(argv.level));
     const name = parseLabName(argv.name ?? lab.level);
-    const localOnly = { '--regions': argv.regions, '--latency-ms': argv['latency-ms'], '--rabbitmq-management': argv['rabbitmq-management'] };
+    const localOnly = { '--latency-ms': argv['latency-ms'], '--rabbitmq-management': argv['rabbitmq-management'] };
     const k8sOnly = { '--context': argv.context, '--timeout': argv.timeout };
-    for (const [flag, value] of Object.entries(target === 'k8s' ? localOnly : k8sOnly)) {
-      if (value !== undefined) throw new UsageError(`${flag} applies to --target ${target === 'k8s' ? 'local' : 'k8s'} only`);
+    const pulumiOnly = { '--allow-cidr': argv['allow-cidr'], '--owner': argv.owner, '--ttl': argv.ttl };
+    // --regions means loopback regions locally and AWS regions on pulumi; k8s has none.
+    const foreign =
+      target === 'local'
+        ? { k8s: k8sOnly, pulumi: pulumiOnly }
+        : target === 'k8s'
+          ? { 'local or pulumi': { '--regions': argv.regions }, local: localOnly, pulumi: pulumiOnly }
+          : { local: localOnly, k8s: k8sOnly };
+    for (const [owner, flags] of Object.entries(foreign)) {
+      for (const [flag, value] of Object.entries(flags)) {
+        if (value !== undefined) throw new UsageError(`${flag} applies to --target ${owner} only`);
+      }
+    }
+    if (target === 'pulumi') {
+      const { upOnPulumi } = await import('./up-pulumi.js');
+      return upOnPulumi({ lab, name, json: argv.json, regions: argv.regions, allowCidr: argv['allow-cidr'], owner: argv.owner, ttl: argv.ttl });
     }
     if (target === 'k8s') {
       const { upOnKubernetes } = await import('./up-k8s.js');

@@ -29,10 +29,10 @@ function answerCall(args: pulumi.runtime.MockCallArgs): Record<string, unknown> 
 }
 
 /**
- * Runs the lab's program against the mock monitor and returns every registration, components
- * and providers included. Pulumi keeps its runtime state per process: calls must not overlap.
+ * Runs `program` against the mock monitor and returns every registration, components and
+ * providers included. Pulumi keeps its runtime state per process: calls must not overlap.
  */
-export async function registrations(d: LabDeployment): Promise<Registration[]> {
+export async function registrationsOf(stack: string, program: () => unknown): Promise<Registration[]> {
   const seen: Omit<Registration, 'urn'>[] = [];
   await pulumi.runtime.setMocks(
     {
@@ -45,17 +45,22 @@ export async function registrations(d: LabDeployment): Promise<Registration[]> {
       call: answerCall,
     },
     'labforge',
-    d.name,
+    stack,
     false,
   );
   // The SDK exports the mock monitor's type only internally; what is read here is its URN map.
   const monitor = pulumi.runtime.getMonitor() as unknown as { resources: Map<string, unknown> };
-  new LabforgeLab(d.name, { deployment: d });
+  await program();
   // Registrations are RPCs started by the constructors; wait until the queue has drained.
   await pulumi.runtime.disconnect();
   // The monitor keys resources by URN, which ends in `::<name>`; names are unique per lab.
   const urns = new Map([...monitor.resources.keys()].map((urn) => [urn.slice(urn.lastIndexOf('::') + 2), urn]));
   return seen.map((r) => ({ ...r, urn: urns.get(r.name) ?? '' }));
+}
+
+/** The registrations of one lab's program. */
+export function registrations(d: LabDeployment): Promise<Registration[]> {
+  return registrationsOf(d.name, () => new LabforgeLab(d.name, { deployment: d }));
 }
 
 export async function pulumiInventory(d: LabDeployment): Promise<Inventory> {

@@ -1,6 +1,6 @@
 // One AWS region of a Pulumi lab: an explicit aws.Provider carrying the lab tags. Every lab, one
-// region or several, gets explicit providers (and the project disables the default one), so no
-// resource can land in a region by accident.
+// region or several, gets explicit providers and never uses the default one (a mock test checks
+// each resource's provider), so no resource can land in a region by accident.
 import * as pulumi from '@pulumi/pulumi';
 import { Provider } from '@pulumi/aws/provider.js';
 import { regionCode } from '../model/names.js';

@@ -61,6 +61,30 @@ describe('fast paths', () => {
     expect(r.code).toBe(0);
     expect(r.stderr).toContain('LOADED []');
   });
+
+  // Pulumi loads only for what runs the Pulumi program (resources/cost --target pulumi).
+  const loaded = (args: string[]) => {
+    const r = labforge(args, { nodeArgs: ['--require', join(import.meta.dirname, 'report-loaded.cjs')] });
+    expect(r.code, r.stderr).toBe(0);
+    return JSON.parse(r.stderr.match(/LOADED (\[.*\])/)![1]!) as string[];
+  };
+  const out = mkdtempSync(join(tmpdir(), 'lf-loaded-'));
+  it.each([
+    { args: ['synth', 'beginner', '--out', join(out, 'aws')], cdktf: true },
+    { args: ['synth', 'beginner', '--target', 'pulumi', '--out', join(out, 'pulumi')], cdktf: false },
+    { args: ['resources', 'beginner'], cdktf: true },
+    { args: ['cost', 'beginner'], cdktf: true },
+  ])('`labforge $args` loads no Pulumi module (cdktf: $cdktf)', ({ args, cdktf }) => {
+    const modules = loaded(args);
+    expect(modules.filter((m) => m.startsWith('@pulumi/'))).toEqual([]);
+    expect(modules.some((m) => m.startsWith('cdktf/'))).toBe(cdktf);
+  });
+
+  it('`labforge resources beginner --target pulumi` loads Pulumi and not cdktf', () => {
+    const modules = loaded(['resources', 'beginner', '--target', 'pulumi']);
+    expect(modules.some((m) => m.startsWith('@pulumi/aws/'))).toBe(true);
+    expect(modules.filter((m) => m.startsWith('cdktf/') || m.startsWith('@cdktf/'))).toEqual([]);
+  });
 });
 
 describe('data commands', () => {

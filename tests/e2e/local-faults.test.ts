@@ -234,7 +234,7 @@ describe('local target fault cases', () => {
     expect(beginner.stderr.trim()).toBe('labforge: --regions applies to the expert lab only (it has regions), not to beginner');
     const target = await cli(['up', 'beginner', '--target', 'aws'], { home: emptyHome });
     expect(target.code).toBe(2);
-    expect(target.stderr.trim()).toBe("labforge: unknown target 'aws' (valid: local, k8s)");
+    expect(target.stderr.trim()).toBe("labforge: unknown target 'aws' (valid: local, k8s, pulumi)");
     expect(existsSync(emptyHome)).toBe(false);
   });
 });
