@@ -1,7 +1,12 @@
 // Which engine's resource inventory a command reads. The engines are imported here, lazily, on
 // first use: a command module that imports this file still loads neither cdktf nor Pulumi.
-import type { LabDeployment } from '../constructs/model/deployment.js';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { costOfInventory } from '../constructs/model/cost.js';
+import { resolveDeployment, type LabDeployment } from '../constructs/model/deployment.js';
 import type { Inventory } from '../constructs/model/inventory.js';
+import { packageRoot } from '../constructs/model/paths.js';
+import type { LabSpec } from '../constructs/model/types.js';
 
 /** Targets that can list what they would create: the cdktf engine and the Pulumi engine. */
 export const INVENTORY_TARGETS = ['aws', 'pulumi'] as const;
@@ -14,4 +19,27 @@ export async function inventoryOf(target: InventoryTarget, d: LabDeployment): Pr
   }
   const { pulumiInventory } = await import('../constructs/pulumi/inventory.js');
   return pulumiInventory(d);
+}
+
+export interface DefaultCost {
+  readonly hourly: number;
+  readonly regions: readonly string[];
+  readonly pricesTakenOn: string;
+}
+
+/** Where the build writes each level's priced default deployment (scripts/build.mjs). */
+export function defaultCostsFile(): string {
+  return join(packageRoot(), 'dist', 'default-costs.json');
+}
+
+/**
+ * USD per hour of the level in its default regions, priced from the cdktf inventory. The build
+ * prices the four levels once; from source (no build) the inventory is priced here.
+ */
+export async function defaultCost(lab: LabSpec): Promise<DefaultCost> {
+  const file = defaultCostsFile();
+  const built = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Record<string, DefaultCost>)[lab.level] : undefined;
+  if (built !== undefined) return built;
+  const { hourly, regions, pricesTakenOn } = costOfInventory(await inventoryOf('aws', resolveDeployment(lab)));
+  return { hourly, regions, pricesTakenOn };
 }

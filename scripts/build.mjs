@@ -68,3 +68,18 @@ await build({
   banner: { js: "// labforge components for Pulumi (bundled from labforge's constructs/pulumi).\nimport { createRequire as __labforgeRequire } from 'node:module'; const require = __labforgeRequire(import.meta.url);" },
   logLevel: 'warning',
 });
+
+// `show` prints each level's hourly cost in its default regions. Pricing means building the cdktf
+// inventory (about 250 ms of loading cdktf), so the build prices the four levels once, from the
+// modules tsc just wrote, and `show` reads the table (cli/inventory.ts).
+const { allLabs } = await import(join(ROOT, 'dist/labs/index.js'));
+const { cdktfInventory } = await import(join(ROOT, 'dist/constructs/aws/inventory.js'));
+const { costOfInventory } = await import(join(ROOT, 'dist/constructs/model/cost.js'));
+const { resolveDeployment } = await import(join(ROOT, 'dist/constructs/model/deployment.js'));
+const defaultCosts = Object.fromEntries(
+  allLabs().map((lab) => {
+    const { hourly, regions, pricesTakenOn } = costOfInventory(cdktfInventory(resolveDeployment(lab)));
+    return [lab.level, { hourly, regions, pricesTakenOn }];
+  }),
+);
+writeFileSync(join(ROOT, 'dist/default-costs.json'), `${JSON.stringify(defaultCosts, null, 2)}\n`);

@@ -1,9 +1,7 @@
 import type { CommandModule } from 'yargs';
-import { costOfInventory } from '../../constructs/model/cost.js';
-import { resolveDeployment } from '../../constructs/model/deployment.js';
 import { parseLevel } from '../../constructs/model/options.js';
 import { getLab } from '../../labs/index.js';
-import { inventoryOf } from '../inventory.js';
+import { defaultCost } from '../inventory.js';
 import { print, printJson, usd } from '../output.js';
 
 interface ShowArgs {
@@ -21,7 +19,7 @@ export const showCommand: CommandModule<object, ShowArgs> = {
   handler: async (argv) => {
     const lab = getLab(parseLevel(argv.level));
     // Priced from what the cdktf engine would create in the level's default regions.
-    const cost = costOfInventory(await inventoryOf('aws', resolveDeployment(lab)));
+    const cost = await defaultCost(lab);
     if (argv.json) return printJson({ ...lab, estimatedHourlyUsd: cost.hourly, costRegions: cost.regions });
     print(`${lab.title}\n${lab.summary}\n`);
     print('Components:');

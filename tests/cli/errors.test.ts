@@ -55,8 +55,8 @@ describe('bad input', () => {
 });
 
 describe('fast paths', () => {
-  // show and cost price the cdktf inventory, so they load cdktf (lazily); their --help does not.
-  it.each([['--help'], ['list'], ['show', '--help'], ['cost', '--help'], ['resources', '--help']])('`labforge %s` loads no engine (cdktf, Pulumi, provider, clients)', (...args) => {
+  // show reads the costs the build priced; cost and resources build an inventory (cdktf), their --help does not.
+  it.each([['--help'], ['list'], ['show', 'expert'], ['show', 'beginner', '--json'], ['cost', '--help'], ['resources', '--help']])('`labforge %s` loads no engine (cdktf, Pulumi, provider, clients)', (...args) => {
     const r = labforge(args, { nodeArgs: ['--require', join(import.meta.dirname, 'report-loaded.cjs')] });
     expect(r.code).toBe(0);
     expect(r.stderr).toContain('LOADED []');

@@ -71,3 +71,26 @@ describe('costOfInventory', () => {
     expect(() => costOfInventory(inv)).toThrow(/cannot price aws_db_instance .*: allocatedStorage is not set/);
   });
 });
+
+describe('the costs `show` prints', () => {
+  it('the table the build priced (dist/default-costs.json) equals pricing each level now', async () => {
+    const { defaultCostsFile } = await import('../../cli/inventory.js');
+    const { readFileSync } = await import('node:fs');
+    const built = JSON.parse(readFileSync(defaultCostsFile(), 'utf8')) as Record<string, { hourly: number; regions: string[] }>;
+    for (const level of ['beginner', 'intermediate', 'advanced', 'expert']) {
+      const now = costOfInventory(cdktfInventory(resolveDeployment(getLab(level))));
+      expect(built[level], level).toEqual({ hourly: now.hourly, regions: [...now.regions], pricesTakenOn: now.pricesTakenOn });
+    }
+  });
+
+  it('both engines price a level the same (the Pulumi inventory through the mock monitor)', async () => {
+    const { pulumiInventory } = await import('../../constructs/pulumi/inventory.js');
+    for (const level of ['beginner', 'intermediate', 'advanced', 'expert']) {
+      const d = resolveDeployment(getLab(level));
+      const aws = costOfInventory(cdktfInventory(d));
+      const pulumi = costOfInventory(await pulumiInventory(d));
+      expect(pulumi.lines, level).toEqual(aws.lines);
+      expect(pulumi.hourly).toBeGreaterThan(0);
+    }
+  });
+});
