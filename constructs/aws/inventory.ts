@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { App } from 'cdktf';
 import type { LabDeployment } from '../model/deployment.js';
-import { camelize, keyProperties, type Inventory, type InventoryItem } from '../model/inventory.js';
+import { byKindThenName, camelize, keyProperties, type Inventory, type InventoryItem } from '../model/inventory.js';
 import { LabStack } from './lab-stack.js';
 
 type Body = Record<string, unknown>;
@@ -58,7 +58,6 @@ export function cdktfInventory(d: LabDeployment): Inventory {
       items.push({ kind: type, type, name, region, properties: keyProperties(type, camelize(body) as Body) });
     }
   }
-  // Stable order for readers and diffs: by kind, then name.
-  items.sort((a, b) => (a.kind === b.kind ? (a.name < b.name ? -1 : 1) : a.kind < b.kind ? -1 : 1));
+  items.sort(byKindThenName);
   return { engine: 'cdktf', lab: d.name, level: d.lab.level, regions: [...d.regions], items };
 }

@@ -157,3 +157,9 @@ export function countByKind(items: readonly InventoryItem[]): Record<string, num
   for (const item of items) counts[item.kind] = (counts[item.kind] ?? 0) + 1;
   return Object.fromEntries(Object.keys(counts).sort().map((kind) => [kind, counts[kind]!]));
 }
+
+/** Stable order for readers and diffs: by kind, then name. */
+export function byKindThenName(a: InventoryItem, b: InventoryItem): number {
+  if (a.kind !== b.kind) return a.kind < b.kind ? -1 : 1;
+  return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
+}

@@ -4,7 +4,7 @@
 // program, the same way Pulumi's own unit tests run one.
 import * as pulumi from '@pulumi/pulumi';
 import type { LabDeployment } from '../model/deployment.js';
-import { keyProperties, kindOfPulumiType, type Inventory, type InventoryItem } from '../model/inventory.js';
+import { byKindThenName, keyProperties, kindOfPulumiType, type Inventory, type InventoryItem } from '../model/inventory.js';
 import { LabforgeLab } from './lab.js';
 
 const PROVIDER_TYPE = /^pulumi:providers:(.+)$/;
@@ -77,5 +77,6 @@ export async function pulumiInventory(d: LabDeployment): Promise<Inventory> {
     const region = (r.provider && providerRegion.get(r.provider)) || d.regions[0]!;
     items.push({ kind, type: r.type, name: r.name, region, properties: keyProperties(kind, r.inputs) });
   }
-  return { engine: 'pulumi', lab: d.name, level: d.lab.level, regions: d.regions, items };
+  items.sort(byKindThenName);
+  return { engine: 'pulumi', lab: d.name, level: d.lab.level, regions: [...d.regions], items };
 }
