@@ -61,9 +61,8 @@ async function postgresFloorOnce() {
   }
 }
 
-/** `up` to healthy, then `down`, of one level in a throwaway LABFORGE_HOME. */
 /** Sum of RSS (MiB) of every process working inside `dir`: servers, their backends and helpers. */
-function rssUnder(dir) {
+export function rssUnder(dir) {
   let kib = 0;
   for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
     try {
@@ -76,6 +75,7 @@ function rssUnder(dir) {
   return kib / 1024;
 }
 
+/** `up` to healthy, then `down`, of one level in a throwaway LABFORGE_HOME. */
 function upDownOnce(bin, level, extraArgs = []) {
   {
     const home = mkdtempSync(join(tmpdir(), 'lf-bench-home-'));

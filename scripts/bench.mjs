@@ -6,6 +6,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { localBenchmarks } from './bench-local.mjs';
+import { localWorkshopBenchmarks, workshopBenchmarks } from './bench-workshop.mjs';
 
 const ROOT = join(import.meta.dirname, '..');
 const BIN = join(ROOT, 'bin/labforge.js');
@@ -65,7 +66,12 @@ function startupAndSynth() {
   ];
 }
 
-const rows = [...startupAndSynth(), ...(await localBenchmarks({ root: ROOT, bin: BIN, runs: RUNS, medianMs }))];
+const rows = [
+  ...startupAndSynth(),
+  ...workshopBenchmarks({ bin: BIN, runs: RUNS, medianMs }),
+  ...(await localBenchmarks({ root: ROOT, bin: BIN, runs: RUNS, medianMs })),
+  ...localWorkshopBenchmarks({ bin: BIN, runs: RUNS, medianMs }),
+];
 const lines = [
   '# Benchmarks',
   '',

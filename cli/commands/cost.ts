@@ -1,9 +1,10 @@
 import type { CommandModule } from 'yargs';
+import { parseUsd } from '../../constructs/model/budget.js';
 import { costOfInventory } from '../../constructs/model/cost.js';
 import { resolveDeployment } from '../../constructs/model/deployment.js';
 import { parseLevel, parsePositiveInt, parsePositiveNumber, parseTarget } from '../../constructs/model/options.js';
 import { getLab } from '../../labs/index.js';
-import { INVENTORY_TARGETS, inventoryOf } from '../inventory.js';
+import { INVENTORY_TARGETS, inventoryOf, refuseOverBudget } from '../inventory.js';
 import { print, printJson, table, usd } from '../output.js';
 
 interface CostArgs {
@@ -12,6 +13,7 @@ interface CostArgs {
   participants: number;
   hours: number;
   regions?: string;
+  'max-cost'?: string;
   json?: boolean;
 }
 
@@ -25,16 +27,19 @@ export const costCommand: CommandModule<object, CostArgs> = {
       .option('participants', { type: 'number', default: 1, description: 'Labs to run (one per participant)' })
       .option('hours', { type: 'number', default: 1, description: 'How long the labs stay up' })
       .option('regions', { type: 'string', description: 'Comma-separated AWS regions (default: the level\'s)' })
+      .option('max-cost', { type: 'string', description: 'Budget in USD (e.g. 50 or $12.50): above it, exit 2 with the envelope and the budget' })
       .option('json', { type: 'boolean', description: 'Print JSON' }),
   handler: async (argv) => {
     const target = parseTarget(argv.target, INVENTORY_TARGETS);
     const lab = getLab(parseLevel(argv.level));
     const participants = parsePositiveInt('--participants', argv.participants, 500);
     const hours = parsePositiveNumber('--hours', argv.hours, 24 * 7);
+    const budget = argv['max-cost'] === undefined ? undefined : parseUsd('--max-cost', argv['max-cost']);
     const deployment = resolveDeployment(lab, { regions: argv.regions });
     const inventory = await inventoryOf(target, deployment);
     const cost = costOfInventory(inventory, participants, hours);
-    if (argv.json) return printJson({ ...cost, engine: inventory.engine });
+    if (budget !== undefined) refuseOverBudget(cost, budget);
+    if (argv.json) return printJson({ ...cost, engine: inventory.engine, ...(budget === undefined ? {} : { maxCost: budget }) });
     print(
       table([
         ['ITEM', 'REGION', 'QTY', 'PER HOUR'],
@@ -42,7 +47,7 @@ export const costCommand: CommandModule<object, CostArgs> = {
       ]),
     );
     print(`\nOne lab: ${usd(cost.hourly)}/hour`);
-    print(`${participants} participant(s) x ${hours} hour(s): ${usd(cost.total)}`);
+    print(`${participants} participant(s) x ${hours} hour(s): ${usd(cost.total)}${budget === undefined ? '' : `, within budget ${usd(budget)}`}`);
     print(`Priced: the ${inventory.engine} engine's ${inventory.items.length} resources (--target ${target}).`);
     print(`On-demand prices of ${cost.pricesRegion}, taken ${cost.pricesTakenOn}; other regions estimated. Data transfer not included.`);
   },

@@ -79,8 +79,8 @@ export const synthCommand: CommandModule<object, SynthArgs> = {
 };
 
 /** Terraform stacks, plus for labs on EKS the workloads of each region's cluster (rendered in a
- * worker thread while cdktf runs here: two cores, two engines). */
-async function synthAwsWithManifests(deployments: LabDeployment[], outdir: string) {
+ * worker thread while cdktf runs here: two cores, two engines). Also `workshop synth --target aws`. */
+export async function synthAwsWithManifests(deployments: LabDeployment[], outdir: string) {
   const onEks = deployments.filter((d) => runsOnKubernetes(d.lab));
   const manifests = onEks.length === 0 ? Promise.resolve([]) : manifestsInWorker(onEks, join(outdir, 'manifests'));
   manifests.catch(() => {}); // awaited below; a rejection before then is not unhandled

@@ -1,4 +1,5 @@
 import type { CommandModule } from 'yargs';
+import { expiryAfter } from '../../constructs/model/deployment.js';
 import { UsageError } from '../../constructs/model/errors.js';
 import { parseLabName, parseLevel, parseTarget } from '../../constructs/model/options.js';
 import { allLabs, getLab } from '../../labs/index.js';
@@ -40,20 +41,20 @@ export const upCommand: CommandModule<object, UpArgs> = {
       .option('timeout', { type: 'string', description: 'k8s: longest wait for the rollout, e.g. 90s, 5m (default 5m)' })
       .option('allow-cidr', { type: 'string', description: 'pulumi: CIDR allowed to reach SSH/PostgreSQL (default: none)' })
       .option('owner', { type: 'string', description: 'pulumi: owner tag (default: your user name)' })
-      .option('ttl', { type: 'string', description: 'pulumi: lifetime recorded in the expires-at tag, e.g. 4h, 2d (default 4h)' }),
+      .option('ttl', { type: 'string', description: 'local, pulumi: lifetime until `labforge reap` may remove the lab (pulumi: the expires-at tag), e.g. 4h, 2d (default 4h)' }),
   handler: async (argv) => {
     const target = parseTarget(argv.target, UP_TARGETS);
     const lab = getLab(parseLevel(argv.level));
     const name = parseLabName(argv.name ?? lab.level);
     const localOnly = { '--latency-ms': argv['latency-ms'], '--rabbitmq-management': argv['rabbitmq-management'] };
     const k8sOnly = { '--context': argv.context, '--timeout': argv.timeout };
-    const pulumiOnly = { '--allow-cidr': argv['allow-cidr'], '--owner': argv.owner, '--ttl': argv.ttl };
+    const pulumiOnly = { '--allow-cidr': argv['allow-cidr'], '--owner': argv.owner };
     // --regions means loopback regions locally and AWS regions on pulumi; k8s has none.
     const foreign =
       target === 'local'
         ? { k8s: k8sOnly, pulumi: pulumiOnly }
         : target === 'k8s'
-          ? { 'local or pulumi': { '--regions': argv.regions }, local: localOnly, pulumi: pulumiOnly }
+          ? { 'local or pulumi': { '--regions': argv.regions, '--ttl': argv.ttl }, local: localOnly, pulumi: pulumiOnly }
           : { local: localOnly, k8s: k8sOnly };
     for (const [owner, flags] of Object.entries(foreign)) {
       for (const [flag, value] of Object.entries(flags)) {
@@ -79,6 +80,7 @@ export const upCommand: CommandModule<object, UpArgs> = {
     }
     const regions = argv.regions === undefined ? undefined : parseRegionCount(argv.regions);
     const latencyMs = argv['latency-ms'] === undefined ? undefined : parseLatency(argv['latency-ms']);
+    const expiresAt = argv.ttl === undefined ? undefined : expiryAfter(argv.ttl);
     const { labforgeHome } = await import('../../constructs/local/home.js');
     const { upLab, InterruptedError } = await import('../../constructs/local/lab.js');
 
@@ -99,7 +101,7 @@ export const upCommand: CommandModule<object, UpArgs> = {
     for (const s of caught) process.on(s, onSignal);
     let result;
     try {
-      result = await upLab({ name, lab, home: labforgeHome(), signal: controller.signal, progress, regions, latencyMs, rabbitmqManagement: argv['rabbitmq-management'] });
+      result = await upLab({ name, lab, home: labforgeHome(), signal: controller.signal, progress, regions, latencyMs, rabbitmqManagement: argv['rabbitmq-management'], expiresAt });
     } catch (error) {
       if (!(error instanceof InterruptedError)) throw error;
       progress(`labforge: ${error.message}`);

@@ -26,6 +26,8 @@ export interface K8sLabState {
   readonly target: 'k8s';
   readonly createdAt: string;
   updatedAt: string;
+  /** When `reap` may remove the lab (ISO-8601 UTC): the deployment's expiry. */
+  readonly expiresAt?: string;
   /** The kube context and its API server at `up`: `down` refuses a context that moved elsewhere. */
   readonly context: string;
   readonly server: string;
@@ -157,6 +159,7 @@ export async function upK8sLab(options: K8sUpOptions): Promise<K8sUpResult> {
       target: 'k8s',
       createdAt: existing?.createdAt ?? now,
       updatedAt: now,
+      expiresAt: d.expiresAt,
       context: target.context,
       server: target.server,
       namespace: plan.namespace,

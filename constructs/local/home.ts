@@ -106,6 +106,8 @@ export interface LabState {
   readonly target: 'local';
   readonly createdAt: string;
   updatedAt: string;
+  /** When `reap` may remove the lab (ISO-8601 UTC); states written before expiry existed have none. */
+  expiresAt?: string;
   readonly runAs: RunAs;
   /** Expert: how many loopback regions, and the one-way delay of every link between them. */
   readonly regions?: number;

@@ -5,6 +5,7 @@
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { QUICK, type ProbeResult, type RetryPolicy } from '../../health/index.js';
+import { DEFAULT_TTL, expiryAfter } from '../model/deployment.js';
 import { ExternalError, UsageError } from '../model/errors.js';
 import { regionAddress } from '../model/shard.js';
 import type { LabSpec, Level } from '../model/types.js';
@@ -135,6 +136,16 @@ export interface UpOptions {
    * learner tagged `management`. Recorded at the first `up`; a later `up` keeps it. @default off
    */
   readonly rabbitmqManagement?: boolean;
+  /**
+   * When `reap` may remove the lab (ISO-8601 UTC). Recorded at the first `up`; a later `up`
+   * that gives one moves it. @default 4 hours after the first `up` (DEFAULT_TTL)
+   */
+  readonly expiresAt?: string;
+  /**
+   * Ports already promised to labs being created at the same time in this process (a workshop
+   * starts several at once): new picks avoid them and are added to the set. @default none
+   */
+  readonly reservedPorts?: Set<number>;
 }
 
 /** The lab's RabbitMQ runs its management plugin (recorded as the extra port `management`). */
@@ -201,7 +212,10 @@ export async function upLab(options: UpOptions): Promise<UpResult> {
       const regions = multi ? (options.regions ?? LOCAL_REGIONS.default) : 1;
       const latencyMs = multi ? (options.latencyMs ?? LATENCY_MS.default) : 0;
       const rabbitmqManagement = options.rabbitmqManagement ?? false;
-      const components = await planComponents(lab, layout, portsOfOtherLabs(home, name), { regions, latencyMs, rabbitmqManagement });
+      // One set for every lab planned at once, so two new labs never pick the same port.
+      const avoid = options.reservedPorts ?? new Set<number>();
+      for (const port of portsOfOtherLabs(home, name)) avoid.add(port);
+      const components = await planComponents(lab, layout, avoid, { regions, latencyMs, rabbitmqManagement });
       state = {
         version: STATE_VERSION,
         name,
@@ -209,6 +223,7 @@ export async function upLab(options: UpOptions): Promise<UpResult> {
         target: 'local',
         createdAt: now,
         updatedAt: now,
+        expiresAt: options.expiresAt ?? expiryAfter(DEFAULT_TTL),
         runAs,
         ...(multi ? { regions, latencyMs } : {}),
         components,
@@ -219,6 +234,10 @@ export async function upLab(options: UpOptions): Promise<UpResult> {
       progress(`creating lab '${name}' (${lab.level}) in ${layout.dir}, servers run as ${runAs.user}`);
     } else {
       secrets = readSecrets(layout);
+      if (options.expiresAt !== undefined && options.expiresAt !== state.expiresAt) {
+        state.expiresAt = options.expiresAt;
+        writeState(layout, state);
+      }
     }
     const c = new RunContext(layout, state, secrets, runAs, fresh, runSignal, () => portsOfOtherLabs(home, name));
     ctx = c;

@@ -18,6 +18,18 @@ export interface TeardownReceipt {
   readonly seconds: number;
 }
 
+/** Nothing listens on host:port and it can be bound, within a short grace period: a socket can
+ * outlive its process by a moment while the kernel releases it (seen with several labs going
+ * down at once). */
+async function becomesFree(port: number, host: string, graceMs = 2000): Promise<boolean> {
+  const deadline = Date.now() + graceMs;
+  for (;;) {
+    if (!(await isListening(port, host, 300)) && (await canBind(port, host))) return true;
+    if (Date.now() > deadline) return false;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
 /** Independent proof: every recorded process gone, every host:port the lab used free, no process in its directory, no directory. */
 export async function verifyGone(name: string, layout: LabLayout, realLabDir: string, state: LabState, started: number): Promise<TeardownReceipt> {
   const processes = state.components.flatMap((c) =>
@@ -32,7 +44,7 @@ export async function verifyGone(name: string, layout: LabLayout, realLabDir: st
     state.components.flatMap((c) =>
       driverOf(c)
         .ports(c)
-        .map(async (p) => ({ component: c.id, name: p.name, host: p.host, port: p.port, free: !(await isListening(p.port, p.host, 300)) && (await canBind(p.port, p.host)) })),
+        .map(async (p) => ({ component: c.id, name: p.name, host: p.host, port: p.port, free: await becomesFree(p.port, p.host) })),
     ),
   );
   const strays = processesIn(realLabDir);

@@ -37,16 +37,19 @@ export function defaultOwner(): string {
   return name.length > 0 ? name.slice(0, 63) : 'labforge';
 }
 
+/** The instant `ttl` (e.g. `4h`, `2d`) after `now`, ISO-8601 UTC to the second: an expiry. */
+export function expiryAfter(ttl: string, now = new Date()): string {
+  return new Date(now.getTime() + parseTtl(ttl)).toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
 export function resolveDeployment(lab: LabSpec, options: DeploymentOptions = {}): LabDeployment {
   const name = parseLabName(options.name ?? lab.level);
   const owner = parseOwner(options.owner ?? defaultOwner());
-  const ttlMs = parseTtl(options.ttl ?? DEFAULT_TTL);
   const listed = options.regions !== undefined ? parseRegions(options.regions, lab.regions.min) : [...lab.regions.default];
   // Single-region levels are built in the first region listed (so `synth all --regions a,b` works).
   const regions = lab.regions.default.length === 1 ? listed.slice(0, 1) : listed;
   const allowCidr = options.allowCidr !== undefined ? parseCidr(options.allowCidr) : undefined;
   if (regions.length > 4) throw new UsageError(`--regions lists ${regions.length} regions; labs support at most 4`);
-  const now = options.now ?? new Date();
-  const expiresAt = new Date(now.getTime() + ttlMs).toISOString().replace(/\.\d{3}Z$/, 'Z');
+  const expiresAt = expiryAfter(options.ttl ?? DEFAULT_TTL, options.now);
   return { name, lab, owner, expiresAt, regions, allowCidr };
 }

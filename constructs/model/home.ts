@@ -2,7 +2,7 @@
 // keeps state on the user's machine (local processes, the k8s target) keeps one directory per lab
 // there, with a state file whose `target` says which runtime owns the lab.
 import { randomBytes } from 'node:crypto';
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, openSync, readFileSync, readdirSync, renameSync, writeSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { Target } from './types.js';
 
@@ -38,4 +38,35 @@ export function labTarget(home: string, name: string): Target | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** What every target's state file says about its lab: enough to list and reap labs of any target. */
+export interface LabRecord {
+  readonly name: string;
+  readonly level: string;
+  readonly target: Target;
+  readonly createdAt: string;
+  /** When `reap` may remove the lab; undefined for labs made before labforge recorded expiry. */
+  readonly expiresAt?: string;
+}
+
+/** Every lab under `home` (a directory with a readable state file), by name. */
+export function labRecords(home: string): LabRecord[] {
+  if (!existsSync(home)) return [];
+  const records: LabRecord[] = [];
+  for (const entry of readdirSync(home, { withFileTypes: true })) {
+    if (!entry.isDirectory()) continue;
+    try {
+      const state = JSON.parse(readFileSync(join(home, entry.name, 'state.json'), 'utf8')) as Partial<LabRecord>;
+      records.push({ name: entry.name, level: String(state.level), target: state.target ?? 'local', createdAt: String(state.createdAt), expiresAt: state.expiresAt });
+    } catch {
+      /* no state file (not a lab), or one being written: skip */
+    }
+  }
+  return records.sort((a, b) => a.name.localeCompare(b.name));
+}
+
+/** True when the lab's expiry is at or before `now`. */
+export function isExpired(record: LabRecord, now = new Date()): boolean {
+  return record.expiresAt !== undefined && Date.parse(record.expiresAt) <= now.getTime();
 }

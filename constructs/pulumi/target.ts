@@ -24,6 +24,8 @@ export interface PulumiLabState {
   readonly target: 'pulumi';
   readonly createdAt: string;
   updatedAt: string;
+  /** When `reap` may remove the lab (ISO-8601 UTC): the deployment's expiry, also its expires-at tag. */
+  readonly expiresAt?: string;
   /** Stack and project names (`labforge-<lab>`). */
   readonly stack: string;
   readonly project: string;
@@ -175,6 +177,7 @@ export async function upPulumiLab(options: PulumiUpOptions): Promise<PulumiUpRes
     target: 'pulumi',
     createdAt: existing?.createdAt ?? now,
     updatedAt: now,
+    expiresAt: d.expiresAt,
     stack: d.name,
     project: `labforge-${d.name}`,
     backend: existing?.backend ?? (userBackend || pathToFileURL(layout.backendDir).href),
@@ -352,13 +355,26 @@ export function healthPulumiLab(home: string, name: string): { lab: string; targ
 }
 
 /** The lab's sensitive outputs, decrypted by pulumi (`labforge secrets`). */
-export async function pulumiSecrets(home: string, name: string): Promise<Record<string, unknown>> {
+/** The stack's outputs as `pulumi stack output` prints them, with or without the secret ones decrypted. */
+async function stackOutputs(home: string, name: string, showSecrets: boolean): Promise<{ all: Record<string, unknown>; sensitive: string[] }> {
   const state = readPulumiState(home, name);
   const layout = pulumiLabLayout(home, name);
   if (!existsSync(join(layout.projectDir, 'Pulumi.yaml'))) throw new ExternalError(`lab '${name}' has no Pulumi project yet`, `run \`labforge up ${state.level} --target pulumi --name ${name}\``);
-  const pulumi = findPulumi('pulumi decrypts the secret outputs');
+  const pulumi = findPulumi(showSecrets ? 'pulumi decrypts the secret outputs' : 'pulumi reads the stack outputs');
   const run: PulumiRunOptions = { pulumi, cwd: layout.projectDir, env: pulumiEnv(home, state, pulumi) };
-  const all = (await pulumiJson(['stack', 'output', '--json', '--show-secrets', '--stack', state.stack], run)) as Record<string, unknown>;
-  const sensitive = getLab(state.level).outputs.filter((o) => o.sensitive).map((o) => o.name);
+  const args = ['stack', 'output', '--json', ...(showSecrets ? ['--show-secrets'] : []), '--stack', state.stack];
+  const all = (await pulumiJson(args, run)) as Record<string, unknown>;
+  return { all, sensitive: getLab(state.level).outputs.filter((o) => o.sensitive).map((o) => o.name) };
+}
+
+/** The stack's non-secret outputs (connection info). */
+export async function pulumiOutputs(home: string, name: string): Promise<Record<string, unknown>> {
+  const { all, sensitive } = await stackOutputs(home, name, false);
+  return Object.fromEntries(Object.entries(all).filter(([k]) => !sensitive.includes(k)));
+}
+
+/** The stack's secret outputs, decrypted by pulumi. */
+export async function pulumiSecrets(home: string, name: string): Promise<Record<string, unknown>> {
+  const { all, sensitive } = await stackOutputs(home, name, true);
   return Object.fromEntries(Object.entries(all).filter(([k]) => sensitive.includes(k)));
 }

@@ -1,0 +1,139 @@
+// Workshop operations: every participant's lab up (K at a time, one failure stopping nobody
+// else), their status, one participant reset, everything down with one combined receipt.
+import { expiryAfter } from '../model/deployment.js';
+import { UsageError } from '../model/errors.js';
+import { labRecords } from '../model/home.js';
+import type { LabSpec } from '../model/types.js';
+import type { Participant } from '../model/workshop.js';
+import { checkLocalCapacity, LOCAL_FOOTPRINT, machineCapacity } from './capacity.js';
+import { upParticipant, viewParticipant, type ParticipantView } from './participants.js';
+import { forEachLimited } from './pool.js';
+import { findWorkshop, participantsOf, removeWorkshop, writeWorkshop, type WorkshopRecord, type WorkshopTarget } from './record.js';
+
+export interface ParticipantOutcome {
+  readonly participant: Participant;
+  readonly ok: boolean;
+  readonly detail: string;
+  readonly seconds: number;
+}
+
+export interface WorkshopUpOptions {
+  readonly home: string;
+  readonly name: string;
+  readonly lab: LabSpec;
+  readonly target: WorkshopTarget;
+  readonly participants: number;
+  readonly ttl: string;
+  readonly concurrency: number;
+  readonly signal: AbortSignal;
+  /** One line per participant as it finishes. */
+  readonly progress: (line: string) => void;
+}
+
+/** Refuses what cannot be done before anything is created: a workshop of another shape, no room. */
+function plan(o: WorkshopUpOptions): WorkshopRecord {
+  if (o.target === 'aws') {
+    throw new UsageError(
+      'workshop up --target aws needs `labforge up --target aws`, which labforge does not have yet: write the stacks with `labforge workshop synth <level> --participants N --target aws` and apply each, or use --target pulumi or local',
+    );
+  }
+  const existing = findWorkshop(o.home, o.name);
+  if (existing && (existing.level !== o.lab.level || existing.target !== o.target || existing.participants !== o.participants)) {
+    throw new UsageError(
+      `workshop '${o.name}' exists with ${existing.participants} ${existing.level} participants on ${existing.target}; run \`labforge workshop down ${o.name}\` first or choose another --name`,
+    );
+  }
+  const taken = new Set(labRecords(o.home).map((r) => r.name));
+  const mine = new Set(existing ? participantsOf(existing).map((p) => p.lab) : []);
+  const record: WorkshopRecord = existing ?? {
+    version: 1,
+    name: o.name,
+    level: o.lab.level,
+    target: o.target,
+    participants: o.participants,
+    createdAt: new Date().toISOString(),
+    expiresAt: expiryAfter(o.ttl),
+  };
+  const clash = participantsOf(record).find((p) => taken.has(p.lab) && !mine.has(p.lab));
+  if (clash) throw new UsageError(`lab '${clash.lab}' already exists outside workshop '${o.name}'; remove it or choose another --name`);
+  if (o.target === 'local') {
+    // Only the participants still to create need room.
+    const toCreate = participantsOf(record).filter((p) => !taken.has(p.lab)).length;
+    const portsInUse = labRecords(o.home).length * LOCAL_FOOTPRINT[o.lab.level].ports;
+    checkLocalCapacity(o.lab.level, toCreate, machineCapacity(portsInUse));
+  }
+  return record;
+}
+
+export async function upWorkshop(o: WorkshopUpOptions): Promise<{ record: WorkshopRecord; outcomes: ParticipantOutcome[]; seconds: number }> {
+  const started = performance.now();
+  const record = plan(o);
+  o.progress(`workshop '${o.name}': ${record.participants} ${record.level} participant(s) on ${record.target}, ${o.concurrency} at a time`);
+  // Recorded first: an interrupted `workshop up` is still removable by `workshop down`.
+  writeWorkshop(o.home, record);
+  const reservedPorts = new Set<number>();
+  const all = participantsOf(record);
+  const settled = await forEachLimited(
+    all,
+    o.concurrency,
+    async (p) => {
+      const t = performance.now();
+      const seconds = () => Number(((performance.now() - t) / 1000).toFixed(2));
+      try {
+        const detail = await upParticipant(o.target, p, { home: o.home, lab: o.lab, expiresAt: record.expiresAt, ttl: o.ttl, signal: o.signal, reservedPorts });
+        o.progress(`  ${p.id}  ${p.lab.padEnd(24)} up      ${seconds()}s  ${detail}`);
+        return { participant: p, ok: true, detail, seconds: seconds() };
+      } catch (error) {
+        const detail = (error as Error).message.split('\n')[0]!;
+        o.progress(`  ${p.id}  ${p.lab.padEnd(24)} FAILED  ${seconds()}s  ${detail}`);
+        return { participant: p, ok: false, detail, seconds: seconds() };
+      }
+    },
+    o.signal,
+  );
+  const outcomes = settled.map((s, i): ParticipantOutcome => (s?.status === 'fulfilled' ? s.value : { participant: all[i]!, ok: false, detail: 'not started (interrupted)', seconds: 0 }));
+  return { record, outcomes, seconds: Number(((performance.now() - started) / 1000).toFixed(2)) };
+}
+
+export interface ParticipantStatus extends ParticipantView {
+  readonly participant: Participant;
+  /** Exercises checked done, once exercise checks exist. */
+  readonly exercises: string;
+}
+
+export async function workshopStatus(home: string, record: WorkshopRecord): Promise<ParticipantStatus[]> {
+  const views = await forEachLimited(participantsOf(record), 4, (p) => viewParticipant(record.target, home, p));
+  return participantsOf(record).map((participant, i) => {
+    const v = views[i];
+    const view = v?.status === 'fulfilled' ? v.value : { state: `unreadable: ${(v?.reason as Error | undefined)?.message ?? '?'}`, health: '-', healthy: false };
+    return { participant, ...view, exercises: '-' };
+  });
+}
+
+export interface WorkshopReceipt {
+  readonly workshop: string;
+  readonly ok: boolean;
+  readonly labs: readonly { readonly participant: Participant; readonly existed: boolean; readonly ok: boolean; readonly seconds: number; readonly leftovers: readonly string[] }[];
+  readonly seconds: number;
+}
+
+/** Removes every participant's lab (those that exist), then the record once nothing is left. */
+export async function downWorkshop(
+  home: string,
+  record: WorkshopRecord,
+  removeLab: (name: string) => Promise<{ ok: boolean; seconds: number; leftovers: readonly string[] }>,
+  concurrency: number,
+): Promise<WorkshopReceipt> {
+  const started = performance.now();
+  const existing = new Set(labRecords(home).map((r) => r.name));
+  const all = participantsOf(record);
+  const settled = await forEachLimited(all, concurrency, async (p) => {
+    if (!existing.has(p.lab)) return { participant: p, existed: false, ok: true, seconds: 0, leftovers: [] };
+    const r = await removeLab(p.lab);
+    return { participant: p, existed: true, ok: r.ok, seconds: r.seconds, leftovers: r.leftovers };
+  });
+  const labs = settled.map((s, i) => (s?.status === 'fulfilled' ? s.value : { participant: all[i]!, existed: true, ok: false, seconds: 0, leftovers: [String((s?.reason as Error)?.message)] }));
+  const ok = labs.every((l) => l.ok);
+  if (ok) removeWorkshop(home, record.name);
+  return { workshop: record.name, ok, labs, seconds: Number(((performance.now() - started) / 1000).toFixed(2)) };
+}
