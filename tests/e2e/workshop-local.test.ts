@@ -5,7 +5,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { assertNothingLeft, assertPrerequisites, cleanup, cli, json, makeHome, type StatusComponent } from './helpers.js';
+import { assertNothingLeft, assertPrerequisites, cleanup, cli, json, makeHome, processesInside, startCli, until, type StatusComponent } from './helpers.js';
 
 const { parent, home } = makeHome('workshop');
 const W = 'ws1';
@@ -106,6 +106,30 @@ describe('local workshop, 5 beginner participants', () => {
     for (const lab of LABS) expect(r.stdout).toMatch(new RegExp(`${lab}\\s+removed, nothing left`));
     for (const lab of LABS) await assertNothingLeft(expect, components.get(lab)!, join(home, lab));
     expect((await cli(['workshop', 'status', W], { home })).code).toBe(2);
+  });
+});
+
+describe('an interrupted workshop up', () => {
+  const { parent: p3, home: h3 } = makeHome('ws-ctrlc');
+  afterAll(() => cleanup(p3, h3));
+
+  it('Ctrl-C after the first participant: exit 130, the labs still starting undo themselves, workshop down removes the rest', async () => {
+    const { child, done } = startCli(['workshop', 'up', 'beginner', '--participants', '4', '--name', 'wi', '--concurrency', '1'], { home: h3 });
+    let stderr = '';
+    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+    await until('the first participant is up', 30_000, async () => (/wi-p01\s+up/.test(stderr) ? true : undefined), 20);
+    child.kill('SIGINT');
+    const r = await done;
+    expect(r.code).toBe(130);
+    expect(r.stdout).toMatch(/[1-3]\/4 participant labs up/);
+    const labs = json(await cli(['list-labs', '--json'], { home: h3 })) as { name: string }[];
+    expect(labs.length).toBeGreaterThanOrEqual(1);
+    expect(labs.length).toBeLessThan(4);
+    const down = await cli(['workshop', 'down', 'wi'], { home: h3 });
+    expect(down.code, down.stderr).toBe(0);
+    expect(down.stdout).toContain('nothing left');
+    expect(processesInside(h3)).toEqual([]);
+    expect(json(await cli(['list-labs', '--json'], { home: h3 }))).toEqual([]);
   });
 });
 
