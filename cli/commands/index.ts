@@ -13,7 +13,6 @@ import { secretsCommand } from './secrets.js';
 import { showCommand } from './show.js';
 import { statusCommand } from './status.js';
 import { synthCommand } from './synth.js';
-import { sweepCommand } from './sweep.js';
 import { upCommand } from './up.js';
 import { workshopCommand } from './workshop.js';
 
@@ -34,5 +33,4 @@ export const COMMANDS: CommandModule<any, any>[] = [
   synthCommand,
   resourcesCommand,
   costCommand,
-  sweepCommand,
 ];
