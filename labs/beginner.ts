@@ -56,7 +56,7 @@ export const beginner: LabSpec = {
         'Connect with psql using the connection string `labforge up` printed.',
         'INSERT a customer, SELECT it back, UPDATE its email, DELETE it.',
         'Create a table `reviews` with a primary key, a NOT NULL column and a foreign key to products.',
-        'Write a JOIN listing each order with its customer name.',
+        'Write a JOIN listing each order with its customer name and save it as the view `order_customers`.',
         'Add an index on orders(customer_id) and compare EXPLAIN before and after.',
       ],
     },
@@ -68,7 +68,7 @@ export const beginner: LabSpec = {
       steps: [
         'In the language you know (Node.js, Python, Java, Ruby), start an Express, Flask or Django app on port 8080.',
         'Answer GET /hello with JSON; call it with curl -v and read the request line, headers and status.',
-        'Return 404 for unknown paths and 405 for a wrong method; check both with curl.',
+        'Return 404 for unknown paths and 405 for a wrong method (e.g. DELETE /hello); check both with curl.',
       ],
     },
     {
@@ -78,7 +78,7 @@ export const beginner: LabSpec = {
       skills: [3, 4],
       steps: [
         'Add GET /products (list) and GET /products/:id (one, 404 when missing) reading from the lab database.',
-        'Add POST /products (201 + Location header), PUT /products/:id and DELETE /products/:id.',
+        'Add POST /products (JSON body: name, price_cents, stock; 201 + Location header), PUT /products/:id and DELETE /products/:id.',
         'Use parameterised queries only; show that a name containing a quote is stored as typed.',
       ],
     },

@@ -1,9 +1,11 @@
 // Every command module, in the order `labforge --help` lists them.
 import type { CommandModule } from 'yargs';
 import { chaosCommand } from './chaos.js';
+import { checkCommand } from './check.js';
 import { costCommand } from './cost.js';
 import { doctorCommand } from './doctor.js';
 import { downCommand } from './down.js';
+import { guideCommand } from './guide.js';
 import { healthCommand } from './health.js';
 import { listCommand } from './list.js';
 import { listLabsCommand } from './list-labs.js';
@@ -23,6 +25,8 @@ export const COMMANDS: CommandModule<any, any>[] = [
   healthCommand,
   downCommand,
   chaosCommand,
+  guideCommand,
+  checkCommand,
   secretsCommand,
   listLabsCommand,
   reapCommand,
