@@ -61,10 +61,11 @@ export const intermediate: LabSpec = {
       task: 'Developing an API for user management (e.g., authentication, authorization).',
       skills: [0, 3],
       steps: [
-        'Register a user with POST /auth/register and log in with POST /auth/login to get a JWT.',
-        'Call GET /me with `Authorization: Bearer <token>`; call it without the header and see 401.',
-        'Add an `admin` role: only admins may list all users (403 for others).',
-        'Add GET /notes?limit=&offset= pagination and return the total in a header.',
+        'Copy the starter API (templates/api) and run your copy on the lab PostgreSQL and Redis (`labforge secrets <lab>`); `labforge check <lab> --app-url URL` calls it there (default http://127.0.0.1:8080).',
+        'Register with POST /auth/register {email, password} (201; 409 when the email is taken) and log in with POST /auth/login to get a JWT {token}.',
+        'Call GET /me with `Authorization: Bearer <token>` (200); without the header, with a changed payload or an `"alg": "none"` token it answers 401.',
+        "Add an admin role (users.role = 'admin' in the lab database; the check sets it): GET /users lists the users without their password hashes, 401 without a token, 403 for others.",
+        'Paginate GET /users?limit=&offset= (400 for a bad limit) and return the total in an X-Total-Count header.',
       ],
     },
     {
@@ -73,9 +74,9 @@ export const intermediate: LabSpec = {
       task: 'Designing a relational database schema and optimizing queries.',
       skills: [1],
       steps: [
-        'Design tags for notes as a many-to-many relation with foreign keys and a unique pair constraint.',
-        'Find the slow query (notes of one user ordered by date) with EXPLAIN ANALYZE, add the right index, measure again.',
-        'Cache GET /notes/:id in Redis with a TTL; show the second call is a cache hit (X-Cache: HIT).',
+        'Design tags for notes as a many-to-many relation: tables tags (id, name UNIQUE) and note_tags with foreign keys note_id -> notes and tag_id -> tags and a unique (note_id, tag_id) pair.',
+        'The starter already indexes notes (user_id, created_at DESC) for "my notes, newest first". Find the slow query "the notes with one tag, newest first" with EXPLAIN ANALYZE, add an index that starts with note_tags.tag_id, measure again.',
+        "Add POST /notes/:id/tags {name} and return the note's tags in GET /notes/:id ({..., tags: [...]}); cache that reply in the lab Redis as note:<id> with a TTL: X-Cache: MISS, then HIT on the second call, and a new tag clears the entry.",
       ],
     },
     {
@@ -84,10 +85,10 @@ export const intermediate: LabSpec = {
       task: 'Setting up middleware for logging, error handling, and security in a web application.',
       skills: [2],
       steps: [
-        'Add request logging with a request id header echoed in responses.',
-        'Turn thrown errors into JSON problem responses with the right status codes.',
-        'Add security headers and a rate limit on /auth/login.',
-        'Accept a file upload (multipart) and store it in the uploads bucket (locally: a directory).',
+        'Add request logging: echo the X-Request-Id header (or make one up) and append one JSON line per request {requestId, method, path, status, ms} to logs/requests.log of your working directory (`--workdir`).',
+        'Turn thrown errors into JSON problem responses (Content-Type: application/problem+json, {type, title, status, detail}, no stack trace) with the right status codes: 400 for a broken JSON body, 401, 404.',
+        'Add security headers to every reply (X-Content-Type-Options: nosniff, X-Frame-Options: DENY, a Referrer-Policy; no X-Powered-By) and a rate limit on POST /auth/login: at most 10 failed attempts per email a minute, then 429 with Retry-After.',
+        'Accept a file upload: POST /uploads (Bearer, multipart/form-data, field file) answers 201 and stores the bytes in the uploads bucket (locally: the uploads/ directory of your working directory) under a name of its own, never the client\'s.',
       ],
     },
     {
@@ -96,8 +97,9 @@ export const intermediate: LabSpec = {
       task: 'Connecting your backend with external services via APIs (e.g., payment gateways, third-party APIs).',
       skills: [0, 2],
       steps: [
-        'Write a client for a payment provider stub with a timeout, retries with backoff and an idempotency key.',
-        'Verify a webhook signature (HMAC) before trusting its body.',
+        'Put PAYMENT_URL=http://127.0.0.1:<free port> and PAYMENT_WEBHOOK_SECRET=<16+ characters> in .env of your working directory and give them to your app; the check plays the payment provider at PAYMENT_URL while it runs.',
+        'Write a client for a payment provider stub: POST /payments {amountCents, currency} (Bearer) calls POST $PAYMENT_URL/charges with an Idempotency-Key, a timeout (at most 2 s an attempt) and retries with backoff (100 ms or more) on timeouts and 5xx, and answers 201 with the charge id. The check\'s stub never answers the first attempt and sends 503 to the second.',
+        'Verify a webhook signature (HMAC) before trusting its body: POST /webhooks/payment carries X-Signature: sha256=<hex HMAC-SHA256 of the raw body with PAYMENT_WEBHOOK_SECRET>; answer 2xx when it matches (a duplicate delivery too), 401 when it is missing or wrong.',
       ],
     },
     {
@@ -105,8 +107,8 @@ export const intermediate: LabSpec = {
       title: 'Version control and CI',
       skills: [4],
       steps: [
-        'Put the API under Git with a .gitignore that keeps secrets out.',
-        'Write a CI job that installs, runs the tests against a throwaway PostgreSQL and fails on a red test.',
+        'Put the API under Git in your working directory (at least one commit) with a .gitignore that keeps secrets and dependencies out: .env and node_modules/ ignored, no .env tracked.',
+        'Write a CI job (.github/workflows/<name>.yml or .gitlab-ci.yml, committed) that installs (npm ci), runs the tests (npm test) against a throwaway PostgreSQL service (DATABASE_URL=postgres://...) and fails on a red test (no continue-on-error, allow_failure or `|| true`).',
       ],
     },
   ],
