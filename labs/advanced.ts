@@ -83,9 +83,9 @@ export const advanced: LabSpec = {
       task: 'Designing and deploying a microservices-based architecture with services that communicate asynchronously.',
       skills: [1, 2],
       steps: [
-        'POST /jobs on the API and watch the worker write the result row.',
-        'Make the worker fail a job three times and find it in the dead-letter queue.',
-        'Add a second consumer for a new event type without changing the API.',
+        'Register an account whose email ends in `@exercise.test` through the load balancer (`POST /auth/register`), log in, then `POST /jobs` with its token and watch the worker write the result row: a second `emails_sent` row for that address (`GET /jobs/:id` answers `done`).',
+        'Make the worker fail a job three times (`POST /jobs {"fail": true}` as that account, retried 1 s apart) and find it in the dead-letter queue `jobs.dead` (headers `x-attempts`, `x-last-error`); read it without taking it out (get, then nack with requeue).',
+        'Add a second consumer for a new event type without changing the API: a durable topic exchange `events`, a durable queue `audit` bound to it for `audit.#`, and a program of yours consuming `audit` that inserts each event\'s `id` into a table `audit_log (event_id text PRIMARY KEY, ...)`, then acks (the check publishes `{"id", "type": "audit.recorded"}` with routing key `audit.recorded`).',
       ],
     },
     {
@@ -94,8 +94,8 @@ export const advanced: LabSpec = {
       task: 'Setting up continuous integration/continuous deployment (CI/CD) pipelines for automated testing and deployment.',
       skills: [3],
       steps: [
-        'Build the API image, push it to the lab registry and roll it out with zero downtime.',
-        'Gate the deploy on tests that run against a real PostgreSQL and RabbitMQ.',
+        'Write a `Dockerfile` for the API in your working directory (a pinned base image, a non-root `USER`, `EXPOSE` of its port, a `CMD` that starts it with node), and a GitHub Actions workflow in `.github/workflows/` whose deploy job builds the API image, pushes it to the lab registry (ECR: `aws-actions/amazon-ecr-login`) and rolls it out with zero downtime (`kubectl set image`, then `kubectl rollout status`).',
+        'Gate the deploy on tests that run against a real PostgreSQL and RabbitMQ: a test job with `postgres` and `rabbitmq` service containers that runs your tests, and `needs:` that job on the deploy job (no `if: always()`, no `continue-on-error`).',
       ],
     },
     {
@@ -104,9 +104,9 @@ export const advanced: LabSpec = {
       task: 'Implementing caching strategies (e.g., Redis, Memcached) to optimize API performance.',
       skills: [4, 0],
       steps: [
-        'Measure p95 latency of a heavy read, add cache-aside with Redis, measure again.',
-        'Invalidate on write and prove no stale read with a test.',
-        'Optimise the heaviest query with an index and compare EXPLAIN ANALYZE.',
+        'In your app (`--app-url`), serve the heavy read `GET /users/:id/summary` as JSON `{id, email, notes, emailsSent}` (the user\'s note count and `SELECT count(*) FROM emails_sent WHERE user_id = $1`). Measure its p95 latency, add cache-aside with the lab\'s Redis (a TTL of a minute; header `X-Cache: MISS` when it read PostgreSQL, `HIT` when it answered from Redis), measure again.',
+        'Invalidate on write and prove no stale read with a test: `POST /users/:id/notes {title}` adds a note (201) and drops that user\'s cached summary, so the next read counts it.',
+        'Optimise the heaviest query, the `emails_sent` count per user, with an index on `emails_sent (user_id)`: fill the table first (`INSERT ... SELECT FROM generate_series(1, 100000)`) and compare EXPLAIN ANALYZE before and after.',
       ],
     },
     {
@@ -115,9 +115,9 @@ export const advanced: LabSpec = {
       task: 'Designing highly available and scalable systems using cloud services and containerization.',
       skills: [3, 4, 0],
       steps: [
-        'Send requests through the load balancer and see every instance answer (each reply names its instance).',
-        'Stop one API instance: the load balancer takes it out and requests keep succeeding.',
-        'Add role-based access (RBAC): an `admin` role may requeue dead letters, others get 403.',
+        'Send requests through the load balancer (the HAProxy URL) and see every instance answer (each reply names its instance in `X-Instance`).',
+        'Stop one API instance (`kill` its pid from `labforge status <lab>`): the load balancer takes it out and requests keep succeeding (send some while it is out); then `labforge up <lab>` starts it again and HAProxy takes it back.',
+        'Add role-based access (RBAC) to your app: an `admin` role may requeue dead letters with `POST /admin/requeue {jobId}` (move that message from `jobs.dead` back to `jobs`, 200; 404 when it is not there), others get 403; the role comes from the lab API\'s login token (HS256, the JWT secret from `labforge secrets <lab>`: 401 when missing or not valid); make a user admin with `UPDATE users SET role = \'admin\'` and log in again.',
       ],
     },
   ],
