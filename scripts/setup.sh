@@ -2,7 +2,7 @@
 # Installs what labforge needs on a fresh Debian/Ubuntu machine, from package registries only.
 #   scripts/setup.sh          servers of the beginner and intermediate labs + npm packages
 #   scripts/setup.sh --all    also RabbitMQ, HAProxy, Java and the Kafka jars (advanced, expert)
-#   scripts/setup.sh --test   everything, plus the test tools (kcat, checkov from PyPI, etcd, and
+#   scripts/setup.sh --test   everything, plus the test tools (kcat, checkov and moto from PyPI, etcd, and
 #                             kube-apiserver, kube-controller-manager and kubectl built with Go)
 # Safe to run again: every step skips what is already there.
 set -euo pipefail
@@ -48,15 +48,22 @@ if [ -f package-lock.json ]; then npm ci --no-audit --no-fund; else npm install 
 $want_all && scripts/kafka/fetch.sh >/dev/null
 
 if $want_tests; then
+  # A PyPI tool in a venv of its own under the cache: pip_tool <name> <version> <requirement> <binary>.
+  pip_tool() {
+    local venv="${XDG_CACHE_HOME:-$HOME/.cache}/labforge/$1-$2"
+    if [ ! -x "$venv/bin/$4" ]; then
+      echo "setup: installing $3 from PyPI into $venv" >&2
+      python3 -m venv "$venv"
+      "$venv/bin/pip" install -q "$3"
+    fi
+  }
   # checkov scans the synthesized Terraform in tests/policy. Pinned: 3.3.30 parses cdktf 0.21
   # output cleanly (older 3.2.x crashed on some cdktf JSON, checkov issue 7454).
   CHECKOV_VERSION=3.3.30
-  venv="${XDG_CACHE_HOME:-$HOME/.cache}/labforge/checkov-$CHECKOV_VERSION"
-  if [ ! -x "$venv/bin/checkov" ]; then
-    echo "setup: installing checkov $CHECKOV_VERSION from PyPI into $venv" >&2
-    python3 -m venv "$venv"
-    "$venv/bin/pip" install -q "checkov==$CHECKOV_VERSION"
-  fi
+  pip_tool checkov "$CHECKOV_VERSION" "checkov==$CHECKOV_VERSION" checkov
+  # moto in server mode stands in for AWS in tests/e2e/sweep.test.ts (one process, every region).
+  MOTO_VERSION=5.2.5
+  pip_tool moto "$MOTO_VERSION" "moto[server]==$MOTO_VERSION" moto_server
 
   # kube-apiserver and kube-controller-manager have no Debian package (and Debian's kubectl is
   # 1.20, too old for the server): all three are built once from the

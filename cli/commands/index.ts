@@ -15,6 +15,7 @@ import { secretsCommand } from './secrets.js';
 import { showCommand } from './show.js';
 import { statusCommand } from './status.js';
 import { synthCommand } from './synth.js';
+import { sweepCommand } from './sweep.js';
 import { upCommand } from './up.js';
 import { workshopCommand } from './workshop.js';
 
@@ -37,4 +38,5 @@ export const COMMANDS: CommandModule<any, any>[] = [
   synthCommand,
   resourcesCommand,
   costCommand,
+  sweepCommand,
 ];
