@@ -81,17 +81,22 @@ const workshopUpCommand: CommandModule<object, WorkshopUpArgs> = {
   },
 };
 
-const workshopStatusCommand: CommandModule<object, { name: string; json?: boolean }> = {
+const workshopStatusCommand: CommandModule<object, { name: string; exercises?: boolean; 'app-url'?: string; json?: boolean }> = {
   command: 'status <name>',
-  describe: 'One row per participant: state, health (real round trips), exercises done',
-  builder: (y) => y.positional('name', { type: 'string', demandOption: true, description: 'Workshop name' }).option('json', { type: 'boolean', description: 'Print JSON' }),
+  describe: 'One row per participant: state, health (real round trips), exercises done (their checks)',
+  builder: (y) =>
+    y
+      .positional('name', { type: 'string', demandOption: true, description: 'Workshop name' })
+      .option('exercises', { type: 'boolean', default: true, description: 'Run every participant\'s exercise checks (--no-exercises skips them)' })
+      .option('app-url', { type: 'string', description: 'Where the participants\' apps listen, for the app exercises (default http://127.0.0.1:8080)' })
+      .option('json', { type: 'boolean', description: 'Print JSON' }),
   handler: async (argv) => {
     const { labforgeHome } = await import('../../constructs/model/home.js');
     const { existingWorkshop } = await import('../../constructs/workshop/record.js');
     const { workshopStatus } = await import('../../constructs/workshop/run.js');
     const home = labforgeHome();
     const record = existingWorkshop(home, parseWorkshopName(argv.name));
-    const rows = await workshopStatus(home, record);
+    const rows = await workshopStatus(home, record, { exercises: argv.exercises, appUrl: argv['app-url'] });
     if (argv.json) return printJson({ workshop: record, participants: rows });
     print(`Workshop '${record.name}': ${record.participants} ${record.level} participant(s) on ${record.target}, expires ${record.expiresAt}`);
     print(table([['PARTICIPANT', 'LAB', 'STATE', 'HEALTH', 'EXERCISES'], ...rows.map((r) => [r.participant.id, r.participant.lab, r.state, r.health, r.exercises])]));

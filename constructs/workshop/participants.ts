@@ -83,3 +83,20 @@ export async function sheetEntry(target: WorkshopTarget, home: string, p: Partic
   for (const [id, url] of Object.entries(urls)) creds.push([`${id} url`, url]);
   return { participant: p, connection, secrets: creds };
 }
+
+/**
+ * How far the participant is: exercises whose checks all pass, and checks passing, from a real
+ * `check` run against their lab (local labs only: the cloud ones are not probed).
+ */
+export async function exerciseProgress(target: WorkshopTarget, home: string, p: Participant, appUrl?: string): Promise<string> {
+  if (target !== 'local') return '- (not probed)';
+  const { labTarget } = await import('../model/home.js');
+  if (labTarget(home, p.lab) === undefined) return '-';
+  const { localCheckContext } = await import('../exercises/context.js');
+  const { exercisesToCheck, runChecks } = await import('../exercises/index.js');
+  const ctx = localCheckContext(home, p.lab, { appUrl });
+  const runs = await runChecks(ctx, exercisesToCheck(ctx.level));
+  const exercises = [...new Set(runs.map((r) => r.exercise))];
+  const done = exercises.filter((e) => runs.filter((r) => r.exercise === e).every((r) => r.ok)).length;
+  return `${done}/${exercises.length} done (${runs.filter((r) => r.ok).length}/${runs.length} checks)`;
+}

@@ -6,7 +6,7 @@ import { labRecords } from '../model/home.js';
 import type { LabSpec } from '../model/types.js';
 import type { Participant } from '../model/workshop.js';
 import { checkLocalCapacity, LOCAL_FOOTPRINT, machineCapacity } from './capacity.js';
-import { upParticipant, viewParticipant, type ParticipantView } from './participants.js';
+import { exerciseProgress, upParticipant, viewParticipant, type ParticipantView } from './participants.js';
 import { forEachLimited } from './pool.js';
 import { findWorkshop, participantsOf, removeWorkshop, writeWorkshop, type WorkshopRecord, type WorkshopTarget } from './record.js';
 
@@ -101,12 +101,23 @@ export interface ParticipantStatus extends ParticipantView {
   readonly exercises: string;
 }
 
-export async function workshopStatus(home: string, record: WorkshopRecord): Promise<ParticipantStatus[]> {
-  const views = await forEachLimited(participantsOf(record), 4, (p) => viewParticipant(record.target, home, p));
-  return participantsOf(record).map((participant, i) => {
+export interface WorkshopStatusOptions {
+  /** Run each participant's exercise checks (with this app URL for the app exercises). @default true */
+  readonly exercises?: boolean;
+  readonly appUrl?: string;
+}
+
+export async function workshopStatus(home: string, record: WorkshopRecord, options: WorkshopStatusOptions = {}): Promise<ParticipantStatus[]> {
+  const all = participantsOf(record);
+  const views = await forEachLimited(all, 4, (p) => viewParticipant(record.target, home, p));
+  // Checks of one lab run one after another; labs side by side (each check touches its own lab).
+  const progress = options.exercises === false ? [] : await forEachLimited(all, 4, (p) => exerciseProgress(record.target, home, p, options.appUrl));
+  return all.map((participant, i) => {
     const v = views[i];
     const view = v?.status === 'fulfilled' ? v.value : { state: `unreadable: ${(v?.reason as Error | undefined)?.message ?? '?'}`, health: '-', healthy: false };
-    return { participant, ...view, exercises: '-' };
+    const e = progress[i];
+    const exercises = options.exercises === false ? '-' : e?.status === 'fulfilled' ? e.value : `unchecked: ${(e?.reason as Error | undefined)?.message ?? '?'}`;
+    return { participant, ...view, exercises };
   });
 }
 

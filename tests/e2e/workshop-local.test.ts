@@ -5,6 +5,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { solveSql } from './solutions/beginner.js';
 import { assertNothingLeft, assertPrerequisites, cleanup, cli, json, makeHome, processesInside, startCli, until, type StatusComponent } from './helpers.js';
 
 const { parent, home } = makeHome('workshop');
@@ -47,11 +48,15 @@ describe('local workshop, 5 beginner participants', () => {
     expect(new Set(ports).size).toBe(5);
   });
 
-  it('workshop status shows every participant running and healthy (real round trips)', async () => {
-    const r = await cli(['workshop', 'status', W, '--json'], { home });
+  it("workshop status shows every participant running and healthy (real round trips), and how far each is from their labs' checks", async () => {
+    // p02 has done the SQL exercise (the reference solution); nobody has an app running.
+    const { urls } = json(await cli(['secrets', `${W}-p02`, '--json'], { home })) as { urls: Record<string, string> };
+    await solveSql(urls.db!);
+    const r = await cli(['workshop', 'status', W, '--json', '--app-url', 'http://127.0.0.1:9'], { home });
     expect(r.code, r.stderr).toBe(0);
-    const rows = json(r).participants as { participant: { lab: string }; state: string; health: string; healthy: boolean }[];
+    const rows = json(r).participants as { participant: { lab: string }; state: string; health: string; healthy: boolean; exercises: string }[];
     expect(rows.map((x) => [x.participant.lab, x.state, x.health, x.healthy])).toEqual(LABS.map((l) => [l, 'running', '1/1', true]));
+    expect(rows.map((x) => x.exercises)).toEqual(LABS.map((l) => (l === `${W}-p02` ? '1/4 done (5/11 checks)' : '0/4 done (0/11 checks)')));
   });
 
   let urls = new Map<string, string>();
