@@ -1,8 +1,8 @@
 // Checks of advanced-caching: the learner's app (--app-url) serves a user's summary cache-aside
 // from the lab's Redis and drops it on a write; the heaviest query of that summary has an index.
 // Each check makes its own user (and rows) in the lab database and removes them after.
-import { APP_HINT, DB_HINT, dropUsers, keyspaceHits, makeUser, marker, noTable, withRedis, type CheckUser } from './advanced-tools.js';
-import { guarded, request, withDb, type HttpReply } from './probe.js';
+import { APP_HINT, DB_HINT, dropUsers, keyspaceHits, makeUser, marker, noTable, type CheckUser } from './advanced-tools.js';
+import { guarded, request, withDb, withRedis, type HttpReply } from './probe.js';
 import { fail, pass, type Check, type CheckResult } from './types.js';
 
 interface Summary {

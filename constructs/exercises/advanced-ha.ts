@@ -6,8 +6,8 @@ import { readFileSync } from 'node:fs';
 import { getInstance } from '../../health/balancer.js';
 import { driverOf } from '../local/drivers/index.js';
 import { instanceName } from '../local/drivers/context.js';
-import { APP_HINT, DEAD, browse, component, dropUsers, labToken, makeUser, poll, publish, withAmqp } from './advanced-tools.js';
-import { guarded, request, withDb } from './probe.js';
+import { APP_HINT, DEAD, browse, component, dropUsers, labToken, makeUser, publish, withAmqp } from './advanced-tools.js';
+import { guarded, poll, request, withDb } from './probe.js';
 import { fail, pass, type Check, type CheckResult } from './types.js';
 
 interface Outage {

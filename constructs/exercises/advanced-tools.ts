@@ -29,16 +29,6 @@ export function component(ctx: CheckContext, kind: ComponentKindLocal): Componen
   return found;
 }
 
-/** Calls `attempt` every `everyMs` until it returns a value or `timeoutMs` has passed (then undefined). */
-export async function poll<T>(timeoutMs: number, attempt: () => Promise<T | undefined>, everyMs = 100): Promise<T | undefined> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await attempt();
-    if (value !== undefined || Date.now() >= deadline) return value;
-    await sleep(everyMs);
-  }
-}
-
 /** Runs `work` on a connection to the lab's RabbitMQ as the learner (vhost `lab`), closed after. */
 export async function withAmqp<T>(ctx: CheckContext, work: (conn: ChannelModel) => Promise<T>): Promise<T> {
   const amqp = await import('amqplib');
@@ -157,20 +147,6 @@ export async function whileJobsQueued<T>(conn: ChannelModel, timeoutMs: number, 
     idle = queued === 0 ? idle + 1 : 0;
     if (idle >= 2) return undefined;
     await sleep(200);
-  }
-}
-
-/** Runs `work` with a client of the lab's Redis (the password from the lab's secrets). */
-export async function withRedis<T>(ctx: CheckContext, work: (redis: import('ioredis').Redis) => Promise<T>): Promise<T> {
-  const { Redis } = await import('ioredis');
-  const cache = component(ctx, 'redis');
-  const redis = new Redis(driverOf(cache).secretUrl!(cache, ctx.secrets), { lazyConnect: true, connectTimeout: 3000, retryStrategy: () => null, maxRetriesPerRequest: 0, enableOfflineQueue: false });
-  redis.on('error', () => {});
-  try {
-    await redis.connect();
-    return await work(redis);
-  } finally {
-    redis.disconnect();
   }
 }
 

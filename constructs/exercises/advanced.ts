@@ -6,8 +6,8 @@
 import { CACHING_CHECKS } from './advanced-caching.js';
 import { CICD_CHECKS } from './advanced-cicd.js';
 import { HA_CHECKS } from './advanced-ha.js';
-import { DEAD, exchangeExists, marker, noTable, poll, publish, queueInfo, browse, whileJobsQueued, withAmqp } from './advanced-tools.js';
-import { guarded, withDb } from './probe.js';
+import { DEAD, exchangeExists, marker, noTable, publish, queueInfo, browse, whileJobsQueued, withAmqp } from './advanced-tools.js';
+import { guarded, poll, withDb } from './probe.js';
 import { fail, pass, type Check } from './types.js';
 
 /** The address domain the guide gives the learner's own accounts: their rows are told apart by it. */

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { linksTouching } from '../local/expert.js';
 import type { ComponentState } from '../local/home.js';
 import { shardFor } from '../model/shard.js';
-import { guarded } from './probe.js';
+import { guarded, poll } from './probe.js';
 import { fail, pass, type Check, type CheckContext } from './types.js';
 import {
   DB_HINT,
@@ -17,7 +17,6 @@ import {
   listOf,
   liveReplicas,
   measurement,
-  pollFor,
   readWorkdirJson,
   regionCount,
   shardNumbers,
@@ -61,7 +60,7 @@ const route: Check = {
       const seen: string[] = [];
       for (const replica of replicas) {
         // Asynchronous replication: give the row a few seconds to arrive (it takes about the link delay).
-        const got = await pollFor(5000, async () => ((await valueOn(ctx, replica)) === value ? true : undefined), 100);
+        const got = await poll(5000, async () => ((await valueOn(ctx, replica)) === value ? true : undefined), 100);
         if (!got) return fail(`${EXERCISE_KEY} is on ${primary.id} but not on its replica ${where(replica)} after 5 s`, 'is the replica disconnected (a cut link)? `labforge chaos <lab> heal`, `labforge health <lab>`');
         seen.push(`${replica.id} (region ${replica.region})`);
       }

@@ -116,15 +116,5 @@ export function measurement(value: unknown): number | undefined {
   return typeof value === 'number' && Number.isFinite(value) && value >= 0 ? value : undefined;
 }
 
-/** Polls `probe` every `everyMs` until it returns a value or `timeoutMs` passed; undefined then. */
-export async function pollFor<T>(timeoutMs: number, probe: () => Promise<T | undefined>, everyMs = 100): Promise<T | undefined> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined || Date.now() > deadline) return value;
-    await new Promise((resolve) => setTimeout(resolve, everyMs));
-  }
-}
-
 /** Sorted, comma-separated: for comparing and printing sets. */
 export const listOf = (values: Iterable<string | number>) => [...values].map(String).sort().join(', ') || 'none';

@@ -4,8 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Redis } from 'ioredis';
-import { driverOf } from '../local/drivers/index.js';
-import { guarded, request, withDb, type HttpReply } from './probe.js';
+import { guarded, request, withDb, withRedis as withLabRedis, type HttpReply } from './probe.js';
 import { fail, type CheckContext, type CheckResult } from './types.js';
 
 export const APP_HINT = 'start your app so it listens on the --app-url (default http://127.0.0.1:8080), on the lab database and Redis, then check again';
@@ -100,20 +99,10 @@ export async function dropAccounts(ctx: CheckContext, emails: readonly string[])
   }).catch(() => {});
 }
 
-/** Runs `work` with a client of the lab's Redis (with its password). */
-export async function withRedis<T>(ctx: CheckContext, work: (redis: Redis) => Promise<T>): Promise<T> {
-  const cache = ctx.components.find((c) => c.kind === 'redis');
-  const url = cache && driverOf(cache).secretUrl?.(cache, ctx.secrets);
-  if (!cache || !url) throw new Gap(`lab '${ctx.lab}' has no Redis`, 'run the check against an intermediate lab');
-  const { Redis } = await import('ioredis');
-  const redis = new Redis(url, { lazyConnect: true, connectTimeout: 2000, maxRetriesPerRequest: 0, retryStrategy: () => null, enableOfflineQueue: false });
-  redis.on('error', () => {});
-  await redis.connect();
-  try {
-    return await work(redis);
-  } finally {
-    redis.disconnect();
-  }
+/** The lab's Redis (probe.ts), with a hint when the lab has none. */
+export function withRedis<T>(ctx: CheckContext, work: (redis: Redis) => Promise<T>): Promise<T> {
+  if (!ctx.components.some((c) => c.kind === 'redis')) throw new Gap(`lab '${ctx.lab}' has no Redis`, 'run the check against an intermediate lab');
+  return withLabRedis(ctx, work);
 }
 
 /** Deletes the keys of the lab Redis that contain `text` (what the app stored for a check's account). */

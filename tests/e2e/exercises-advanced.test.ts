@@ -3,7 +3,6 @@
 // app, an empty workdir), then the reference solutions (tests/e2e/solutions/advanced.ts) are
 // applied and `check` passes every check. So each check can fail and can pass.
 import { mkdirSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dockerfileGaps, workflowVerdict } from '../../constructs/exercises/advanced-cicd.js';
@@ -11,29 +10,11 @@ import { outagesInLog } from '../../constructs/exercises/advanced-ha.js';
 import { CHECKS } from '../../constructs/exercises/index.js';
 import { findBinary } from '../../constructs/local/binaries.js';
 import { getLab } from '../../labs/index.js';
-import { assertPrerequisites, cleanup, cli, json, makeHome, uniqueName } from './helpers.js';
+import { assertPrerequisites, cleanup, cli, freePort, json, makeHome, uniqueName, type CheckRun } from './helpers.js';
 import { SOLUTION_FILES, drillFailover, solveIndex, solveJobs, startApp, startAuditConsumer, writeCicd, type LabUrls } from './solutions/advanced.js';
 
 const { parent, home } = makeHome('ex-advanced');
 const name = uniqueName('exa');
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-interface CheckRun {
-  exercise: string;
-  check: string;
-  ok: boolean;
-  detail: string;
-  hint?: string;
-  ms: number;
-}
 
 describe('advanced exercises: check fails first, passes after the reference solutions', () => {
   const closers: (() => Promise<void>)[] = [];

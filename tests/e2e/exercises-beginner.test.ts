@@ -2,32 +2,14 @@
 // (nothing done yet, no app running), then the reference solutions (tests/e2e/solutions) are
 // applied, and `check` passes every check. So each check can fail and can pass.
 import type { Server } from 'node:http';
-import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CHECKS } from '../../constructs/exercises/index.js';
 import { getLab } from '../../labs/index.js';
-import { assertPrerequisites, cleanup, cli, json, makeHome, uniqueName } from './helpers.js';
+import { assertPrerequisites, cleanup, cli, freePort, json, makeHome, uniqueName, type CheckRun } from './helpers.js';
 import { solveSql, startApp } from './solutions/beginner.js';
 
 const { parent, home } = makeHome('ex-beginner');
 const name = uniqueName('exb');
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-interface CheckRun {
-  exercise: string;
-  check: string;
-  ok: boolean;
-  detail: string;
-  hint?: string;
-}
 
 describe('beginner exercises: check fails first, passes after the reference solutions', () => {
   let app: Server | undefined;

@@ -4,36 +4,18 @@
 // solutions (tests/e2e/solutions/expert.ts) are applied, and `check` passes every check.
 import { mkdtempSync, rmSync } from 'node:fs';
 import type { Server } from 'node:https';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CHECKS } from '../../constructs/exercises/index.js';
 import { getLab } from '../../labs/index.js';
-import { assertPrerequisites, cleanup, cli, json, makeHome, uniqueName } from './helpers.js';
+import { assertPrerequisites, cleanup, cli, freePort, json, makeHome, uniqueName, type CheckRun } from './helpers.js';
 import { expertLab, makeCertificate, measureLatency, solvePii, solveRouting, solveStreams, startGateway, writeDocs, writePartition, writePlanReview } from './solutions/expert.js';
 
 const { parent, home } = makeHome('ex-expert');
 const name = uniqueName('exx');
 const workdir = mkdtempSync(join(tmpdir(), 'lf-e2e-ex-expert-work-'));
 const timings: Record<string, number> = {};
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-interface CheckRun {
-  exercise: string;
-  check: string;
-  ok: boolean;
-  detail: string;
-  hint?: string;
-}
 
 async function timed<T>(what: string, work: () => Promise<T>): Promise<T> {
   const t = performance.now();

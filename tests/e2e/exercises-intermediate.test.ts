@@ -4,36 +4,18 @@
 // every check, leaving no account, row, key or file of its own behind.
 import type { Server } from 'node:http';
 import { mkdirSync, readdirSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CHECKS } from '../../constructs/exercises/index.js';
 import { getLab } from '../../labs/index.js';
-import { assertPrerequisites, cleanup, cli, json, makeHome, uniqueName } from './helpers.js';
+import { assertPrerequisites, cleanup, cli, freePort, json, makeHome, uniqueName, type CheckRun } from './helpers.js';
 import { solveSql, solveWorkdir, startApp } from './solutions/intermediate.js';
 
 const { parent, home } = makeHome('ex-intermediate');
 const name = uniqueName('exi');
 const workdir = join(parent, 'work');
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-interface CheckRun {
-  exercise: string;
-  check: string;
-  ok: boolean;
-  detail: string;
-  hint?: string;
-}
 
 const checkRuns = async (args: string[]) => {
   const r = await cli(['check', name, ...args, '--json'], { home, timeoutMs: 120_000 });

@@ -264,3 +264,24 @@ export async function until<T>(what: string, timeoutMs: number, check: () => Pro
     await new Promise((r) => setTimeout(r, intervalMs));
   }
 }
+
+/** A loopback port free right now (for a learner app a test starts). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** One line of `labforge check --json`'s `checks`. */
+export interface CheckRun {
+  exercise: string;
+  check: string;
+  title: string;
+  ok: boolean;
+  detail: string;
+  hint?: string;
+  ms: number;
+}
