@@ -156,7 +156,7 @@ export const upCommand: CommandModule<object, UpArgs> = {
     print(`Servers run as '${result.runAs.user}' on 127.0.0.1 only; data and logs in ${result.dir}`);
     print(`Check: labforge health ${name}    Status: labforge status ${name}    Remove: labforge down ${name}`);
     print();
-    print('Exercises:');
+    print(`Exercises (the guide: \`labforge guide ${name}\`; your progress: \`labforge check ${name}\`):`);
     lab.exercises.forEach((e, i) => {
       print(`  ${i + 1}. ${e.title} (${e.id})`);
       for (const step of e.steps) print(`     - ${step}`);
