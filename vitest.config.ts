@@ -3,6 +3,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['tests/**/*.test.ts'],
+    // `npm run test:emulator` (vitest.emulator.config.ts) runs these: they need OpenTofu built.
+    exclude: ['tests/emulator/**', '**/node_modules/**'],
     // Real servers and synth runs: generous per-test limits, but each test still bounded.
     testTimeout: 60_000,
     hookTimeout: 120_000,

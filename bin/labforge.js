@@ -7,4 +7,6 @@ if (!existsSync(entry)) {
   process.stderr.write('labforge: not built yet; run `npm install` (or `npm run build`) in the labforge folder\n');
   process.exit(1);
 }
+// The AWS SDK releases labforge pins warn on every run under Node 20 that later ones need Node 22.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 await import(entry.href);

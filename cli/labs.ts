@@ -21,6 +21,10 @@ export async function removeLab(home: string, name: string, progress: (line: str
       const r = await (await import('../constructs/k8s/target.js')).downK8sLab(home, name);
       return { lab: name, target, ok: r.ok, seconds: seconds(), leftovers: r.leftovers };
     }
+    if (target === 'aws') {
+      const r = await (await import('../constructs/terraform/down.js')).downAwsLab(home, name, progress);
+      return { lab: name, target, ok: r.ok, seconds: seconds(), leftovers: r.leftovers };
+    }
     if (target === 'pulumi') {
       const r = await (await import('../constructs/pulumi/target.js')).downPulumiLab(home, name, progress);
       return { lab: name, target, ok: r.ok, seconds: seconds(), leftovers: r.leftovers };

@@ -4,6 +4,7 @@ import { parseLabName } from '../../constructs/model/options.js';
 import { EXIT_FAILURE } from '../errors.js';
 import type { K8sTeardownReceipt } from '../../constructs/k8s/target.js';
 import type { PulumiTeardownReceipt } from '../../constructs/pulumi/target.js';
+import type { AwsTeardownReceipt } from '../../constructs/terraform/down.js';
 import type { TeardownReceipt as LocalReceipt } from '../../constructs/local/lab.js';
 import { print, printJson, progress } from '../output.js';
 
@@ -15,7 +16,7 @@ interface DownArgs {
 
 export const downCommand: CommandModule<object, DownArgs> = {
   command: 'down [name]',
-  describe: 'Remove a lab and prove nothing is left (local: processes, ports, directories; k8s: objects, namespace; pulumi: stack resources)',
+  describe: 'Remove a lab and prove nothing is left (local: processes, ports, directories; aws: Terraform state and a tag sweep; k8s: objects, namespace; pulumi: stack resources)',
   builder: (y) =>
     y
       .positional('name', { type: 'string', description: 'Lab name (see `labforge status`)' })
@@ -34,26 +35,29 @@ export const downCommand: CommandModule<object, DownArgs> = {
     const receipts: LocalReceipt[] = [];
     const k8sReceipts: K8sTeardownReceipt[] = [];
     const pulumiReceipts: PulumiTeardownReceipt[] = [];
+    const awsReceipts: AwsTeardownReceipt[] = [];
     for (const name of names) {
       progress(`removing lab '${name}'`);
       const target = labTarget(home, name);
-      if (target === 'k8s' || target === 'pulumi') {
+      if (target === 'k8s' || target === 'pulumi' || target === 'aws') {
         try {
           if (target === 'k8s') k8sReceipts.push(await (await import('../../constructs/k8s/target.js')).downK8sLab(home, name));
+          else if (target === 'aws') awsReceipts.push(await (await import('../../constructs/terraform/down.js')).downAwsLab(home, name, progress));
           else pulumiReceipts.push(await (await import('../../constructs/pulumi/target.js')).downPulumiLab(home, name, progress));
         } catch (error) {
-          // With --all, one unreachable cluster (or missing pulumi CLI) must not keep the other labs up.
+          // With --all, one unreachable cluster (or missing CLI) must not keep the other labs up.
           if (!argv.all) throw error;
           process.stderr.write(`labforge: lab '${name}': ${(error as Error).message}\n`);
           process.exitCode = EXIT_FAILURE;
         }
       } else receipts.push(await downLab(home, name));
     }
-    const remote = [...k8sReceipts, ...pulumiReceipts];
+    const remote = [...k8sReceipts, ...pulumiReceipts, ...awsReceipts];
     if ([...receipts, ...remote].some((r) => !r.ok)) process.exitCode = EXIT_FAILURE;
     if (argv.json) return printJson(argv.all ? [...receipts, ...remote] : (receipts[0] ?? remote[0]));
     printK8sReceipts(k8sReceipts);
     printPulumiReceipts(pulumiReceipts);
+    printAwsReceipts(awsReceipts);
     if (remote.length > 0 && receipts.length === 0) return;
     if (receipts.length === 0) return print(`no labs in ${home}`);
     for (const r of receipts) {
@@ -86,6 +90,28 @@ function printPulumiReceipts(receipts: readonly PulumiTeardownReceipt[]): void {
       print(`  resources ${r.resourcesLeft.length === 0 ? 'none left after destroy (pulumi stack export)' : `LEFT: ${r.resourcesLeft.join(', ')}`}`);
       print(`  stack     ${r.stack.padEnd(24)} ${r.stackRemoved ? `removed from ${r.backend}` : 'STILL THERE'}`);
     }
+    print(`  dir       ${r.directory.path} ${r.directory.removed ? 'removed' : 'STILL THERE (kept: run down again)'}`);
+    for (const l of r.leftovers) process.stderr.write(`labforge: lab '${r.lab}': ${l}\n`);
+  }
+}
+
+function printAwsReceipts(receipts: readonly AwsTeardownReceipt[]): void {
+  for (const r of receipts) {
+    print(`Teardown receipt for lab '${r.lab}' (aws, ${r.seconds}s): ${r.ok ? 'nothing left' : 'SOMETHING IS LEFT'}`);
+    if (r.stacks.length === 0) print('  stacks    none held resources (up stopped before apply): nothing to destroy');
+    for (const s of r.stacks) {
+      const tries = s.attempts > 1 ? ` in ${s.attempts} tries` : '';
+      print(`  stack     ${s.stack.padEnd(24)} ${s.destroyed.length} destroyed${tries}, ${s.left.length === 0 ? 'state empty' : `LEFT in state: ${s.left.join(', ')}`}`);
+      if (s.error && s.left.length > 0) print(`            why: ${s.error}`);
+    }
+    if (r.sweep) {
+      const n = (status: string) => r.sweep!.resources.filter((e) => e.status === status).length;
+      const deleted = n('deleted') + n('pending deletion');
+      const verdict = r.sweep.ok ? (deleted === 0 ? 'none tagged with the lab left' : `${deleted} tagged resource(s) the state missed, deleted`) : 'SOME TAGGED RESOURCES ARE LEFT';
+      print(`  sweep     ${r.sweep.regions.join(', ').padEnd(24)} ${verdict}`);
+      for (const e of r.sweep.resources.filter((x) => x.status !== 'would skip')) print(`            ${e.status.padEnd(16)} ${e.kind} ${e.id} (${e.region})${e.reason ? `: ${e.reason}` : ''}`);
+      for (const f of r.sweep.listingFailures) print(`            UNVERIFIED ${f.service} in ${f.region}: ${f.error}`);
+    } else if (r.sweepError) print(`  sweep     NOT RUN: ${r.sweepError}`);
     print(`  dir       ${r.directory.path} ${r.directory.removed ? 'removed' : 'STILL THERE (kept: run down again)'}`);
     for (const l of r.leftovers) process.stderr.write(`labforge: lab '${r.lab}': ${l}\n`);
   }

@@ -3,6 +3,9 @@ import { parseLabName } from '../../constructs/model/options.js';
 import { EXIT_FAILURE, EXIT_OK } from '../errors.js';
 import { print, printJson, progress, table } from '../output.js';
 
+/** A cloud lab's endpoint in a private subnet: not probed, never counted as passed. */
+const isPrivate = (c: object) => 'reach' in c && c.reach === 'private';
+
 interface HealthArgs {
   name?: string;
   json?: boolean;
@@ -34,6 +37,7 @@ export const healthCommand: CommandModule<object, HealthArgs> = {
       const target = labTarget(home, n);
       // A pulumi lab lives in AWS, which labforge does not probe: one failed check says so.
       if (target === 'pulumi') return (await import('../../constructs/pulumi/target.js')).healthPulumiLab(home, n);
+      if (target === 'aws') return (await import('../../constructs/terraform/target.js')).healthAwsLab(home, n);
       if (target !== 'k8s') return healthLab(home, n);
       const { healthK8sLab } = await import('../../constructs/k8s/target.js');
       return healthK8sLab(home, n);
@@ -46,10 +50,11 @@ export const healthCommand: CommandModule<object, HealthArgs> = {
         print(
           table([
             ['LAB', 'CHECK', 'RESULT', 'MS', 'TRIES', 'DETAIL'],
-            ...reports.flatMap((r) => r.checks.map((c) => [r.lab, c.name, c.ok ? 'ok' : 'FAILED', String(c.ms), String(c.attempts), c.detail])),
+            ...reports.flatMap((r) => r.checks.map((c) => [r.lab, c.name, isPrivate(c) ? 'PRIVATE' : c.ok ? 'ok' : 'FAILED', String(c.ms), String(c.attempts), c.detail])),
           ]),
         );
-        for (const r of reports) for (const c of r.checks.filter((x) => !x.ok)) process.stderr.write(`labforge: lab '${r.lab}': ${c.name} failed: ${c.detail}\n`);
+        for (const r of reports) for (const c of r.checks.filter((x) => !x.ok && !isPrivate(x))) process.stderr.write(`labforge: lab '${r.lab}': ${c.name} failed: ${c.detail}\n`);
+        for (const r of reports) if (!r.ok && r.checks.every(isPrivate)) process.stderr.write(`labforge: lab '${r.lab}': nothing of it is reachable from here, so nothing was verified\n`);
       }
       process.exitCode = ok ? EXIT_OK : EXIT_FAILURE;
     };

@@ -18,10 +18,12 @@ export const secretsCommand: CommandModule<object, SecretsArgs> = {
     const name = parseLabName(argv.name);
     const { labTarget } = await import('../../constructs/model/home.js');
     const home = labforgeHome();
-    if (labTarget(home, name) === 'pulumi') {
-      // The stack's sensitive outputs, decrypted by pulumi.
-      const outputs = await (await import('../../constructs/pulumi/target.js')).pulumiSecrets(home, name);
-      if (argv.json) return printJson({ lab: name, target: 'pulumi', outputs });
+    const target = labTarget(home, name);
+    if (target === 'pulumi' || target === 'aws') {
+      // The stacks' sensitive outputs: decrypted by pulumi, or read from the Terraform state.
+      const outputs =
+        target === 'pulumi' ? await (await import('../../constructs/pulumi/target.js')).pulumiSecrets(home, name) : await (await import('../../constructs/terraform/target.js')).awsSecrets(home, name);
+      if (argv.json) return printJson({ lab: name, target, outputs });
       for (const [key, value] of Object.entries(outputs)) print(`${`${key}:`.padEnd(18)} ${typeof value === 'string' ? value : JSON.stringify(value)}`);
       return;
     }

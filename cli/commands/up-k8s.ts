@@ -1,6 +1,6 @@
 // `labforge up <level> --target k8s`: apply the lab to a kube context, wait for the rollout, run
 // the health checks through the Kubernetes API, print how to reach the lab.
-import { UsageError } from '../../constructs/model/errors.js';
+import { parseDuration } from '../../constructs/model/options.js';
 import { resolveDeployment } from '../../constructs/model/deployment.js';
 import type { LabSpec } from '../../constructs/model/types.js';
 import { EXIT_FAILURE, EXIT_INTERRUPTED } from '../errors.js';
@@ -18,11 +18,7 @@ const DEFAULT_TIMEOUT_MS = 5 * 60_000;
 
 /** `90s`, `5m`: 1 s to 1 h. */
 export function parseRolloutTimeout(value: string | undefined): number {
-  if (value === undefined) return DEFAULT_TIMEOUT_MS;
-  const match = /^(\d+)(s|m)$/.exec(value);
-  const ms = match ? Number(match[1]) * (match[2] === 's' ? 1000 : 60_000) : NaN;
-  if (!(ms >= 1000 && ms <= 3_600_000)) throw new UsageError(`bad --timeout '${value}' (expected 1s to 60m, e.g. 90s or 5m)`);
-  return ms;
+  return value === undefined ? DEFAULT_TIMEOUT_MS : parseDuration('--timeout', value);
 }
 
 export async function upOnKubernetes(args: K8sUpArgs): Promise<void> {

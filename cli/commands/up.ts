@@ -20,10 +20,12 @@ interface UpArgs {
   'allow-cidr'?: string;
   owner?: string;
   ttl?: string;
+  yes?: boolean;
+  'health-timeout'?: string;
 }
 
 /** Targets `up` can run today. */
-const UP_TARGETS = ['local', 'k8s', 'pulumi'] as const;
+const UP_TARGETS = ['local', 'aws', 'k8s', 'pulumi'] as const;
 
 export const upCommand: CommandModule<object, UpArgs> = {
   command: 'up <level>',
@@ -39,27 +41,36 @@ export const upCommand: CommandModule<object, UpArgs> = {
       .option('rabbitmq-management', { type: 'boolean', description: 'advanced: RabbitMQ management UI/API on 127.0.0.1 (off by default; kept by later `up`s)' })
       .option('context', { type: 'string', description: 'k8s: kube context to apply to (default: the current one)' })
       .option('timeout', { type: 'string', description: 'k8s: longest wait for the rollout, e.g. 90s, 5m (default 5m)' })
-      .option('allow-cidr', { type: 'string', description: 'pulumi: CIDR allowed to reach SSH/PostgreSQL (default: none)' })
-      .option('owner', { type: 'string', description: 'pulumi: owner tag (default: your user name)' })
-      .option('ttl', { type: 'string', description: 'local, pulumi: lifetime until `labforge reap` may remove the lab (pulumi: the expires-at tag), e.g. 4h, 2d (default 4h)' }),
+      .option('allow-cidr', { type: 'string', description: 'aws, pulumi: CIDR allowed to reach SSH, PostgreSQL and the API; aws also takes `auto` (your public address /32) (default: none)' })
+      .option('owner', { type: 'string', description: 'aws, pulumi: owner tag (default: your user name)' })
+      .option('ttl', { type: 'string', description: 'lifetime until `labforge reap` may remove the lab (cloud: the expires-at tag), e.g. 4h, 2d (default 4h)' })
+      .option('yes', { type: 'boolean', description: 'aws: apply the plan without asking' })
+      .option('health-timeout', { type: 'string', description: 'aws: longest wait for servers on a VM to answer after apply, e.g. 90s, 10m (default 5m)' }),
   handler: async (argv) => {
     const target = parseTarget(argv.target, UP_TARGETS);
     const lab = getLab(parseLevel(argv.level));
     const name = parseLabName(argv.name ?? lab.level);
     const localOnly = { '--latency-ms': argv['latency-ms'], '--rabbitmq-management': argv['rabbitmq-management'] };
     const k8sOnly = { '--context': argv.context, '--timeout': argv.timeout };
-    const pulumiOnly = { '--allow-cidr': argv['allow-cidr'], '--owner': argv.owner };
-    // --regions means loopback regions locally and AWS regions on pulumi; k8s has none.
+    const cloudOnly = { '--allow-cidr': argv['allow-cidr'], '--owner': argv.owner };
+    const awsOnly = { '--yes': argv.yes, '--health-timeout': argv['health-timeout'] };
+    // --regions means loopback regions locally and AWS regions in the cloud; k8s has none.
     const foreign =
       target === 'local'
-        ? { k8s: k8sOnly, pulumi: pulumiOnly }
+        ? { k8s: k8sOnly, 'aws or pulumi': cloudOnly, aws: awsOnly }
         : target === 'k8s'
-          ? { 'local or pulumi': { '--regions': argv.regions, '--ttl': argv.ttl }, local: localOnly, pulumi: pulumiOnly }
-          : { local: localOnly, k8s: k8sOnly };
+          ? { 'local, aws or pulumi': { '--regions': argv.regions, '--ttl': argv.ttl }, local: localOnly, 'aws or pulumi': cloudOnly, aws: awsOnly }
+          : target === 'pulumi'
+            ? { local: localOnly, k8s: k8sOnly, aws: awsOnly }
+            : { local: localOnly, k8s: k8sOnly };
     for (const [owner, flags] of Object.entries(foreign)) {
       for (const [flag, value] of Object.entries(flags)) {
         if (value !== undefined) throw new UsageError(`${flag} applies to --target ${owner} only`);
       }
+    }
+    if (target === 'aws') {
+      const { upOnAws } = await import('./up-aws.js');
+      return upOnAws({ lab, name, json: argv.json, regions: argv.regions, allowCidr: argv['allow-cidr'], owner: argv.owner, ttl: argv.ttl, yes: argv.yes, healthTimeout: argv['health-timeout'] });
     }
     if (target === 'pulumi') {
       const { upOnPulumi } = await import('./up-pulumi.js');

@@ -7,7 +7,7 @@ import { parseLevel, parseTarget, parseTtl } from '../../constructs/model/option
 import { parseParticipants, parseWorkshopName } from '../../constructs/model/workshop.js';
 import { getLab } from '../../labs/index.js';
 import { EXIT_FAILURE, EXIT_INTERRUPTED } from '../errors.js';
-import { print, printJson, progress, table } from '../output.js';
+import { print, printJson, progress, table, usd } from '../output.js';
 import { workshopDownCommand, workshopResetCommand, workshopSheetCommand } from './workshop-manage.js';
 import { workshopSynthCommand } from './workshop-synth.js';
 
@@ -19,6 +19,7 @@ interface WorkshopUpArgs {
   ttl?: string;
   concurrency?: unknown;
   json?: boolean;
+  yes?: boolean;
 }
 
 /** Participants started at once by default: servers start faster than two cores can share more. */
@@ -42,6 +43,7 @@ const workshopUpCommand: CommandModule<object, WorkshopUpArgs> = {
       .option('name', { type: 'string', description: 'Workshop name W (default: the level); labs are W-p01...' })
       .option('ttl', { type: 'string', description: `Lifetime until \`labforge reap\` may remove the labs (default ${DEFAULT_TTL})` })
       .option('concurrency', { type: 'string', description: `Participants started at once (default ${DEFAULT_CONCURRENCY})` })
+      .option('yes', { type: 'boolean', description: 'aws: apply every participant\'s plan without asking once for the cost envelope' })
       .option('json', { type: 'boolean', description: 'Print JSON' }),
   handler: async (argv) => {
     const { WORKSHOP_TARGETS } = await import('../../constructs/workshop/record.js');
@@ -52,6 +54,12 @@ const workshopUpCommand: CommandModule<object, WorkshopUpArgs> = {
     const ttl = argv.ttl ?? DEFAULT_TTL;
     parseTtl(ttl);
     const concurrency = parseConcurrency(argv.concurrency, participants);
+    if (argv.yes && target !== 'aws') throw new UsageError('--yes applies to --target aws only');
+    if (target === 'aws' && !(await confirmEnvelope(lab, participants, ttl, Boolean(argv.yes)))) {
+      progress('labforge: not applied; nothing was created');
+      process.exitCode = EXIT_FAILURE;
+      return;
+    }
     const { labforgeHome } = await import('../../constructs/model/home.js');
     const { upWorkshop } = await import('../../constructs/workshop/run.js');
 
@@ -80,6 +88,23 @@ const workshopUpCommand: CommandModule<object, WorkshopUpArgs> = {
     print(`Handout: labforge workshop sheet ${name} --format md    Status: labforge workshop status ${name}    Remove: labforge workshop down ${name}`);
   },
 };
+
+/** aws: the envelope (level x participants x lifetime), then one question for the whole workshop. */
+async function confirmEnvelope(lab: ReturnType<typeof getLab>, participants: number, ttl: string, yes: boolean): Promise<boolean> {
+  if (!yes && !process.stdin.isTTY) throw new UsageError('`workshop up --target aws` asks before it creates cloud resources, and stdin is not a terminal: pass --yes to apply without asking');
+  const { defaultCost } = await import('../inventory.js');
+  const { hourly } = await defaultCost(lab);
+  const hours = parseTtl(ttl) / 3_600_000;
+  progress(`${participants} ${lab.level} lab(s) on AWS, one stack set each: ${usd(hourly)}/hour each, ${usd(hourly * participants * hours)} for ${participants} participant(s) x ${hours} hour(s) (the --ttl)`);
+  if (yes) return true;
+  const { createInterface } = await import('node:readline/promises');
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    return (await rl.question(`Create ${participants} lab(s) on AWS? Only 'yes' applies: `)).trim() === 'yes';
+  } finally {
+    rl.close();
+  }
+}
 
 const workshopStatusCommand: CommandModule<object, { name: string; exercises?: boolean; 'app-url'?: string; json?: boolean }> = {
   command: 'status <name>',

@@ -46,7 +46,11 @@ function regionResolver(json: LabStackJson, lab: string): (provider: string | un
 }
 
 export function cdktfInventory(d: LabDeployment): Inventory {
-  const json = labStackJson(d);
+  return inventoryOfStackJson(d, labStackJson(d));
+}
+
+/** The inventory of the `<lab>` stack's Terraform JSON (in memory, or as `synth` wrote it). */
+export function inventoryOfStackJson(d: LabDeployment, json: LabStackJson): Inventory {
   const regionOf = regionResolver(json, d.name);
   const items: InventoryItem[] = [];
   for (const [type, byName] of Object.entries(json.resource ?? {})) {

@@ -2,8 +2,9 @@
 // keeps state on the user's machine (local processes, the k8s target) keeps one directory per lab
 // there, with a state file whose `target` says which runtime owns the lab.
 import { randomBytes } from 'node:crypto';
-import { closeSync, existsSync, fsyncSync, openSync, readFileSync, readdirSync, renameSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, openSync, readFileSync, readdirSync, renameSync, rmdirSync, writeSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
+import { UsageError } from './errors.js';
 import type { Target } from './types.js';
 
 /** The directory holding every lab's state; from LABFORGE_HOME, else ./.labforge. */
@@ -69,4 +70,26 @@ export function labRecords(home: string): LabRecord[] {
 /** True when the lab's expiry is at or before `now`. */
 export function isExpired(record: LabRecord, now = new Date()): boolean {
   return record.expiresAt !== undefined && Date.parse(record.expiresAt) <= now.getTime();
+}
+
+/** Removes the labforge home once its last lab is gone. */
+export function removeHomeIfEmpty(home: string): void {
+  try {
+    if (readdirSync(home).length === 0) rmdirSync(home);
+  } catch {
+    /* not empty, or already gone */
+  }
+}
+
+/**
+ * The state a cloud `up` may continue from: none, or the same target's lab of the same level;
+ * another target's or another level's lab of that name is refused before anything runs.
+ */
+export function existingCloudLab<S extends { level: string }>(home: string, name: string, level: string, target: Target, read: () => S): S | undefined {
+  const owner = labTarget(home, name);
+  const refuse = (what: string) => new UsageError(`lab '${name}' exists as a ${what} lab; choose another --name or run \`labforge down ${name}\` first`);
+  if (owner !== undefined && owner !== target) throw refuse(owner);
+  const existing = owner === target ? read() : undefined;
+  if (existing && existing.level !== level) throw refuse(existing.level);
+  return existing;
 }

@@ -112,3 +112,11 @@ export function parsePositiveNumber(field: string, value: unknown, max = 10_000)
   }
   return n;
 }
+
+/** A wait such as `90s` or `5m`, 1 s to 1 h, in ms. */
+export function parseDuration(field: string, value: string): number {
+  const match = /^(\d+)(s|m)$/.exec(value);
+  const ms = match ? Number(match[1]) * (match[2] === 's' ? 1000 : 60_000) : NaN;
+  if (!(ms >= 1000 && ms <= 3_600_000)) throw new UsageError(`bad ${field} '${value}' (expected 1s to 60m, e.g. 90s or 5m)`);
+  return ms;
+}

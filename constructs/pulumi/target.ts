@@ -2,17 +2,17 @@
 // home and runs the Pulumi CLI on it; `down` destroys the stack, proves from `pulumi stack export`
 // that it holds nothing, removes it and the lab directory. The state file is written before the
 // first pulumi command, so an interrupted or failed `up` is always removable by `down`.
-import { spawn } from 'node:child_process';
-import { accessSync, constants, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, rmdirSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { ProbeResult } from '../../health/probe.js';
 import { getLab } from '../../labs/index.js';
 import type { LabDeployment } from '../model/deployment.js';
-import { ExternalError, UsageError } from '../model/errors.js';
-import { generatePassword, labTarget, writeFileAtomic } from '../model/home.js';
+import { ExternalError } from '../model/errors.js';
+import { existingCloudLab, generatePassword, removeHomeIfEmpty, writeFileAtomic } from '../model/home.js';
 import type { Level } from '../model/types.js';
+import { isRunning, runTool, type ToolRunOptions } from '../model/tool.js';
 import { pulumiProjectWriter } from './project.js';
 
 export const PULUMI_STATE_VERSION = 1;
@@ -71,36 +71,8 @@ export function findPulumi(hint: string, env: NodeJS.ProcessEnv = process.env): 
   throw new ExternalError('pulumi CLI not found (looked on PATH, in $PULUMI_HOME/bin and ~/.pulumi/bin)', `${INSTALL_PULUMI}; ${hint}`);
 }
 
-export interface PulumiRunOptions {
+export interface PulumiRunOptions extends ToolRunOptions {
   readonly pulumi: string;
-  readonly cwd: string;
-  readonly env: NodeJS.ProcessEnv;
-  /** Capture stdout (JSON answers) instead of streaming it to stderr as progress. */
-  readonly capture?: boolean;
-}
-
-/** Runs one command; its output is progress (stderr) unless captured. Never throws on a non-zero exit. */
-export function runTool(command: string, args: readonly string[], options: Omit<PulumiRunOptions, 'pulumi'>): Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd: options.cwd, env: options.env, stdio: ['ignore', options.capture ? 'pipe' : 2, 2] });
-    let stdout = '';
-    child.stdout?.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-    // SIGINT from a terminal reaches pulumi with us (one process group) and it cancels by itself;
-    // a SIGTERM or SIGHUP sent to labforge alone is passed on as the SIGINT pulumi cancels on.
-    const forward = () => child.kill('SIGINT');
-    process.on('SIGTERM', forward);
-    process.on('SIGHUP', forward);
-    child.once('error', (error) => {
-      process.off('SIGTERM', forward);
-      process.off('SIGHUP', forward);
-      reject(new ExternalError(`cannot run ${command}: ${error.message}`));
-    });
-    child.once('close', (code, signal) => {
-      process.off('SIGTERM', forward);
-      process.off('SIGHUP', forward);
-      resolve({ code, signal, stdout });
-    });
-  });
 }
 
 async function pulumiJson(args: readonly string[], options: PulumiRunOptions): Promise<unknown> {
@@ -158,10 +130,7 @@ export async function upPulumiLab(options: PulumiUpOptions): Promise<PulumiUpRes
   const layout = pulumiLabLayout(home, d.name);
   // Everything that can fail without the cloud fails before anything is created.
   const pulumi = findPulumi('nothing was created; `labforge synth <level> --target pulumi` writes the project without it');
-  const owner = labTarget(home, d.name);
-  if (owner !== undefined && owner !== 'pulumi') throw new UsageError(`lab '${d.name}' exists as a ${owner} lab; choose another --name or run \`labforge down ${d.name}\` first`);
-  const existing = owner === 'pulumi' ? readPulumiState(home, d.name) : undefined;
-  if (existing && existing.level !== d.lab.level) throw new UsageError(`lab '${d.name}' exists as a ${existing.level} lab; choose another --name or run \`labforge down ${d.name}\` first`);
+  const existing = existingCloudLab(home, d.name, d.lab.level, 'pulumi', () => readPulumiState(home, d.name));
   if (existing) refuseBusy(existing);
   const writeProject = pulumiProjectWriter(d);
 
@@ -301,28 +270,10 @@ export async function downPulumiLab(home: string, name: string, progress: (line:
   };
 }
 
-function removeHomeIfEmpty(home: string): void {
-  try {
-    if (readdirSync(home).length === 0) rmdirSync(home);
-  } catch {
-    /* not empty, or already gone */
-  }
-}
-
 /** One `up` or `down` of a lab at a time: a live `up` still deploying it holds it. */
 function refuseBusy(state: PulumiLabState): void {
   if (state.phase === 'deploying' && state.pid !== process.pid && isRunning(state.pid)) {
     throw new ExternalError(`lab '${state.name}' is busy: \`labforge up\` (pid ${state.pid}) is deploying it`, 'wait for it to finish (or Ctrl-C it), then run the command again');
-  }
-}
-
-function isRunning(pid: number | undefined): boolean {
-  if (pid === undefined) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

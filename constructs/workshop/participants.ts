@@ -34,6 +34,16 @@ export interface SheetEntry {
 }
 
 export async function upParticipant(target: WorkshopTarget, p: Participant, o: ParticipantUpOptions): Promise<string> {
+  if (target === 'aws') {
+    // The workshop asked once for the whole envelope: each participant's plan applies without asking.
+    const { upAwsLab } = await import('../terraform/up.js');
+    const deployment = resolveDeployment(o.lab, { name: p.lab, ttl: o.ttl });
+    const r = await upAwsLab({ deployment, home: o.home, progress: () => {}, signal: o.signal, healthTimeoutMs: 300_000, confirm: async () => true });
+    if (r.outcome !== 'up') throw new Error(r.outcome);
+    const failed = r.health.filter((h) => h.reach === 'probed' && !h.ok);
+    if (failed.length > 0) throw new Error(`${failed.length} health check(s) fail: ${failed.map((h) => h.name).join(', ')}`);
+    return `${r.stacks.join(' + ')} applied, ${r.health.filter((h) => h.ok).length} reachable checks pass`;
+  }
   if (target === 'pulumi') {
     const { upPulumiLab } = await import('../pulumi/target.js');
     const r = await upPulumiLab({ deployment: resolveDeployment(o.lab, { name: p.lab, ttl: o.ttl }), home: o.home, progress: () => {}, signal: o.signal });
@@ -50,6 +60,14 @@ export async function upParticipant(target: WorkshopTarget, p: Participant, o: P
 export async function viewParticipant(target: WorkshopTarget, home: string, p: Participant): Promise<ParticipantView> {
   const { labTarget } = await import('../model/home.js');
   if (labTarget(home, p.lab) === undefined) return { state: 'missing', health: '-', healthy: false };
+  if (target === 'aws') {
+    const { healthAwsLab, statusAwsLab } = await import('../terraform/target.js');
+    const status = statusAwsLab(home, p.lab);
+    if (status.state !== 'up') return { state: status.state, health: '-', healthy: false };
+    const health = await healthAwsLab(home, p.lab);
+    const probed = health.checks.filter((c) => c.reach === 'probed');
+    return { state: status.state, health: `${probed.filter((c) => c.ok).length}/${probed.length} (${health.checks.length - probed.length} private)`, healthy: health.ok };
+  }
   if (target === 'pulumi') {
     const { statusPulumiLab } = await import('../pulumi/target.js');
     return { state: statusPulumiLab(home, p.lab).state, health: 'not probed (AWS)', healthy: false };
@@ -64,6 +82,11 @@ export async function viewParticipant(target: WorkshopTarget, home: string, p: P
 
 export async function sheetEntry(target: WorkshopTarget, home: string, p: Participant): Promise<SheetEntry> {
   const value = (v: unknown) => (typeof v === 'string' ? v : JSON.stringify(v));
+  if (target === 'aws') {
+    const { awsOutputs } = await import('../terraform/target.js');
+    const { shown, secret } = await awsOutputs(home, p.lab);
+    return { participant: p, connection: Object.entries(shown).map(([k, v]) => [k, value(v)]), secrets: Object.entries(secret).map(([k, v]) => [k, value(v)]) };
+  }
   if (target === 'pulumi') {
     const { pulumiSecrets, pulumiOutputs } = await import('../pulumi/target.js');
     const outputs = await pulumiOutputs(home, p.lab);

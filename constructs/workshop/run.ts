@@ -32,11 +32,6 @@ export interface WorkshopUpOptions {
 
 /** Refuses what cannot be done before anything is created: a workshop of another shape, no room. */
 function plan(o: WorkshopUpOptions): WorkshopRecord {
-  if (o.target === 'aws') {
-    throw new UsageError(
-      'workshop up --target aws needs `labforge up --target aws`, which labforge does not have yet: write the stacks with `labforge workshop synth <level> --participants N --target aws` and apply each, or use --target pulumi or local',
-    );
-  }
   const existing = findWorkshop(o.home, o.name);
   if (existing && (existing.level !== o.lab.level || existing.target !== o.target || existing.participants !== o.participants)) {
     throw new UsageError(

@@ -58,7 +58,7 @@ describe('up --target pulumi without the pulumi CLI', () => {
       expect(r.stderr.trim()).toBe(`labforge: ${flag} applies to --target ${owner} only`);
     }
     const local = labforge(['up', 'beginner', '--allow-cidr', '203.0.113.0/24'], { env: s.env });
-    expect([local.code, local.stderr.trim()]).toEqual([2, 'labforge: --allow-cidr applies to --target pulumi only']);
+    expect([local.code, local.stderr.trim()]).toEqual([2, 'labforge: --allow-cidr applies to --target aws or pulumi only']);
     const badRegion = labforge(['up', 'expert', '--target', 'pulumi', '--regions', 'us-east-1,mars-1'], { env: s.env });
     expect(badRegion.code).toBe(2);
     expect(badRegion.stderr).toContain("'mars-1'");

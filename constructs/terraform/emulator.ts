@@ -1,0 +1,101 @@
+// TEST-ONLY: points a lab's Terraform at an AWS API emulator (moto) instead of AWS. Nothing here
+// runs unless LABFORGE_TEST_AWS_EMULATOR is set, and the stacks `synth` writes never contain it:
+// it is an override file (`*_override.tf.json`, merged by tofu/terraform over cdk.tf.json) that
+// `up` writes next to each stack.
+//
+//   LABFORGE_TEST_AWS_EMULATOR=http://localhost:5000   every AWS endpoint, fake keys, no retries
+//   LABFORGE_TEST_TF_EXCLUDE_TYPES=aws_msk_cluster,... resource types the emulator cannot create:
+//                                                      `plan -exclude`s them (OpenTofu >= 1.9);
+//                                                      `type[attr]`: only those with attr set
+//   LABFORGE_TEST_KUBERNETES=<file.json>               {host, token, ca}: the `<lab>-k8s` stacks'
+//                                                      providers go to that API server instead
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+export const OVERRIDE_FILE = 'labforge_test_emulator_override.tf.json';
+
+/** The services the lab stacks use: one left out would go to real AWS. */
+const SERVICES = ['ec2', 's3', 'iam', 'sts', 'ssm', 'rds', 'elasticache', 'mq', 'kafka', 'eks', 'ecr', 'route53', 'kms', 'secretsmanager'];
+
+export interface EmulatorSettings {
+  readonly endpoint: string;
+  readonly excludeTypes: readonly string[];
+  readonly kubernetes?: { readonly host: string; readonly token: string; readonly ca: string };
+}
+
+/** The test-only settings, or undefined (the normal case: real AWS). */
+export function emulatorSettings(env: NodeJS.ProcessEnv = process.env): EmulatorSettings | undefined {
+  const endpoint = env.LABFORGE_TEST_AWS_EMULATOR?.trim();
+  if (!endpoint) return undefined;
+  const excludeTypes = (env.LABFORGE_TEST_TF_EXCLUDE_TYPES ?? '').split(',').map((t) => t.trim()).filter(Boolean);
+  const k8sFile = env.LABFORGE_TEST_KUBERNETES?.trim();
+  const kubernetes = k8sFile ? (JSON.parse(readFileSync(k8sFile, 'utf8')) as EmulatorSettings['kubernetes']) : undefined;
+  return { endpoint, excludeTypes, kubernetes };
+}
+
+interface StackJson {
+  readonly provider?: Record<string, readonly { alias?: string }[]>;
+  readonly resource?: Record<string, Record<string, unknown>>;
+  readonly terraform?: { required_providers?: Record<string, { source: string; version: string }> };
+}
+
+/**
+ * Writes (or, without settings, removes) the override next to one stack. Provider versions are
+ * loosened to "this or newer": the emulator tests build the providers from source at newer
+ * commits than the releases the stacks pin for users (kubernetes: 3.x for the pinned 2.38).
+ */
+export function writeEmulatorOverride(stackDir: string, settings: EmulatorSettings | undefined): void {
+  const file = join(stackDir, OVERRIDE_FILE);
+  if (settings === undefined) return rmSync(file, { force: true });
+  const stack = JSON.parse(readFileSync(join(stackDir, 'cdk.tf.json'), 'utf8')) as StackJson;
+  const endpoint = settings.endpoint;
+  const provider: Record<string, unknown[]> = {};
+  for (const [name, blocks] of Object.entries(stack.provider ?? {})) {
+    if (name === 'aws') {
+      provider.aws = blocks.map((b) => ({
+        ...(b.alias ? { alias: b.alias } : {}),
+        access_key: 'testing',
+        secret_key: 'testing',
+        skip_credentials_validation: true,
+        skip_metadata_api_check: true,
+        skip_requesting_account_id: true,
+        s3_use_path_style: true,
+        max_retries: 1,
+        endpoints: [Object.fromEntries(SERVICES.map((s) => [s, endpoint]))],
+      }));
+    } else if (name === 'kubernetes' && settings.kubernetes) {
+      const k = settings.kubernetes;
+      // The stack's `aws eks get-token` exec is replaced (an override's nested block replaces the
+      // original's) by one that prints the test server's token as an ExecCredential.
+      const credential = JSON.stringify({ apiVersion: 'client.authentication.k8s.io/v1beta1', kind: 'ExecCredential', status: { token: k.token } });
+      const exec = { api_version: 'client.authentication.k8s.io/v1beta1', command: process.execPath, args: ['-e', `console.log(${JSON.stringify(credential)})`] };
+      provider.kubernetes = blocks.map((b) => ({ ...(b.alias ? { alias: b.alias } : {}), host: k.host, cluster_ca_certificate: k.ca, exec: [exec] }));
+    }
+  }
+  const required = Object.fromEntries(
+    Object.entries(stack.terraform?.required_providers ?? {}).map(([name, p]) => [name, { source: p.source, version: `>= ${p.version}` }]),
+  );
+  writeFileSync(file, `${JSON.stringify({ terraform: { required_providers: required }, provider }, null, 2)}\n`);
+}
+
+/**
+ * `-exclude=<address>` for each resource of an excluded type in the stack; an entry
+ * `type[attr]` takes only the resources of that type that set attr (`aws_db_instance[replicate_source_db]`:
+ * the read replicas, not the primaries).
+ */
+export function excludeArgs(stackDir: string, settings: EmulatorSettings | undefined): string[] {
+  if (settings === undefined || settings.excludeTypes.length === 0) return [];
+  const stack = JSON.parse(readFileSync(join(stackDir, 'cdk.tf.json'), 'utf8')) as StackJson;
+  const rules = settings.excludeTypes.map((entry) => {
+    const match = /^([a-z0-9_]+)(?:\[([a-z0-9_]+)\])?$/.exec(entry);
+    if (!match) throw new Error(`LABFORGE_TEST_TF_EXCLUDE_TYPES: bad entry '${entry}' (expected a resource type, or type[attribute])`);
+    return { type: match[1]!, attribute: match[2] };
+  });
+  const excluded = (type: string, body: unknown) =>
+    rules.some((r) => r.type === type && (r.attribute === undefined || (body as Record<string, unknown>)[r.attribute] !== undefined));
+  return Object.entries(stack.resource ?? {}).flatMap(([type, byName]) =>
+    Object.entries(byName)
+      .filter(([, body]) => excluded(type, body))
+      .map(([name]) => `-exclude=${type}.${name}`),
+  );
+}
