@@ -62,7 +62,8 @@ export async function upOnAws(args: AwsUpArgs): Promise<void> {
   if (args.json) return printJson({ ...result, target: 'aws', secrets: `labforge secrets ${args.name}` });
 
   const probed = result.health.filter((h) => h.reach === 'probed');
-  print(`Lab '${args.name}' (${args.lab.title}) is up on AWS (account ${result.account}, ${result.regions.join(', ')}) in ${result.seconds}s; ${probed.length - failed.length}/${probed.length} reachable checks pass.`);
+  const checks = probed.length === 0 ? 'nothing of it is reachable from here to check (PRIVATE below)' : `${probed.length - failed.length}/${probed.length} reachable checks pass`;
+  print(`Lab '${args.name}' (${args.lab.title}) is up on AWS (account ${result.account}, ${result.regions.join(', ')}) in ${result.seconds}s; ${checks}.`);
   print(`Estimated cost ${usd(result.hourlyUsd)}/hour; expires ${result.expiresAt} (\`labforge reap\` removes it after that).`);
   print();
   const value = (v: unknown) => (typeof v === 'string' ? v : JSON.stringify(v));

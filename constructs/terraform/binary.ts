@@ -64,7 +64,8 @@ export interface JsonRun extends ToolResult {
 export async function runJson(tf: TerraformBinary, args: readonly string[], cwd: string, env: NodeJS.ProcessEnv, onMessage: (m: TerraformMessage) => void): Promise<JsonRun> {
   const messages: TerraformMessage[] = [];
   const errors: string[] = [];
-  const result = await runTool(tf.path, [...args, '-json'], {
+  // -json right after the subcommand: options must precede a positional plan file.
+  const result = await runTool(tf.path, [args[0]!, '-json', ...args.slice(1)], {
     cwd,
     env,
     onLine: (line) => {

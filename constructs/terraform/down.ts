@@ -125,7 +125,7 @@ async function destroyStack(tf: TerraformBinary, stack: string, dir: string, env
     }
     let done = 0;
     const r = await runJson(tf, ['destroy', '-input=false', '-lock-timeout=120s', '-auto-approve', ...excludes], dir, env, (m) => {
-      if (m.type === 'apply_complete' && m.hook?.resource) ctx.progress(`${stack}: [${++done}/${before.length}] destroyed ${m.hook.resource.addr} (${m.hook.elapsed_seconds ?? 0}s)`);
+      if (m.type === 'apply_complete' && m.hook?.resource && !m.hook.resource.addr.startsWith('data.')) ctx.progress(`${stack}: [${++done}/${before.length}] destroyed ${m.hook.resource.addr} (${m.hook.elapsed_seconds ?? 0}s)`);
     });
     const left = stateAddresses(dir);
     if (r.code === 0 && left.length === 0) return { stack, destroyed: before, left, attempts: attempt };

@@ -7,8 +7,9 @@
 //   LABFORGE_TEST_TF_EXCLUDE_TYPES=aws_msk_cluster,... resource types the emulator cannot create:
 //                                                      `plan -exclude`s them (OpenTofu >= 1.9);
 //                                                      `type[attr]`: only those with attr set
-//   LABFORGE_TEST_KUBERNETES=<file.json>               {host, token, ca}: the `<lab>-k8s` stacks'
-//                                                      providers go to that API server instead
+//   LABFORGE_TEST_KUBERNETES=<file.json>               {host, token, ca}, or one per provider
+//                                                      alias ({"use1": {...}, "euw1": {...}}):
+//                                                      the `<lab>-k8s` stacks' providers go there
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -17,10 +18,27 @@ export const OVERRIDE_FILE = 'labforge_test_emulator_override.tf.json';
 /** The services the lab stacks use: one left out would go to real AWS. */
 const SERVICES = ['ec2', 's3', 'iam', 'sts', 'ssm', 'rds', 'elasticache', 'mq', 'kafka', 'eks', 'ecr', 'route53', 'kms', 'secretsmanager'];
 
+export interface KubernetesServer {
+  readonly host: string;
+  readonly token: string;
+  /** PEM of the CA that signed the server's certificate. */
+  readonly ca: string;
+}
+
 export interface EmulatorSettings {
   readonly endpoint: string;
   readonly excludeTypes: readonly string[];
-  readonly kubernetes?: { readonly host: string; readonly token: string; readonly ca: string };
+  /** One server for every kubernetes provider, or one per provider alias. */
+  readonly kubernetes?: KubernetesServer | Readonly<Record<string, KubernetesServer>>;
+}
+
+function serverFor(kubernetes: EmulatorSettings['kubernetes'], alias: string | undefined): KubernetesServer | undefined {
+  if (kubernetes === undefined) return undefined;
+  if ('host' in kubernetes && typeof kubernetes.host === 'string') return kubernetes as KubernetesServer;
+  const byAlias = kubernetes as Readonly<Record<string, KubernetesServer>>;
+  const server = byAlias[alias ?? 'default'];
+  if (!server) throw new Error(`LABFORGE_TEST_KUBERNETES names no server for the kubernetes provider '${alias ?? 'default'}' (it has ${Object.keys(byAlias).join(', ')})`);
+  return server;
 }
 
 /** The test-only settings, or undefined (the normal case: real AWS). */
@@ -64,12 +82,14 @@ export function writeEmulatorOverride(stackDir: string, settings: EmulatorSettin
         endpoints: [Object.fromEntries(SERVICES.map((s) => [s, endpoint]))],
       }));
     } else if (name === 'kubernetes' && settings.kubernetes) {
-      const k = settings.kubernetes;
-      // The stack's `aws eks get-token` exec is replaced (an override's nested block replaces the
-      // original's) by one that prints the test server's token as an ExecCredential.
-      const credential = JSON.stringify({ apiVersion: 'client.authentication.k8s.io/v1beta1', kind: 'ExecCredential', status: { token: k.token } });
-      const exec = { api_version: 'client.authentication.k8s.io/v1beta1', command: process.execPath, args: ['-e', `console.log(${JSON.stringify(credential)})`] };
-      provider.kubernetes = blocks.map((b) => ({ ...(b.alias ? { alias: b.alias } : {}), host: k.host, cluster_ca_certificate: k.ca, exec: [exec] }));
+      provider.kubernetes = blocks.map((b) => {
+        const k = serverFor(settings.kubernetes, b.alias)!;
+        // The stack's `aws eks get-token` exec is replaced (an override's nested block replaces
+        // the original's) by one that prints the test server's token as an ExecCredential.
+        const credential = JSON.stringify({ apiVersion: 'client.authentication.k8s.io/v1beta1', kind: 'ExecCredential', status: { token: k.token } });
+        const exec = { api_version: 'client.authentication.k8s.io/v1beta1', command: process.execPath, args: ['-e', `console.log(${JSON.stringify(credential)})`] };
+        return { ...(b.alias ? { alias: b.alias } : {}), host: k.host, cluster_ca_certificate: k.ca, exec: [exec] };
+      });
     }
   }
   const required = Object.fromEntries(

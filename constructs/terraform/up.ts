@@ -183,7 +183,7 @@ async function deploy(c: DeployContext): Promise<AwsUpResult> {
   }
   finish('up');
   const { values, secret } = await readOutputs(tf, stacks.map((s) => layout.stackDir(s)), env);
-  progress(`probing the lab (servers on a VM get up to ${Math.round(c.healthTimeoutMs / 1000)}s to boot)`);
+  if (d.allowCidr) progress(`probing the lab (servers on a VM get up to ${Math.round(c.healthTimeoutMs / 1000)}s to boot)`);
   const health = await cloudHealth({
     lab: d.lab,
     regions: d.regions,
@@ -245,7 +245,7 @@ async function apply(c: DeployContext, stack: string, total: number, env: NodeJS
   const dir = c.layout.stackDir(stack);
   let done = 0;
   const onMessage = (m: TerraformMessage) => {
-    if (m.type === 'apply_complete' && m.hook?.resource) {
+    if (m.type === 'apply_complete' && m.hook?.resource && !m.hook.resource.addr.startsWith('data.')) {
       done++;
       const verb = m.hook.action === 'delete' ? 'destroyed' : m.hook.action === 'update' ? 'updated' : 'created';
       c.progress(`${stack}: [${done}${total ? `/${total}` : ''}] ${verb} ${m.hook.resource.addr} (${m.hook.elapsed_seconds ?? 0}s)`);
