@@ -5,6 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
+import { awsBenchmarks } from './bench-aws.mjs';
 import { localBenchmarks } from './bench-local.mjs';
 import { localWorkshopBenchmarks, workshopBenchmarks } from './bench-workshop.mjs';
 
@@ -71,6 +72,7 @@ const rows = [
   ...workshopBenchmarks({ bin: BIN, runs: RUNS, medianMs }),
   ...(await localBenchmarks({ root: ROOT, bin: BIN, runs: RUNS, medianMs })),
   ...localWorkshopBenchmarks({ bin: BIN, runs: RUNS, medianMs }),
+  ...(await awsBenchmarks({ root: ROOT, bin: BIN })),
 ];
 const lines = [
   '# Benchmarks',
@@ -80,7 +82,7 @@ const lines = [
   '',
   '| what | median | against the target |',
   '| --- | ---: | --- |',
-  ...rows.map((r) => `| ${r.what} | ${r.ms >= 1000 ? `${(r.ms / 1000).toFixed(2)} s` : `${r.ms.toFixed(0)} ms`} | ${r.target} |`),
+  ...rows.map((r) => `| ${r.what} | ${Number.isNaN(r.ms) ? '-' : r.ms >= 1000 ? `${(r.ms / 1000).toFixed(2)} s` : `${r.ms.toFixed(0)} ms`} | ${r.target} |`),
   '',
 ];
 writeFileSync(join(ROOT, 'docs/benchmarks.md'), lines.join('\n'));

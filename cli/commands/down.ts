@@ -103,11 +103,14 @@ function printAwsReceipts(receipts: readonly AwsTeardownReceipt[]): void {
       const tries = s.attempts > 1 ? ` in ${s.attempts} tries` : '';
       print(`  stack     ${s.stack.padEnd(24)} ${s.destroyed.length} destroyed${tries}, ${s.left.length === 0 ? 'state empty' : `LEFT in state: ${s.left.join(', ')}`}`);
       if (s.error && s.left.length > 0) print(`            why: ${s.error}`);
+      if (s.wentWithClusters) print(`            ${s.wentWithClusters.length} more went with the destroyed clusters (their destroy failed: ${s.error ?? '?'}); removed from the state`);
     }
     if (r.sweep) {
       const n = (status: string) => r.sweep!.resources.filter((e) => e.status === status).length;
-      const deleted = n('deleted') + n('pending deletion');
-      const verdict = r.sweep.ok ? (deleted === 0 ? 'none tagged with the lab left' : `${deleted} tagged resource(s) the state missed, deleted`) : 'SOME TAGGED RESOURCES ARE LEFT';
+      const deleted = n('deleted');
+      // A destroyed KMS key stays listed, tagged, until AWS's waiting period ends.
+      const pending = n('pending deletion') > 0 ? `; ${n('pending deletion')} KMS key(s) pending deletion (AWS removes them after the waiting period)` : '';
+      const verdict = r.sweep.ok ? `${deleted === 0 ? 'none tagged with the lab left' : `${deleted} tagged resource(s) the state missed, deleted`}${pending}` : 'SOME TAGGED RESOURCES ARE LEFT';
       print(`  sweep     ${r.sweep.regions.join(', ').padEnd(24)} ${verdict}`);
       for (const e of r.sweep.resources.filter((x) => x.status !== 'would skip')) print(`            ${e.status.padEnd(16)} ${e.kind} ${e.id} (${e.region})${e.reason ? `: ${e.reason}` : ''}`);
       for (const f of r.sweep.listingFailures) print(`            UNVERIFIED ${f.service} in ${f.region}: ${f.error}`);

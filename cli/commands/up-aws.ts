@@ -67,7 +67,10 @@ export async function upOnAws(args: AwsUpArgs): Promise<void> {
   print(`Estimated cost ${usd(result.hourlyUsd)}/hour; expires ${result.expiresAt} (\`labforge reap\` removes it after that).`);
   print();
   const value = (v: unknown) => (typeof v === 'string' ? v : JSON.stringify(v));
-  print(table([['OUTPUT', 'VALUE'], ...Object.entries(result.outputs).map(([k, v]) => [k, value(v)]), ...result.secretOutputs.map((k) => [k, `(secret: \`labforge secrets ${args.name}\` prints it)`])]));
+  // The lab's own outputs; the ones the `-k8s` stack reads (cluster CAs, endpoints) are in --json.
+  const declared = new Set(args.lab.outputs.map((o) => o.name));
+  const shown = Object.entries(result.outputs).filter(([k]) => declared.has(k));
+  print(table([['OUTPUT', 'VALUE'], ...shown.map(([k, v]) => [k, value(v)]), ...result.secretOutputs.map((k) => [k, `(secret: \`labforge secrets ${args.name}\` prints it)`])]));
   print();
   print(table([['CHECK', 'RESULT', 'DETAIL'], ...result.health.map((h) => [h.name, h.reach === 'private' ? 'PRIVATE' : h.ok ? 'ok' : 'FAILED', h.detail])]));
   print();

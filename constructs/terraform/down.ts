@@ -5,6 +5,7 @@
 import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { ExternalError } from '../model/errors.js';
+import { runTool } from '../model/tool.js';
 import { sweep, type SweepReceipt } from '../sweep/index.js';
 import { findTerraform, runJson, terraformEnv, type TerraformBinary } from './binary.js';
 import { emulatorSettings, excludeArgs, writeEmulatorOverride } from './emulator.js';
@@ -20,6 +21,11 @@ export interface StackTeardown {
   readonly attempts: number;
   /** The last try's first error, when something is left. */
   readonly error?: string;
+  /**
+   * Objects inside the clusters (a `-k8s` stack) that could not be destroyed through the cluster
+   * API but went with the clusters themselves: removed from the state once those were destroyed.
+   */
+  readonly wentWithClusters?: readonly string[];
 }
 
 export interface AwsTeardownReceipt {
@@ -60,6 +66,7 @@ export async function downAwsLab(home: string, name: string, progress: (line: st
     writeEmulatorOverride(dir, emulator);
     stacks.push(await destroyStack(tf!, stack, dir, env, before, { name, regions: state.regions, endpoint, progress }, excludeArgs(dir, emulator)));
   }
+  await forgetWhatWentWithTheClusters(tf, state.stacks[0]!, stacks, (stack) => layout.stackDir(stack), env, progress);
   const left = stacks.flatMap((s) => s.left);
 
   // Proof beyond the state files: nothing in the lab's regions carries its tag. Also removes
@@ -103,6 +110,27 @@ export async function downAwsLab(home: string, name: string, progress: (line: st
     directory: { path: layout.dir, removed },
     leftovers,
   };
+}
+
+/**
+ * A `-k8s` stack whose destroy failed (cluster API unreachable, credentials gone) holds only
+ * objects inside the EKS clusters: once the cluster stack is destroyed they are gone with the
+ * clusters, so they leave its state (`state rm`) instead of keeping the lab forever.
+ */
+async function forgetWhatWentWithTheClusters(tf: TerraformBinary | undefined, clusterStack: string, stacks: StackTeardown[], dirOf: (stack: string) => string, env: NodeJS.ProcessEnv, progress: (line: string) => void): Promise<void> {
+  // The clusters are gone once the cluster stack's state is empty (destroyed now, or before).
+  if (tf === undefined || stateAddresses(dirOf(clusterStack)).length > 0) return;
+  for (const [i, s] of stacks.entries()) {
+    if (s.stack === clusterStack || s.left.length === 0) continue;
+    const dir = dirOf(s.stack);
+    // Objects in the clusters, and random_* values that exist in this state only.
+    const gone = s.left.filter((a) => a.startsWith('kubernetes_') || a.startsWith('random_'));
+    if (gone.length === 0) continue;
+    progress(`${s.stack}: the clusters are destroyed, and the ${gone.length} object(s) of this stack with them: removing those from its state`);
+    const r = await runTool(tf.path, ['state', 'rm', '-lock-timeout=120s', ...gone], { cwd: dir, env, capture: true });
+    if (r.code !== 0) continue;
+    stacks[i] = { ...s, left: stateAddresses(dir), wentWithClusters: gone };
+  }
 }
 
 interface SweepContext {

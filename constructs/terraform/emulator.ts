@@ -6,7 +6,8 @@
 //   LABFORGE_TEST_AWS_EMULATOR=http://localhost:5000   every AWS endpoint, fake keys, no retries
 //   LABFORGE_TEST_TF_EXCLUDE_TYPES=aws_msk_cluster,... resource types the emulator cannot create:
 //                                                      `plan -exclude`s them (OpenTofu >= 1.9);
-//                                                      `type[attr]`: only those with attr set
+//                                                      `type[attr]`: only those with attr set,
+//                                                      `type[attr~text]`: whose attr contains text
 //   LABFORGE_TEST_KUBERNETES=<file.json>               {host, token, ca}, or one per provider
 //                                                      alias ({"use1": {...}, "euw1": {...}}):
 //                                                      the `<lab>-k8s` stacks' providers go there
@@ -53,6 +54,7 @@ export function emulatorSettings(env: NodeJS.ProcessEnv = process.env): Emulator
 
 interface StackJson {
   readonly provider?: Record<string, readonly { alias?: string }[]>;
+  readonly output?: Record<string, { value: unknown }>;
   readonly resource?: Record<string, Record<string, unknown>>;
   readonly terraform?: { required_providers?: Record<string, { source: string; version: string }> };
 }
@@ -95,27 +97,76 @@ export function writeEmulatorOverride(stackDir: string, settings: EmulatorSettin
   const required = Object.fromEntries(
     Object.entries(stack.terraform?.required_providers ?? {}).map(([name, p]) => [name, { source: p.source, version: `>= ${p.version}` }]),
   );
-  writeFileSync(file, `${JSON.stringify({ terraform: { required_providers: required }, provider }, null, 2)}\n`);
+  const output = placeholderOutputs(stack, excludedAddresses(stack, settings));
+  // An empty `provider` or `output` object is not valid configuration: left out when nothing is overridden.
+  const override = {
+    terraform: { required_providers: required },
+    ...(Object.keys(provider).length > 0 ? { provider } : {}),
+    ...(Object.keys(output).length > 0 ? { output } : {}),
+  };
+  writeFileSync(file, `${JSON.stringify(override, null, 2)}\n`);
 }
 
 /**
  * `-exclude=<address>` for each resource of an excluded type in the stack; an entry
  * `type[attr]` takes only the resources of that type that set attr (`aws_db_instance[replicate_source_db]`:
- * the read replicas, not the primaries).
+ * the read replicas, not the primaries), `type[attr~text]` those whose attr contains text (a
+ * reference: `aws_vpc_security_group_ingress_rule[referenced_security_group_id~aws_eks_cluster]`).
  */
 export function excludeArgs(stackDir: string, settings: EmulatorSettings | undefined): string[] {
-  if (settings === undefined || settings.excludeTypes.length === 0) return [];
+  if (settings === undefined) return [];
   const stack = JSON.parse(readFileSync(join(stackDir, 'cdk.tf.json'), 'utf8')) as StackJson;
+  return excludedAddresses(stack, settings).map((a) => `-exclude=${a}`);
+}
+
+function excludedAddresses(stack: StackJson, settings: EmulatorSettings): string[] {
   const rules = settings.excludeTypes.map((entry) => {
-    const match = /^([a-z0-9_]+)(?:\[([a-z0-9_]+)\])?$/.exec(entry);
-    if (!match) throw new Error(`LABFORGE_TEST_TF_EXCLUDE_TYPES: bad entry '${entry}' (expected a resource type, or type[attribute])`);
-    return { type: match[1]!, attribute: match[2] };
+    const match = /^([a-z0-9_]+)(?:\[([a-z0-9_]+)(?:~([^\]]+))?\])?$/.exec(entry);
+    if (!match) throw new Error(`LABFORGE_TEST_TF_EXCLUDE_TYPES: bad entry '${entry}' (expected a resource type, type[attribute] or type[attribute~text])`);
+    return { type: match[1]!, attribute: match[2], contains: match[3] };
   });
   const excluded = (type: string, body: unknown) =>
-    rules.some((r) => r.type === type && (r.attribute === undefined || (body as Record<string, unknown>)[r.attribute] !== undefined));
+    rules.some((r) => {
+      if (r.type !== type) return false;
+      if (r.attribute === undefined) return true;
+      const value = (body as Record<string, unknown>)[r.attribute];
+      return value !== undefined && (r.contains === undefined || JSON.stringify(value).includes(r.contains));
+    });
   return Object.entries(stack.resource ?? {}).flatMap(([type, byName]) =>
     Object.entries(byName)
       .filter(([, body]) => excluded(type, body))
-      .map(([name]) => `-exclude=${type}.${name}`),
+      .map(([name]) => `${type}.${name}`),
   );
+}
+
+/** What an output of an excluded resource reads in the emulator tests: a name that resolves nowhere. */
+export const EXCLUDED_VALUE = 'excluded-from-the-emulator-test.invalid';
+
+/**
+ * Outputs whose value reads an excluded resource, with each such reference replaced by
+ * EXCLUDED_VALUE: the `-k8s` stack reads them from this stack's state, and an output left unset
+ * would fail its plan.
+ */
+function placeholderOutputs(stack: StackJson, excluded: readonly string[]): Record<string, { value: unknown }> {
+  if (excluded.length === 0) return {};
+  const reads = (expr: string) => excluded.some((a) => expr.includes(`${a}.`));
+  // Under -exclude, tofu only updates outputs that depend on a resource it applies: the
+  // placeholder reads one (a VPC), or it would stay unset like the output it stands for.
+  const anchors = Object.entries(stack.resource ?? {}).flatMap(([type, byName]) => Object.keys(byName).map((n) => `${type}.${n}`));
+  const anchor = anchors.find((a) => a.startsWith('aws_vpc.')) ?? anchors.find((a) => !excluded.includes(a));
+  const placeholder = anchor ? `\${${anchor}.id == "" ? "" : "${EXCLUDED_VALUE}"}` : EXCLUDED_VALUE;
+  const replace = (v: unknown): unknown => {
+    if (typeof v === 'string') return v.replace(/\$\{([^{}]*)\}/g, (whole, expr: string) => (reads(expr) ? placeholder : whole));
+    if (Array.isArray(v)) return v.map(replace);
+    if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, replace(x)]));
+    return v;
+  };
+  const outputs: Record<string, { value: unknown }> = {};
+  for (const [name, o] of Object.entries(stack.output ?? {})) {
+    const value = replace(o.value);
+    if (JSON.stringify(value) !== JSON.stringify(o.value)) outputs[name] = { value };
+    // A literal output (`regions`) depends on nothing: it too must read the anchor to be set.
+    else if (anchor && !JSON.stringify(o.value).includes('${')) outputs[name] = { value: `\${${anchor}.id == "" ? null : jsondecode(${JSON.stringify(JSON.stringify(o.value))})}` };
+  }
+  return outputs;
 }

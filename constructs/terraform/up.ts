@@ -102,9 +102,16 @@ async function deploy(c: DeployContext): Promise<AwsUpResult> {
   mkdirSync(layout.dir, { recursive: true, mode: 0o700 });
   const now = new Date().toISOString();
   const { synthAws } = await import('../aws/synth.js');
-  const synthesized = synthAws([d], layout.tfDir);
+  let synthesized: Awaited<ReturnType<typeof synthAws>>;
+  let hourlyUsd: number;
+  try {
+    synthesized = synthAws([d], layout.tfDir);
+    hourlyUsd = await hourlyCost(d, synthesized[0]!.file);
+  } catch (error) {
+    if (fresh) rmSync(layout.dir, { recursive: true, force: true });
+    throw error;
+  }
   const stacks = synthesized.map((s) => s.stack);
-  const hourlyUsd = await hourlyCost(d, synthesized[0]!.file);
   const state: AwsLabState = {
     version: AWS_STATE_VERSION,
     name: d.name,
@@ -143,9 +150,9 @@ async function deploy(c: DeployContext): Promise<AwsUpResult> {
   const base = { name: d.name, level: d.lab.level, account: c.account, regions: d.regions, stacks, dir: layout.dir, hourlyUsd, expiresAt: d.expiresAt };
   const stopped = (outcome: 'cancelled' | 'interrupted'): AwsUpResult => ({ ...base, outcome, outputs: {}, secretOutputs: [], health: [], seconds: seconds() });
 
-  for (const stack of stacks) writeEmulatorOverride(layout.stackDir(stack), c.emulator);
   let preview: PlanPreview;
   try {
+    for (const stack of stacks) writeEmulatorOverride(layout.stackDir(stack), c.emulator);
     const first = await initAndPlan(c, stacks[0]!, env);
     if (c.signal?.aborted) return (undo(), stopped('interrupted'));
     const later = synthesized.slice(1).map((s) => ({ stack: s.stack, resources: s.resources }));
@@ -229,14 +236,16 @@ async function hourlyCost(d: LabDeployment, stackFile: string): Promise<number> 
 /** `init` (output kept in init.log, shown on failure), then `plan -out=tfplan`, summarized. */
 async function initAndPlan(c: DeployContext, stack: string, env: NodeJS.ProcessEnv): Promise<PlanSummary> {
   const dir = c.layout.stackDir(stack);
+  // A stack after the first is planned once the first is applied: its failure leaves those resources.
+  const hint = stack === c.deployment.name ? undefined : removeHint(c);
   c.progress(`${stack}: ${c.tf.flavor} init`);
   const init = await runJson(c.tf, ['init', '-input=false', LOCK], dir, env, () => {});
   if (c.signal?.aborted) return summarizePlan(stack, {});
-  if (init.code !== 0) throw failure(c, `${c.tf.flavor} init of stack ${stack}`, init.errors, init.messages);
+  if (init.code !== 0) throw failure(c, `${c.tf.flavor} init of stack ${stack}`, init.errors, init.messages, hint);
   c.progress(`${stack}: ${c.tf.flavor} plan`);
   const plan = await runJson(c.tf, ['plan', '-input=false', LOCK, '-out=tfplan', ...excludeArgs(dir, c.emulator)], dir, env, () => {});
   if (c.signal?.aborted) return summarizePlan(stack, {});
-  if (plan.code !== 0) throw failure(c, `${c.tf.flavor} plan of stack ${stack}`, plan.errors, plan.messages);
+  if (plan.code !== 0) throw failure(c, `${c.tf.flavor} plan of stack ${stack}`, plan.errors, plan.messages, hint);
   return summarizePlan(stack, await jsonOf<PlanJson>(c.tf, ['show', '-json', 'tfplan'], dir, env));
 }
 
@@ -254,7 +263,11 @@ async function apply(c: DeployContext, stack: string, total: number, env: NodeJS
   };
   c.progress(`${stack}: ${c.tf.flavor} apply`);
   const r = await runJson(c.tf, ['apply', '-input=false', LOCK, '-auto-approve', 'tfplan'], dir, env, onMessage);
-  if (r.code !== 0 && !c.signal?.aborted) throw failure(c, `${c.tf.flavor} apply of stack ${stack}`, r.errors, r.messages, `run \`labforge up ${c.deployment.lab.level} --target aws --name ${c.deployment.name}\` again after fixing it, or \`labforge down ${c.deployment.name}\` to remove what was created`);
+  if (r.code !== 0 && !c.signal?.aborted) throw failure(c, `${c.tf.flavor} apply of stack ${stack}`, r.errors, r.messages, removeHint(c));
+}
+
+function removeHint(c: DeployContext): string {
+  return `run \`labforge up ${c.deployment.lab.level} --target aws --name ${c.deployment.name}\` again after fixing it, or \`labforge down ${c.deployment.name}\` to remove what was created`;
 }
 
 /** One line for the failure, the diagnostics as progress lines above it. */

@@ -142,6 +142,28 @@ describe('the emulator override (test-only)', () => {
     const bad = emulatorSettings({ LABFORGE_TEST_AWS_EMULATOR: endpoint, LABFORGE_TEST_TF_EXCLUDE_TYPES: 'aws_db_instance[' });
     expect(() => excludeArgs(stackDir, bad)).toThrow("bad entry 'aws_db_instance['");
   });
+
+  it('outputs that read an excluded resource get a placeholder that still depends on an applied resource; `type[attr~text]` matches a reference', () => {
+    const stack = {
+      terraform: { required_providers: { aws: { source: 'aws', version: '6.25.0' } } },
+      provider: { aws: [{ region: 'us-east-1' }] },
+      resource: {
+        aws_vpc: { net: { cidr_block: '10.0.0.0/16' } },
+        aws_msk_cluster: { events: {} },
+        aws_vpc_security_group_ingress_rule: { from_cluster: { referenced_security_group_id: '${aws_eks_cluster.k8s.vpc_config[0].cluster_security_group_id}' }, from_app: { referenced_security_group_id: '${aws_security_group.app.id}' } },
+      },
+      output: {
+        kafka_bootstrap: { value: { 'us-east-1': '${aws_msk_cluster.events.bootstrap_brokers_tls}' } },
+        vpc_id: { value: '${aws_vpc.net.id}' },
+      },
+    };
+    const d = folder('placeholders', { 'cdk.tf.json': stack });
+    const settings = emulatorSettings({ LABFORGE_TEST_AWS_EMULATOR: endpoint, LABFORGE_TEST_TF_EXCLUDE_TYPES: 'aws_msk_cluster,aws_vpc_security_group_ingress_rule[referenced_security_group_id~aws_eks_cluster]' });
+    expect(excludeArgs(d, settings)).toEqual(['-exclude=aws_msk_cluster.events', '-exclude=aws_vpc_security_group_ingress_rule.from_cluster']);
+    writeEmulatorOverride(d, settings);
+    const override = json(join(d, OVERRIDE_FILE));
+    expect(override.output).toEqual({ kafka_bootstrap: { value: { 'us-east-1': '${aws_vpc.net.id == "" ? "" : "excluded-from-the-emulator-test.invalid"}' } } });
+  });
 });
 
 describe('resolveAllowCidr (--allow-cidr)', () => {
