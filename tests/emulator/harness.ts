@@ -7,7 +7,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { GetResourcesCommand, ResourceGroupsTaggingAPIClient } from '@aws-sdk/client-resource-groups-tagging-api';
-import { DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
+import { DescribeInstancesCommand, DescribeNatGatewaysCommand, DescribeVpcPeeringConnectionsCommand, EC2Client } from '@aws-sdk/client-ec2';
+import { DescribeKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import { freePort, until } from '../e2e/helpers.js';
 
 export const ROOT = join(import.meta.dirname, '../..');
@@ -16,8 +17,18 @@ export const credentials = { accessKeyId: 'testing', secretAccessKey: 'testing' 
 // The SDK is pinned; its notice that later releases need Node 22 is noise in the test output.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 
-/** What moto cannot do (../shared/FIELD-NOTES.md): left out of every apply, listed in the README. */
-export const UNSUPPORTED = ['aws_elasticache_replication_group', 'aws_elasticache_subnet_group', 'aws_msk_cluster', 'aws_db_instance[replicate_source_db]'];
+/**
+ * What moto cannot do, left out of every apply (with what depends on it) and listed in the README:
+ * ElastiCache, MSK and cross-region RDS replicas (../shared/FIELD-NOTES.md), and rules that admit
+ * an EKS cluster's security group: moto's clusters have none (cluster_security_group_id is empty).
+ */
+export const UNSUPPORTED = [
+  'aws_elasticache_replication_group',
+  'aws_elasticache_subnet_group',
+  'aws_msk_cluster',
+  'aws_db_instance[replicate_source_db]',
+  'aws_vpc_security_group_ingress_rule[referenced_security_group_id~aws_eks_cluster]',
+];
 
 export interface Toolchain {
   readonly dir: string;
@@ -61,9 +72,11 @@ function motoServer(): string {
 
 export async function startMoto(): Promise<Moto> {
   const port = await freePort();
+  // moto runs botocore inside: a stray AWS_PROFILE (even an empty one) breaks every EC2 call.
+  const own = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('AWS_')));
   const child: ChildProcess = spawn(motoServer(), ['-H', '127.0.0.1', '-p', String(port)], {
     env: {
-      ...process.env,
+      ...own,
       // The Debian AMI the stacks look up by owner and name; IAM's managed policies for the EKS roles.
       MOTO_AMIS_PATH: join(import.meta.dirname, 'fixtures/amis.json'),
       MOTO_IAM_LOAD_MANAGED_POLICIES: 'true',
@@ -117,7 +130,9 @@ export function cliEnv(moto: Moto, tools: Toolchain, home: string, extra: Record
 
 /**
  * What the emulator holds tagged `labforge:lab=<lab>`, asked independently of labforge: the
- * tagging API per region, plus instances (moto keeps terminated ones, with their tags).
+ * tagging API per region, plus instances. Like AWS for a while, moto keeps terminated instances,
+ * deleted NAT gateways and peering connections, and KMS keys pending deletion, tags and all:
+ * those count as gone.
  */
 export async function taggedWith(moto: Moto, lab: string, regions: readonly string[]): Promise<string[]> {
   const found: string[] = [];
@@ -125,18 +140,31 @@ export async function taggedWith(moto: Moto, lab: string, regions: readonly stri
     const config = { region, endpoint: moto.endpoint, credentials, maxAttempts: 2 };
     const tagging = new ResourceGroupsTaggingAPIClient(config);
     const ec2 = new EC2Client(config);
+    const kms = new KMSClient(config);
     try {
       let token: string | undefined;
       do {
         const page = await tagging.send(new GetResourcesCommand({ TagFilters: [{ Key: 'labforge:lab', Values: [lab] }], PaginationToken: token }));
-        for (const r of page.ResourceTagMappingList ?? []) if (!r.ResourceARN!.includes(':instance/')) found.push(r.ResourceARN!);
+        for (const r of page.ResourceTagMappingList ?? []) {
+          const arn = r.ResourceARN!;
+          if (/:instance\/|:natgateway\//.test(arn)) continue;
+          // A destroyed KMS key waits out its deletion period, tags and all, as on AWS.
+          if (arn.includes(':key/') && (await kms.send(new DescribeKeyCommand({ KeyId: arn }))).KeyMetadata?.KeyState === 'PendingDeletion') continue;
+          // So does a deleted VPC peering connection (status `deleted`), in both regions.
+          const pcx = /:vpc-peering-connection\/(pcx-[0-9a-f]+)$/.exec(arn)?.[1];
+          if (pcx && (await ec2.send(new DescribeVpcPeeringConnectionsCommand({ VpcPeeringConnectionIds: [pcx] }))).VpcPeeringConnections?.[0]?.Status?.Code === 'deleted') continue;
+          found.push(arn);
+        }
         token = page.PaginationToken || undefined;
       } while (token);
       const reservations = (await ec2.send(new DescribeInstancesCommand({ Filters: [{ Name: 'tag:labforge:lab', Values: [lab] }] }))).Reservations ?? [];
       for (const i of reservations.flatMap((r) => r.Instances ?? [])) if (i.State?.Name !== 'terminated') found.push(`${region} instance ${i.InstanceId} (${i.State?.Name})`);
+      const nats = (await ec2.send(new DescribeNatGatewaysCommand({ Filter: [{ Name: 'tag:labforge:lab', Values: [lab] }] }))).NatGateways ?? [];
+      for (const n of nats) if (n.State !== 'deleted') found.push(`${region} natgateway ${n.NatGatewayId} (${n.State})`);
     } finally {
       tagging.destroy();
       ec2.destroy();
+      kms.destroy();
     }
   }
   return [...new Set(found)].sort();
