@@ -224,7 +224,7 @@ describe('local target fault cases', () => {
     expect(readFileSync(file, 'utf8')).toBe('not a directory\n');
   });
 
-  it('up expert with a bad --regions, up --regions on a level without regions, and --target aws fail with one line, exit 2, nothing created', async () => {
+  it('up expert with a bad --regions, up --regions on a level without regions, and an unknown --target fail with one line, exit 2, nothing created', async () => {
     const emptyHome = join(parent, 'untouched');
     const expert = await cli(['up', 'expert', '--regions', '4'], { home: emptyHome });
     expect(expert.code).toBe(2);
@@ -232,9 +232,9 @@ describe('local target fault cases', () => {
     const beginner = await cli(['up', 'beginner', '--regions', '2'], { home: emptyHome });
     expect(beginner.code).toBe(2);
     expect(beginner.stderr.trim()).toBe('labforge: --regions applies to the expert lab only (it has regions), not to beginner');
-    const target = await cli(['up', 'beginner', '--target', 'aws'], { home: emptyHome });
+    const target = await cli(['up', 'beginner', '--target', 'gcp'], { home: emptyHome });
     expect(target.code).toBe(2);
-    expect(target.stderr.trim()).toBe("labforge: unknown target 'aws' (valid: local, k8s, pulumi)");
+    expect(target.stderr.trim()).toBe("labforge: unknown target 'gcp' (valid: local, aws, k8s, pulumi)");
     expect(existsSync(emptyHome)).toBe(false);
   });
 });
