@@ -1,5 +1,6 @@
 // `down`: stop everything a lab runs, delete its data, then prove nothing is left.
-import { readdirSync, rmdirSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
+import { removeHomeIfEmpty } from '../model/home.js';
 import { driverOf } from './drivers/index.js';
 import { existingLab, readState, type LabLayout, type LabState } from './home.js';
 import { realDir } from './inspect.js';
@@ -48,11 +49,4 @@ export async function downLab(home: string, name: string): Promise<TeardownRecei
   return verifyGone(name, layout, dir, state, started);
 }
 
-/** Leaves no empty home behind either (only when nothing else is in it). */
-export function removeHomeIfEmpty(home: string): void {
-  try {
-    if (readdirSync(home).length === 0) rmdirSync(home);
-  } catch {
-    /* not empty or already gone */
-  }
-}
+export { removeHomeIfEmpty };

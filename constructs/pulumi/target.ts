@@ -2,7 +2,7 @@
 // home and runs the Pulumi CLI on it; `down` destroys the stack, proves from `pulumi stack export`
 // that it holds nothing, removes it and the lab directory. The state file is written before the
 // first pulumi command, so an interrupted or failed `up` is always removable by `down`.
-import { accessSync, constants, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -12,7 +12,7 @@ import type { LabDeployment } from '../model/deployment.js';
 import { ExternalError } from '../model/errors.js';
 import { existingCloudLab, generatePassword, removeHomeIfEmpty, writeFileAtomic } from '../model/home.js';
 import type { Level } from '../model/types.js';
-import { isRunning, runTool, type ToolRunOptions } from '../model/tool.js';
+import { findExecutable, isRunning, pathDirs, runTool, type ToolRunOptions } from '../model/tool.js';
 import { pulumiProjectWriter } from './project.js';
 
 export const PULUMI_STATE_VERSION = 1;
@@ -56,18 +56,11 @@ const INSTALL_PULUMI = 'install it: curl -fsSL https://get.pulumi.com | sh (or a
 
 /** The pulumi binary: on PATH, else $PULUMI_HOME/bin, else ~/.pulumi/bin (where get.pulumi.com installs it). */
 export function findPulumi(hint: string, env: NodeJS.ProcessEnv = process.env): string {
-  const dirs = [...(env.PATH ?? '').split(delimiter).filter((d) => d.length > 0)];
+  const dirs = pathDirs(env);
   if (env.PULUMI_HOME) dirs.push(join(env.PULUMI_HOME, 'bin'));
   dirs.push(join(env.HOME ?? homedir(), '.pulumi', 'bin'));
-  for (const dir of dirs) {
-    const candidate = join(dir, 'pulumi');
-    try {
-      accessSync(candidate, constants.X_OK);
-      return candidate;
-    } catch {
-      /* not here */
-    }
-  }
+  const found = findExecutable('pulumi', dirs);
+  if (found !== undefined) return found;
   throw new ExternalError('pulumi CLI not found (looked on PATH, in $PULUMI_HOME/bin and ~/.pulumi/bin)', `${INSTALL_PULUMI}; ${hint}`);
 }
 
