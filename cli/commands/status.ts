@@ -23,7 +23,7 @@ export const statusCommand: CommandModule<object, StatusArgs> = {
     const isAws = (n: string) => labTarget(home, n) === 'aws';
     const awsNames = names.filter(isAws);
     const { statusAwsLab } = awsNames.length > 0 ? await import('../../constructs/terraform/target.js') : { statusAwsLab: undefined };
-    const awsLabs = awsNames.map((n) => statusAwsLab!(home, n));
+    const awsLabs = await Promise.all(awsNames.map((n) => statusAwsLab!(home, n)));
     const k8sNames = names.filter(isK8s);
     const pulumiNames = names.filter(isPulumi);
     const { statusK8sLab } = k8sNames.length > 0 ? await import('../../constructs/k8s/target.js') : { statusK8sLab: undefined };

@@ -20,6 +20,7 @@ interface SynthArgs {
   owner?: string;
   ttl?: string;
   'allow-cidr'?: string;
+  backend?: string;
   json?: boolean;
 }
 
@@ -41,10 +42,12 @@ export const synthCommand: CommandModule<object, SynthArgs> = {
       .option('owner', { type: 'string', description: 'Owner tag (default: your user name)' })
       .option('ttl', { type: 'string', description: 'Lifetime recorded in the expires-at tag, e.g. 4h, 2d' })
       .option('allow-cidr', { type: 'string', description: 'CIDR allowed to reach SSH/PostgreSQL (default: none)' })
+      .option('backend', { type: 'string', description: "aws: the stacks' Terraform state, 'local' or s3://bucket[/prefix][?region=r] (default: local)" })
       .option('json', { type: 'boolean', description: 'Print JSON' }),
   handler: async (argv) => {
     const target = parseTarget(argv.target, SYNTH_TARGETS);
     if (argv.level === 'all' && argv.name) throw new UsageError('--name names one lab; it cannot be used with `all`');
+    if (argv.backend !== undefined && target !== 'aws') throw new UsageError('--backend applies to --target aws only');
     const kubernetesLevels = allLabs().filter(runsOnKubernetes).map((l) => l.level);
     // `all` on k8s means every level that has Kubernetes workloads.
     const levels = argv.level === 'all' ? (target === 'k8s' ? kubernetesLevels : [...LEVELS]) : [parseLevel(argv.level)];
@@ -62,6 +65,7 @@ export const synthCommand: CommandModule<object, SynthArgs> = {
         // --regions applies to the levels that can take the list given.
         regions: argv.regions,
         allowCidr: argv['allow-cidr'],
+        backend: argv.backend,
       }),
     );
     const outdir = resolve(argv.out ?? DEFAULT_OUT[target]);

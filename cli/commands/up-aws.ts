@@ -20,6 +20,7 @@ export interface AwsUpArgs {
   readonly ttl?: string;
   readonly yes?: boolean;
   readonly healthTimeout?: string;
+  readonly backend?: string;
 }
 
 export async function upOnAws(args: AwsUpArgs): Promise<void> {
@@ -28,7 +29,7 @@ export async function upOnAws(args: AwsUpArgs): Promise<void> {
   const healthTimeoutMs = args.healthTimeout === undefined ? 300_000 : parseDuration('--health-timeout', args.healthTimeout);
   const { resolveAllowCidr } = await import('../../constructs/terraform/address.js');
   const allowCidr = await resolveAllowCidr(args.allowCidr);
-  const deployment = resolveDeployment(args.lab, { name: args.name, regions: args.regions, allowCidr, owner: args.owner, ttl: args.ttl });
+  const deployment = resolveDeployment(args.lab, { name: args.name, regions: args.regions, allowCidr, owner: args.owner, ttl: args.ttl, backend: args.backend });
   const { labforgeHome } = await import('../../constructs/model/home.js');
   const { upAwsLab } = await import('../../constructs/terraform/up.js');
 
@@ -43,7 +44,7 @@ export async function upOnAws(args: AwsUpArgs): Promise<void> {
   for (const s of caught) process.on(s, onSignal);
   let result;
   try {
-    result = await upAwsLab({ deployment, home: labforgeHome(), progress, signal: controller.signal, healthTimeoutMs, keepExpiry: args.ttl === undefined, confirm: (plan) => confirm(plan, Boolean(args.yes)) });
+    result = await upAwsLab({ deployment, home: labforgeHome(), progress, signal: controller.signal, healthTimeoutMs, keepExpiry: args.ttl === undefined, keepBackend: args.backend === undefined, confirm: (plan) => confirm(plan, Boolean(args.yes)) });
   } finally {
     for (const s of caught) process.off(s, onSignal);
   }
@@ -74,7 +75,7 @@ export async function upOnAws(args: AwsUpArgs): Promise<void> {
   print();
   print(table([['CHECK', 'RESULT', 'DETAIL'], ...result.health.map((h) => [h.name, h.reach === 'private' ? 'PRIVATE' : h.ok ? 'ok' : 'FAILED', h.detail])]));
   print();
-  print(`State: ${result.dir} (Terraform state of each stack in tf/stacks/<stack>, mode 0600)`);
+  print(result.backend ? `State: ${result.backend} (Terraform state, one object per stack); labforge's record in ${result.dir}` : `State: ${result.dir} (Terraform state of each stack in tf/stacks/<stack>, mode 0600)`);
   print(`Check: labforge health ${args.name}    Status: labforge status ${args.name}    Remove: labforge down ${args.name}`);
   print();
   print(`Exercises (the guide: \`labforge guide ${args.name}\`):`);

@@ -22,6 +22,7 @@ interface UpArgs {
   ttl?: string;
   yes?: boolean;
   'health-timeout'?: string;
+  backend?: string;
 }
 
 /** Targets `up` can run today. */
@@ -45,7 +46,8 @@ export const upCommand: CommandModule<object, UpArgs> = {
       .option('owner', { type: 'string', description: 'aws, pulumi: owner tag (default: your user name)' })
       .option('ttl', { type: 'string', description: 'lifetime until `labforge reap` may remove the lab (cloud: the expires-at tag), e.g. 4h, 2d (default 4h)' })
       .option('yes', { type: 'boolean', description: 'aws: apply the plan without asking' })
-      .option('health-timeout', { type: 'string', description: 'aws: longest wait for servers on a VM to answer after apply, e.g. 90s, 10m (default 5m)' }),
+      .option('health-timeout', { type: 'string', description: 'aws: longest wait for servers on a VM to answer after apply, e.g. 90s, 10m (default 5m)' })
+      .option('backend', { type: 'string', description: "aws: where the Terraform state lives, 'local' (the lab's directory) or s3://bucket[/prefix][?region=r] (default: local; kept by later `up`s)" }),
   handler: async (argv) => {
     const target = parseTarget(argv.target, UP_TARGETS);
     const lab = getLab(parseLevel(argv.level));
@@ -53,7 +55,7 @@ export const upCommand: CommandModule<object, UpArgs> = {
     const localOnly = { '--latency-ms': argv['latency-ms'], '--rabbitmq-management': argv['rabbitmq-management'] };
     const k8sOnly = { '--context': argv.context, '--timeout': argv.timeout };
     const cloudOnly = { '--allow-cidr': argv['allow-cidr'], '--owner': argv.owner };
-    const awsOnly = { '--yes': argv.yes, '--health-timeout': argv['health-timeout'] };
+    const awsOnly = { '--yes': argv.yes, '--health-timeout': argv['health-timeout'], '--backend': argv.backend };
     // --regions means loopback regions locally and AWS regions in the cloud; k8s has none.
     const foreign =
       target === 'local'
@@ -70,7 +72,7 @@ export const upCommand: CommandModule<object, UpArgs> = {
     }
     if (target === 'aws') {
       const { upOnAws } = await import('./up-aws.js');
-      return upOnAws({ lab, name, json: argv.json, regions: argv.regions, allowCidr: argv['allow-cidr'], owner: argv.owner, ttl: argv.ttl, yes: argv.yes, healthTimeout: argv['health-timeout'] });
+      return upOnAws({ lab, name, json: argv.json, regions: argv.regions, allowCidr: argv['allow-cidr'], owner: argv.owner, ttl: argv.ttl, yes: argv.yes, healthTimeout: argv['health-timeout'], backend: argv.backend });
     }
     if (target === 'pulumi') {
       const { upOnPulumi } = await import('./up-pulumi.js');

@@ -74,6 +74,7 @@ export const workshopResetCommand: CommandModule<object, { name: string; partici
       lab: getLab(record.level),
       expiresAt: record.expiresAt,
       ttl: `${Math.ceil(ttlLeftMs / 60_000)}m`,
+      backend: record.backend,
       signal: new AbortController().signal,
       reservedPorts: new Set(),
     });

@@ -3,6 +3,7 @@
 import type { Argv, CommandModule } from 'yargs';
 import { DEFAULT_TTL } from '../../constructs/model/deployment.js';
 import { UsageError } from '../../constructs/model/errors.js';
+import { parseBackend } from '../../constructs/model/backend.js';
 import { parseLevel, parseTarget, parseTtl } from '../../constructs/model/options.js';
 import { parseParticipants, parseWorkshopName } from '../../constructs/model/workshop.js';
 import { getLab } from '../../labs/index.js';
@@ -20,6 +21,7 @@ interface WorkshopUpArgs {
   concurrency?: unknown;
   json?: boolean;
   yes?: boolean;
+  backend?: string;
 }
 
 /** Participants started at once by default: servers start faster than two cores can share more. */
@@ -44,6 +46,7 @@ const workshopUpCommand: CommandModule<object, WorkshopUpArgs> = {
       .option('ttl', { type: 'string', description: `Lifetime until \`labforge reap\` may remove the labs (default ${DEFAULT_TTL})` })
       .option('concurrency', { type: 'string', description: `Participants started at once (default ${DEFAULT_CONCURRENCY})` })
       .option('yes', { type: 'boolean', description: 'aws: apply every participant\'s plan without asking once for the cost envelope' })
+      .option('backend', { type: 'string', description: "aws: every participant's Terraform state, 'local' or s3://bucket[/prefix][?region=r] (one object per stack; default: local)" })
       .option('json', { type: 'boolean', description: 'Print JSON' }),
   handler: async (argv) => {
     const { WORKSHOP_TARGETS } = await import('../../constructs/workshop/record.js');
@@ -55,6 +58,8 @@ const workshopUpCommand: CommandModule<object, WorkshopUpArgs> = {
     parseTtl(ttl);
     const concurrency = parseConcurrency(argv.concurrency, participants);
     if (argv.yes && target !== 'aws') throw new UsageError('--yes applies to --target aws only');
+    if (argv.backend !== undefined && target !== 'aws') throw new UsageError('--backend applies to --target aws only');
+    if (argv.backend !== undefined) parseBackend(argv.backend);
     if (target === 'aws' && !(await confirmEnvelope(lab, participants, ttl, Boolean(argv.yes)))) {
       progress('labforge: not applied; nothing was created');
       process.exitCode = EXIT_FAILURE;
@@ -75,7 +80,7 @@ const workshopUpCommand: CommandModule<object, WorkshopUpArgs> = {
     for (const s of caught) process.on(s, onSignal);
     let result;
     try {
-      result = await upWorkshop({ home: labforgeHome(), name, lab, target, participants, ttl, concurrency, signal: controller.signal, progress });
+      result = await upWorkshop({ home: labforgeHome(), name, lab, target, participants, ttl, backend: argv.backend, concurrency, signal: controller.signal, progress });
     } finally {
       for (const s of caught) process.off(s, onSignal);
     }

@@ -7,7 +7,7 @@
 //   load-balancer with globalDns            Route 53 latency records over every region
 //   load-balancer without, service          nothing here: services run on EKS (Kubernetes engine)
 //                                           or, without a cluster, on the app VM (opens its port)
-import { LocalBackend, TerraformOutput, TerraformStack } from 'cdktf';
+import { TerraformOutput, TerraformStack } from 'cdktf';
 import { Construct } from 'constructs';
 import { RandomProvider } from '@cdktf/provider-random/lib/provider/index.js';
 import { POSTGRES_PORT, REDIS_PORT, placeShards } from '../model/aws.js';
@@ -32,6 +32,7 @@ import { LabRedis } from './redis.js';
 import { RegionScope, bindProviders } from './region.js';
 import { LabRegistry } from './registry.js';
 import { GeneratedSecret } from './secret.js';
+import { labBackend } from './state-backend.js';
 import { LabSecurityGroup, type IngressRule, type Source } from './security-group.js';
 import { LabVm } from './vm.js';
 
@@ -78,8 +79,7 @@ export class LabStack extends TerraformStack {
     if (d.regions.length === 0) throw new Error(`${this.node.path}: the deployment lists no region`);
     const tags = labTags({ lab: d.name, level: d.lab.level, owner: d.owner, expiresAt: d.expiresAt });
     this.multiRegion = d.regions.length > 1;
-    // State next to cdk.tf.json (relative to where terraform runs), not in the synth's cwd.
-    new LocalBackend(this, { path: 'terraform.tfstate' });
+    labBackend(this, d, id);
     new RandomProvider(this, 'random');
     // One region: the default provider. Several: one aliased provider per region.
     this.regions = d.regions.map((region, index) => {

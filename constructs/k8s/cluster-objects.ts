@@ -7,7 +7,7 @@
 // cluster stack's OUTPUTS, read from its state with terraform_remote_state, so:
 //   apply:   `<lab>` (clusters, data stores), then `<lab>-k8s`
 //   destroy: `<lab>-k8s` first, while the clusters still exist, then `<lab>`
-import { DataTerraformRemoteStateLocal, Fn, LocalBackend, TerraformOutput, TerraformStack, Token, propertyAccess, type IResolvable } from 'cdktf';
+import { Fn, TerraformOutput, type TerraformRemoteState, TerraformStack, Token, propertyAccess, type IResolvable } from 'cdktf';
 import { Construct } from 'constructs';
 import { KubernetesProvider } from '@cdktf/provider-kubernetes/lib/provider/index.js';
 import { Password } from '@cdktf/provider-random/lib/password/index.js';
@@ -17,6 +17,7 @@ import { ValidationError } from '../model/errors.js';
 import { STORE_PORTS, kubernetesPlan, type KubernetesPlan } from '../model/kubernetes.js';
 import { clusterOutputNames, k8sLearnerGroup, k8sNamespace, physicalName, regionCode } from '../model/names.js';
 import { componentsOf } from '../model/validate.js';
+import { clusterStackState, labBackend } from '../aws/state-backend.js';
 import { LABEL_PARTICIPANT, labLabels } from './labels.js';
 import { LabNamespace } from './lab-namespace.js';
 
@@ -46,7 +47,7 @@ export class ClusterObjectsStack extends TerraformStack {
   /** The plan the objects are rendered from (names, Secret keys, quota). */
   readonly plan: KubernetesPlan;
   private readonly d: LabDeployment;
-  private readonly cluster: DataTerraformRemoteStateLocal;
+  private readonly cluster: TerraformRemoteState;
 
   constructor(scope: Construct, id: string, props: ClusterObjectsStackProps) {
     super(scope, id);
@@ -59,9 +60,9 @@ export class ClusterObjectsStack extends TerraformStack {
     this.plan = kubernetesPlan(d, 'managed');
     const namespaces = this.namespaces(props.participants ?? []);
 
-    // State next to cdk.tf.json; the cluster stack's state is in its sibling directory.
-    new LocalBackend(this, { path: 'terraform.tfstate' });
-    this.cluster = new DataTerraformRemoteStateLocal(this, 'cluster', { path: `../${d.name}/terraform.tfstate` });
+    // Its own state; the cluster stack's outputs (endpoints, CAs) read from where that one keeps its state.
+    labBackend(this, d, id);
+    this.cluster = clusterStackState(this, 'cluster', d);
     new RandomProvider(this, 'random');
     const secretData = this.secretData();
     const multiRegion = d.regions.length > 1;

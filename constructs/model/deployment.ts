@@ -1,6 +1,7 @@
 // A deployment is a lab spec plus the user's choices (name, owner, regions, expiry, CIDR),
 // validated once here so every engine receives the same resolved values.
 import { userInfo } from 'node:os';
+import { parseBackend, type StateBackend } from './backend.js';
 import { UsageError } from './errors.js';
 import { parseCidr, parseLabName, parseOwner, parseRegions, parseTtl } from './options.js';
 import type { LabSpec } from './types.js';
@@ -18,6 +19,8 @@ export interface LabDeployment {
   readonly regions: readonly string[];
   /** Where SSH and database ports may be reached from; undefined opens nothing. */
   readonly allowCidr?: string;
+  /** aws: where the Terraform state lives; undefined: the lab's directory. */
+  readonly backend?: StateBackend;
 }
 
 export interface DeploymentOptions {
@@ -27,6 +30,8 @@ export interface DeploymentOptions {
   /** Comma-separated AWS regions. */
   readonly regions?: string;
   readonly allowCidr?: string;
+  /** `local` or `s3://bucket/prefix[?region=r]`. */
+  readonly backend?: string;
   /** Clock, for tests. */
   readonly now?: Date;
 }
@@ -51,5 +56,6 @@ export function resolveDeployment(lab: LabSpec, options: DeploymentOptions = {})
   const allowCidr = options.allowCidr !== undefined ? parseCidr(options.allowCidr) : undefined;
   if (regions.length > 4) throw new UsageError(`--regions lists ${regions.length} regions; labs support at most 4`);
   const expiresAt = expiryAfter(options.ttl ?? DEFAULT_TTL, options.now);
-  return { name, lab, owner, expiresAt, regions, allowCidr };
+  const backend = options.backend !== undefined ? parseBackend(options.backend) : undefined;
+  return { name, lab, owner, expiresAt, regions, allowCidr, ...(backend ? { backend } : {}) };
 }

@@ -1,7 +1,8 @@
 // `labforge down <lab>` for the aws target: destroy the stacks in reverse apply order, retrying
 // the dependency failures Kubernetes controllers cause (ENIs and load balancers they left in the
 // VPC, security groups still in use) after sweeping those away; then prove from each stack's
-// state and from a tag sweep of the lab's regions that nothing tagged with the lab is left.
+// state and from a tag sweep of the lab's regions that nothing tagged with the lab is left. An S3
+// backend's state objects go last, once they hold nothing.
 import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { ExternalError } from '../model/errors.js';
@@ -10,7 +11,8 @@ import { sweep, type SweepReceipt } from '../sweep/index.js';
 import { findTerraform, runJson, terraformEnv, type TerraformBinary } from './binary.js';
 import { emulatorSettings, excludeArgs, writeEmulatorOverride } from './emulator.js';
 import { removeHomeIfEmpty } from '../model/home.js';
-import { awsLabLayout, readAwsState, refuseBusy, stateAddresses, writeAwsState } from './state.js';
+import { LabStates } from './stack-state.js';
+import { awsLabLayout, readAwsState, refuseBusy, writeAwsState, type AwsLabState } from './state.js';
 
 export interface StackTeardown {
   readonly stack: string;
@@ -48,25 +50,37 @@ const DEPENDENCY_FAILURE = /DependencyViolation|has (a )?dependen|in use|Invalid
 export const DESTROY_ATTEMPTS = 3;
 
 export async function downAwsLab(home: string, name: string, progress: (line: string) => void): Promise<AwsTeardownReceipt> {
-  const started = performance.now();
-  const layout = awsLabLayout(home, name);
   const state = readAwsState(home, name);
   refuseBusy(state);
+  const states = new LabStates(home, state);
+  try {
+    return await teardown(home, state, states, progress);
+  } finally {
+    states.close();
+  }
+}
+
+async function teardown(home: string, state: AwsLabState, states: LabStates, progress: (line: string) => void): Promise<AwsTeardownReceipt> {
+  const started = performance.now();
+  const name = state.name;
+  const layout = awsLabLayout(home, name);
   const emulator = emulatorSettings();
   const endpoint = process.env.AWS_ENDPOINT_URL || emulator?.endpoint;
-  const withState = state.stacks.filter((s) => stateAddresses(layout.stackDir(s)).length > 0);
+  const held = new Map<string, string[]>();
+  for (const stack of state.stacks) held.set(stack, await states.addresses(stack));
+  const withState = state.stacks.filter((s) => held.get(s)!.length > 0);
   // Only a stack with resources needs the binary; an `up` stopped before apply needs none.
   const tf = withState.length > 0 ? findTerraform(`then run \`labforge down ${name}\` again; nothing was removed`) : undefined;
   const env = tf ? terraformEnv() : process.env;
   const stacks: StackTeardown[] = [];
   for (const stack of [...state.stacks].reverse()) {
     const dir = layout.stackDir(stack);
-    const before = stateAddresses(dir);
+    const before = held.get(stack)!;
     if (before.length === 0) continue;
     writeEmulatorOverride(dir, emulator);
-    stacks.push(await destroyStack(tf!, stack, dir, env, before, { name, regions: state.regions, endpoint, progress }, excludeArgs(dir, emulator)));
+    stacks.push(await destroyStack(tf!, stack, dir, env, before, { name, regions: state.regions, endpoint, progress, states }, excludeArgs(dir, emulator)));
   }
-  await forgetWhatWentWithTheClusters(tf, state.stacks[0]!, stacks, (stack) => layout.stackDir(stack), env, progress);
+  await forgetWhatWentWithTheClusters(tf, state.stacks[0]!, stacks, (stack) => layout.stackDir(stack), env, progress, states);
   const left = stacks.flatMap((s) => s.left);
 
   // Proof beyond the state files: nothing in the lab's regions carries its tag. Also removes
@@ -87,7 +101,15 @@ export async function downAwsLab(home: string, name: string, progress: (line: st
   const sweptLeft = swept?.resources.filter((r) => r.status === 'left' || r.status === 'unverified') ?? [];
   if (sweptLeft.length > 0) leftovers.push(`${sweptLeft.length} resource(s) tagged with the lab are still there: ${sweptLeft.map((r) => `${r.kind} ${r.id} (${r.reason ?? r.status})`).join('; ')}`);
 
-  const ok = left.length === 0 && sweepError === undefined && (swept === undefined || swept.ok);
+  let ok = left.length === 0 && sweepError === undefined && (swept === undefined || swept.ok);
+  // The bucket keeps nothing of a removed lab: its (now empty) state objects go too.
+  if (ok && state.backend) {
+    const notDeleted = await states.removeRemote();
+    if (notDeleted.length > 0) {
+      leftovers.push(`the lab's state objects could not be deleted: ${notDeleted.join('; ')}`);
+      ok = false;
+    }
+  }
   let removed = false;
   if (ok) {
     rmSync(layout.dir, { recursive: true, force: true });
@@ -117,9 +139,9 @@ export async function downAwsLab(home: string, name: string, progress: (line: st
  * objects inside the EKS clusters: once the cluster stack is destroyed they are gone with the
  * clusters, so they leave its state (`state rm`) instead of keeping the lab forever.
  */
-async function forgetWhatWentWithTheClusters(tf: TerraformBinary | undefined, clusterStack: string, stacks: StackTeardown[], dirOf: (stack: string) => string, env: NodeJS.ProcessEnv, progress: (line: string) => void): Promise<void> {
+async function forgetWhatWentWithTheClusters(tf: TerraformBinary | undefined, clusterStack: string, stacks: StackTeardown[], dirOf: (stack: string) => string, env: NodeJS.ProcessEnv, progress: (line: string) => void, states: LabStates): Promise<void> {
   // The clusters are gone once the cluster stack's state is empty (destroyed now, or before).
-  if (tf === undefined || stateAddresses(dirOf(clusterStack)).length > 0) return;
+  if (tf === undefined || (await states.addresses(clusterStack)).length > 0) return;
   for (const [i, s] of stacks.entries()) {
     if (s.stack === clusterStack || s.left.length === 0) continue;
     const dir = dirOf(s.stack);
@@ -129,7 +151,7 @@ async function forgetWhatWentWithTheClusters(tf: TerraformBinary | undefined, cl
     progress(`${s.stack}: the clusters are destroyed, and the ${gone.length} object(s) of this stack with them: removing those from its state`);
     const r = await runTool(tf.path, ['state', 'rm', '-lock-timeout=120s', ...gone], { cwd: dir, env, capture: true });
     if (r.code !== 0) continue;
-    stacks[i] = { ...s, left: stateAddresses(dir), wentWithClusters: gone };
+    stacks[i] = { ...s, left: await states.addresses(s.stack), wentWithClusters: gone };
   }
 }
 
@@ -138,6 +160,7 @@ interface SweepContext {
   readonly regions: readonly string[];
   readonly endpoint?: string;
   readonly progress: (line: string) => void;
+  readonly states: LabStates;
 }
 
 async function destroyStack(tf: TerraformBinary, stack: string, dir: string, env: NodeJS.ProcessEnv, before: readonly string[], ctx: SweepContext, excludes: readonly string[]): Promise<StackTeardown> {
@@ -155,7 +178,7 @@ async function destroyStack(tf: TerraformBinary, stack: string, dir: string, env
     const r = await runJson(tf, ['destroy', '-input=false', '-lock-timeout=120s', '-auto-approve', ...excludes], dir, env, (m) => {
       if (m.type === 'apply_complete' && m.hook?.resource && !m.hook.resource.addr.startsWith('data.')) ctx.progress(`${stack}: [${++done}/${before.length}] destroyed ${m.hook.resource.addr} (${m.hook.elapsed_seconds ?? 0}s)`);
     });
-    const left = stateAddresses(dir);
+    const left = await ctx.states.addresses(stack);
     if (r.code === 0 && left.length === 0) return { stack, destroyed: before, left, attempts: attempt };
     error = r.errors[0] ?? `${tf.flavor} destroy exited with ${r.signal ?? `code ${r.code}`}`;
     for (const e of r.errors) ctx.progress(`${stack}:   error: ${e}`);
@@ -170,6 +193,6 @@ async function destroyStack(tf: TerraformBinary, stack: string, dir: string, env
       ctx.progress(`${stack}: sweep failed: ${sweepError.message}`);
     }
   }
-  const left = stateAddresses(dir);
+  const left = await ctx.states.addresses(stack);
   return { stack, destroyed: before.filter((a) => !left.includes(a)), left, attempts, error };
 }

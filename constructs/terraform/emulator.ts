@@ -56,7 +56,22 @@ interface StackJson {
   readonly provider?: Record<string, readonly { alias?: string }[]>;
   readonly output?: Record<string, { value: unknown }>;
   readonly resource?: Record<string, Record<string, unknown>>;
-  readonly terraform?: { required_providers?: Record<string, { source: string; version: string }> };
+  readonly terraform?: { required_providers?: Record<string, { source: string; version: string }>; backend?: { s3?: Record<string, unknown> } };
+  readonly data?: { terraform_remote_state?: Record<string, { backend: string; config: Record<string, unknown> }> };
+}
+
+/** What the S3 backend and terraform_remote_state need to keep state in the emulator's S3. */
+function s3StateSettings(endpoint: string): Record<string, unknown> {
+  return {
+    endpoints: { s3: endpoint, sts: endpoint, iam: endpoint },
+    use_path_style: true,
+    access_key: 'testing',
+    secret_key: 'testing',
+    skip_credentials_validation: true,
+    skip_requesting_account_id: true,
+    skip_metadata_api_check: true,
+    skip_region_validation: true,
+  };
 }
 
 /**
@@ -98,11 +113,17 @@ export function writeEmulatorOverride(stackDir: string, settings: EmulatorSettin
     Object.entries(stack.terraform?.required_providers ?? {}).map(([name, p]) => [name, { source: p.source, version: `>= ${p.version}` }]),
   );
   const output = placeholderOutputs(stack, excludedAddresses(stack, settings));
+  // A `--backend s3://` lab keeps its state in the emulator's S3: an override's backend block
+  // replaces the original, and a remote state's `config` argument is replaced whole.
+  const s3Backend = stack.terraform?.backend?.s3;
+  const remoteStates = Object.entries(stack.data?.terraform_remote_state ?? {}).filter(([, r]) => r.backend === 's3');
+  const data = { terraform_remote_state: Object.fromEntries(remoteStates.map(([id, r]) => [id, { config: { ...r.config, ...s3StateSettings(endpoint) } }])) };
   // An empty `provider` or `output` object is not valid configuration: left out when nothing is overridden.
   const override = {
-    terraform: { required_providers: required },
+    terraform: { required_providers: required, ...(s3Backend ? { backend: { s3: { ...s3Backend, ...s3StateSettings(endpoint) } } } : {}) },
     ...(Object.keys(provider).length > 0 ? { provider } : {}),
     ...(Object.keys(output).length > 0 ? { output } : {}),
+    ...(remoteStates.length > 0 ? { data } : {}),
   };
   writeFileSync(file, `${JSON.stringify(override, null, 2)}\n`);
 }

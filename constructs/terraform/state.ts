@@ -1,8 +1,10 @@
 // What the aws target keeps per lab under the labforge home: `state.json` (labforge's own record)
-// and `tf/` (the synthesized stacks; each stack's Terraform state beside its cdk.tf.json). The
-// record is written before anything runs, so an interrupted or failed `up` is always removable.
-import { existsSync, readFileSync } from 'node:fs';
+// and `tf/` (the synthesized stacks; each stack's Terraform state beside its cdk.tf.json, unless
+// the lab names an S3 backend). The record is written before anything runs, so an interrupted or
+// failed `up` is always removable.
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { S3StateBackend } from '../model/backend.js';
 import { ExternalError } from '../model/errors.js';
 import { writeFileAtomic } from '../model/home.js';
 import { isRunning } from '../model/tool.js';
@@ -32,6 +34,8 @@ export interface AwsLabState {
   readonly binary: string;
   /** Stacks in apply order (cluster first); `down` destroys them the other way round. */
   readonly stacks: readonly string[];
+  /** Where the Terraform state lives when not beside the stacks (`--backend s3://...`). */
+  readonly backend?: S3StateBackend;
   phase: AwsPhase;
   /** The labforge process running `up`, to tell "deploying now" from "interrupted". */
   pid?: number;
@@ -52,25 +56,6 @@ export function readAwsState(home: string, name: string): AwsLabState {
 export function writeAwsState(home: string, state: AwsLabState): void {
   state.updatedAt = new Date().toISOString();
   writeFileAtomic(awsLabLayout(home, state.name).stateFile, `${JSON.stringify(state, null, 2)}\n`, 0o600);
-}
-
-/** What stands for a state file that cannot be read (being written, or damaged): destroy will tell. */
-export const UNREADABLE_STATE = '(unreadable terraform.tfstate)';
-
-/**
- * `type.name` of every managed resource with an instance in the stack's Terraform state; a state
- * that cannot be parsed counts as holding something, so `down` still runs destroy on it.
- */
-export function stateAddresses(stackDir: string): string[] {
-  const file = join(stackDir, 'terraform.tfstate');
-  if (!existsSync(file)) return [];
-  let tfstate: { resources?: { mode: string; type: string; name: string; instances?: unknown[] }[] };
-  try {
-    tfstate = JSON.parse(readFileSync(file, 'utf8')) as typeof tfstate;
-  } catch {
-    return [UNREADABLE_STATE];
-  }
-  return (tfstate.resources ?? []).filter((r) => r.mode === 'managed' && (r.instances?.length ?? 1) > 0).map((r) => `${r.type}.${r.name}`);
 }
 
 /** One `up` or `down` of a lab at a time: a live `up` still deploying it holds it. */

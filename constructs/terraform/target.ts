@@ -1,15 +1,15 @@
 // `status`, `health` and `secrets` of a lab on the aws target: the record says what was made and
-// when; the stacks' Terraform state holds the outputs (secrets included, hence 0600).
-import { existsSync } from 'node:fs';
+// when; the stacks' Terraform state holds the outputs (secrets included, hence 0600 or the
+// user's own bucket), read without tofu/terraform.
 import { ExternalError } from '../model/errors.js';
 import { getLab } from '../../labs/index.js';
 import { AwsClients } from '../sweep/clients.js';
-import { findTerraform, terraformEnv } from './binary.js';
 import { emulatorSettings } from './emulator.js';
 import { cloudHealth, type CloudCheck } from './health.js';
 import { isRunning } from '../model/tool.js';
-import { awsLabLayout, readAwsState, stateAddresses } from './state.js';
-import { probePassword, readOutputs, vmPolicy } from './up.js';
+import { LabStates } from './stack-state.js';
+import { awsLabLayout, readAwsState } from './state.js';
+import { probePassword, vmPolicy } from './up.js';
 
 export interface AwsLabStatus {
   readonly name: string;
@@ -25,12 +25,19 @@ export interface AwsLabStatus {
   readonly hourlyUsd: number;
   /** Estimated spend so far: hours up x the hourly estimate. */
   readonly costSoFarUsd: number;
+  /** Where the Terraform state lives. */
+  readonly backend: string;
 }
 
-export function statusAwsLab(home: string, name: string, now = new Date()): AwsLabStatus {
+export async function statusAwsLab(home: string, name: string, now = new Date()): Promise<AwsLabStatus> {
   const s = readAwsState(home, name);
-  const layout = awsLabLayout(home, name);
-  const resources = s.stacks.reduce((n, stack) => n + stateAddresses(layout.stackDir(stack)).length, 0);
+  const states = new LabStates(home, s);
+  let resources = 0;
+  try {
+    for (const stack of s.stacks) resources += (await states.addresses(stack)).length;
+  } finally {
+    states.close();
+  }
   const busy = (s.phase === 'deploying' || s.phase === 'planning') && isRunning(s.pid);
   // The last error: of the failed `up`, or of a `down` that could not finish (`down: ...`).
   const note = s.error ? ` (${s.error})` : '';
@@ -55,16 +62,21 @@ export function statusAwsLab(home: string, name: string, now = new Date()): AwsL
     hoursUp: Math.round(hoursUp * 100) / 100,
     hourlyUsd: s.hourlyUsd,
     costSoFarUsd: Math.round(hoursUp * s.hourlyUsd * 10_000) / 10_000,
+    backend: states.where,
   };
 }
 
 async function outputsOf(home: string, name: string) {
   const s = readAwsState(home, name);
-  const layout = awsLabLayout(home, name);
-  const dirs = s.stacks.map((stack) => layout.stackDir(stack)).filter((d) => existsSync(d));
-  if (!dirs.some((d) => stateAddresses(d).length > 0)) throw new ExternalError(`lab '${name}' holds no resources yet`, `run \`labforge up ${s.level} --target aws --name ${name}\``);
-  const tf = findTerraform('it reads the outputs from the Terraform state');
-  return { state: s, layout, ...(await readOutputs(tf, dirs, terraformEnv())) };
+  const states = new LabStates(home, s);
+  try {
+    let resources = 0;
+    for (const stack of s.stacks) resources += (await states.addresses(stack)).length;
+    if (resources === 0) throw new ExternalError(`lab '${name}' holds no resources yet`, `run \`labforge up ${s.level} --target aws --name ${name}\``);
+    return { state: s, layout: awsLabLayout(home, name), ...(await states.outputs()) };
+  } finally {
+    states.close();
+  }
 }
 
 /** The lab's secret outputs (`labforge secrets`). */

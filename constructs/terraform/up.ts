@@ -6,16 +6,19 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RetryPolicy } from '../../health/probe.js';
+import { HeadBucketCommand } from '@aws-sdk/client-s3';
+import { backendRegion, describeBackend, sameBackend, type S3StateBackend } from '../model/backend.js';
 import { costOfInventory } from '../model/cost.js';
 import type { LabDeployment } from '../model/deployment.js';
-import { ExternalError } from '../model/errors.js';
+import { ExternalError, UsageError } from '../model/errors.js';
 import { existingCloudLab, generatePassword, removeHomeIfEmpty, writeFileAtomic } from '../model/home.js';
 import type { Level } from '../model/types.js';
-import { AwsClients, callerAccount } from '../sweep/clients.js';
+import { AwsClients, callerAccount, errorMessage, errorName } from '../sweep/clients.js';
 import { findTerraform, jsonOf, runJson, terraformEnv, type TerraformBinary, type TerraformMessage } from './binary.js';
 import { emulatorSettings, excludeArgs, writeEmulatorOverride, type EmulatorSettings } from './emulator.js';
 import { cloudHealth, type CloudCheck } from './health.js';
 import { summarizePlan, type PlanJson, type PlanSummary } from './plan.js';
+import { LabStates } from './stack-state.js';
 import { AWS_STATE_VERSION, awsLabLayout, readAwsState, refuseBusy, writeAwsState, type AwsLabState } from './state.js';
 
 export interface AwsUpOptions {
@@ -33,6 +36,8 @@ export interface AwsUpOptions {
    * expires-at tag of every resource. @default false
    */
   readonly keepExpiry?: boolean;
+  /** An `up` of an existing lab without --backend keeps the backend it was made with. @default false */
+  readonly keepBackend?: boolean;
 }
 
 export interface PlanPreview {
@@ -53,6 +58,8 @@ export interface AwsUpResult {
   readonly regions: readonly string[];
   readonly stacks: readonly string[];
   readonly dir: string;
+  /** `s3://bucket/prefix/<lab>/` when the state is not in the lab's directory. */
+  readonly backend?: string;
   /** `cancelled`: the user said no (nothing was created, nothing kept). */
   readonly outcome: 'up' | 'cancelled' | 'interrupted';
   readonly outputs: Readonly<Record<string, unknown>>;
@@ -74,11 +81,18 @@ export async function upAwsLab(options: AwsUpOptions): Promise<AwsUpResult> {
   const tf = findTerraform('nothing was created; `labforge synth <level> --target aws` writes the Terraform without it');
   const existing = existingCloudLab(home, d.name, d.lab.level, 'aws', () => readAwsState(home, d.name));
   if (existing) refuseBusy(existing);
-  if (existing && options.keepExpiry) options = { ...options, deployment: { ...d, expiresAt: existing.expiresAt } };
+  if (existing && options.keepExpiry) options = { ...options, deployment: { ...options.deployment, expiresAt: existing.expiresAt } };
+  if (existing && options.keepBackend) options = { ...options, deployment: { ...options.deployment, backend: existing.backend } };
+  if (existing && !sameBackend(existing.backend, options.deployment.backend)) {
+    throw new UsageError(
+      `lab '${d.name}' keeps its Terraform state in ${describeBackend(existing.backend, d.name)}; --backend would start a second one: leave --backend out, or \`labforge down ${d.name}\` first`,
+    );
+  }
   const emulator = emulatorSettings();
   const clients = new AwsClients({ endpoint: process.env.AWS_ENDPOINT_URL || emulator?.endpoint });
   try {
     const account = await accountOrExplain(clients, d.regions[0]!);
+    if (options.deployment.backend) await checkStateBucket(clients, options.deployment.backend, d.regions);
     return await deploy({ ...options, tf, existing, emulator, clients, account, started, layout });
   } finally {
     clients.destroy();
@@ -127,6 +141,7 @@ async function deploy(c: DeployContext): Promise<AwsUpResult> {
     hourlyUsd,
     binary: tf.path,
     stacks,
+    ...(d.backend ? { backend: d.backend } : {}),
     phase: 'planning',
     pid: process.pid,
   };
@@ -147,7 +162,7 @@ async function deploy(c: DeployContext): Promise<AwsUpResult> {
     removeHomeIfEmpty(home);
   };
   const seconds = () => Math.round((performance.now() - c.started) / 100) / 10;
-  const base = { name: d.name, level: d.lab.level, account: c.account, regions: d.regions, stacks, dir: layout.dir, hourlyUsd, expiresAt: d.expiresAt };
+  const base = { name: d.name, level: d.lab.level, account: c.account, regions: d.regions, stacks, dir: layout.dir, ...(d.backend ? { backend: describeBackend(d.backend, d.name) } : {}), hourlyUsd, expiresAt: d.expiresAt };
   const stopped = (outcome: 'cancelled' | 'interrupted'): AwsUpResult => ({ ...base, outcome, outputs: {}, secretOutputs: [], health: [], seconds: seconds() });
 
   let preview: PlanPreview;
@@ -189,7 +204,8 @@ async function deploy(c: DeployContext): Promise<AwsUpResult> {
     return stopped('interrupted');
   }
   finish('up');
-  const { values, secret } = await readOutputs(tf, stacks.map((s) => layout.stackDir(s)), env);
+  const states = new LabStates(home, state);
+  const { values, secret } = await states.outputs().finally(() => states.close());
   if (d.allowCidr) progress(`probing the lab (servers on a VM get up to ${Math.round(c.healthTimeoutMs / 1000)}s to boot)`);
   const health = await cloudHealth({
     lab: d.lab,
@@ -215,6 +231,21 @@ export function probePassword(labDir: string): string {
   const file = join(labDir, 'probe-password');
   if (!existsSync(file)) writeFileAtomic(file, `${generatePassword()}\n`, 0o600);
   return readFileSync(file, 'utf8').trim();
+}
+
+/** The bucket `--backend` names answers to these credentials, before anything is created. */
+async function checkStateBucket(clients: AwsClients, backend: S3StateBackend, regions: readonly string[]): Promise<void> {
+  const region = backendRegion(backend, regions);
+  try {
+    await clients.s3(region).send(new HeadBucketCommand({ Bucket: backend.bucket }));
+  } catch (error) {
+    const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+    const missing = status === 404 || errorName(error) === 'NotFound' || errorName(error) === 'NoSuchBucket';
+    throw new ExternalError(
+      missing ? `state bucket '${backend.bucket}' (--backend) does not exist` : `state bucket '${backend.bucket}' (--backend) cannot be reached in ${region}: ${status === 403 ? 'access denied' : errorMessage(error)}`,
+      `${missing ? `create it first (\`aws s3 mb s3://${backend.bucket} --region ${region}\`, versioning on is best)` : 'check its region (?region=) and your access to it'}, or leave out --backend to keep the state in the lab's directory; nothing was created`,
+    );
+  }
 }
 
 /** The account the credentials belong to, or one line on what to set. */
@@ -286,19 +317,4 @@ function protectState(stackDir: string): void {
       /* not written */
     }
   }
-}
-
-/** Every stack's outputs merged (later stacks win); the names of the sensitive ones. */
-export async function readOutputs(tf: TerraformBinary, stackDirs: readonly string[], env: NodeJS.ProcessEnv): Promise<{ values: Record<string, unknown>; secret: string[] }> {
-  const values: Record<string, unknown> = {};
-  const secret: string[] = [];
-  for (const dir of stackDirs) {
-    if (!existsSync(join(dir, 'terraform.tfstate'))) continue;
-    const outputs = await jsonOf<Record<string, { value: unknown; sensitive: boolean }>>(tf, ['output', '-json'], dir, env);
-    for (const [k, o] of Object.entries(outputs)) {
-      values[k] = o.value;
-      if (o.sensitive && !secret.includes(k)) secret.push(k);
-    }
-  }
-  return { values, secret };
 }

@@ -12,6 +12,8 @@ export interface ParticipantUpOptions {
   readonly expiresAt: string;
   /** Pulumi: the AWS choices `synth` takes. */
   readonly ttl: string;
+  /** aws: where the Terraform state lives (`s3://...`); absent: the lab's directory. */
+  readonly backend?: string;
   readonly signal: AbortSignal;
   /** Ports promised to the labs starting alongside (local). */
   readonly reservedPorts: Set<number>;
@@ -37,7 +39,7 @@ export async function upParticipant(target: WorkshopTarget, p: Participant, o: P
   if (target === 'aws') {
     // The workshop asked once for the whole envelope: each participant's plan applies without asking.
     const { upAwsLab } = await import('../terraform/up.js');
-    const deployment = resolveDeployment(o.lab, { name: p.lab, ttl: o.ttl });
+    const deployment = resolveDeployment(o.lab, { name: p.lab, ttl: o.ttl, backend: o.backend });
     const r = await upAwsLab({ deployment, home: o.home, progress: () => {}, signal: o.signal, healthTimeoutMs: 300_000, confirm: async () => true });
     if (r.outcome !== 'up') throw new Error(r.outcome);
     const failed = r.health.filter((h) => h.reach === 'probed' && !h.ok);
@@ -62,7 +64,7 @@ export async function viewParticipant(target: WorkshopTarget, home: string, p: P
   if (labTarget(home, p.lab) === undefined) return { state: 'missing', health: '-', healthy: false };
   if (target === 'aws') {
     const { healthAwsLab, statusAwsLab } = await import('../terraform/target.js');
-    const status = statusAwsLab(home, p.lab);
+    const status = await statusAwsLab(home, p.lab);
     if (status.state !== 'up') return { state: status.state, health: '-', healthy: false };
     const health = await healthAwsLab(home, p.lab);
     const probed = health.checks.filter((c) => c.reach === 'probed');

@@ -20,6 +20,8 @@ export interface WorkshopRecord {
   readonly createdAt: string;
   /** When `reap` may remove the participants' labs. */
   readonly expiresAt: string;
+  /** aws: `--backend` of every participant's Terraform state (`s3://...`); absent: local. */
+  readonly backend?: string;
 }
 
 function dirOf(home: string): string {

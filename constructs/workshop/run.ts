@@ -8,6 +8,7 @@ import type { Participant } from '../model/workshop.js';
 import { checkLocalCapacity, LOCAL_FOOTPRINT, machineCapacity } from './capacity.js';
 import { exerciseProgress, upParticipant, viewParticipant, type ParticipantView } from './participants.js';
 import { forEachLimited } from './pool.js';
+import { parseBackend, sameBackend } from '../model/backend.js';
 import { findWorkshop, participantsOf, removeWorkshop, writeWorkshop, type WorkshopRecord, type WorkshopTarget } from './record.js';
 
 export interface ParticipantOutcome {
@@ -24,6 +25,8 @@ export interface WorkshopUpOptions {
   readonly target: WorkshopTarget;
   readonly participants: number;
   readonly ttl: string;
+  /** aws: `--backend` for every participant; absent: the record's, else local. */
+  readonly backend?: string;
   readonly concurrency: number;
   readonly signal: AbortSignal;
   /** One line per participant as it finishes. */
@@ -38,6 +41,9 @@ function plan(o: WorkshopUpOptions): WorkshopRecord {
       `workshop '${o.name}' exists with ${existing.participants} ${existing.level} participants on ${existing.target}; run \`labforge workshop down ${o.name}\` first or choose another --name`,
     );
   }
+  if (existing && o.backend !== undefined && !sameBackend(parseBackend(o.backend), existing.backend === undefined ? undefined : parseBackend(existing.backend))) {
+    throw new UsageError(`workshop '${o.name}' keeps its Terraform state in ${existing.backend ?? 'local'}; leave --backend out, or run \`labforge workshop down ${o.name}\` first`);
+  }
   const taken = new Set(labRecords(o.home).map((r) => r.name));
   const mine = new Set(existing ? participantsOf(existing).map((p) => p.lab) : []);
   const record: WorkshopRecord = existing ?? {
@@ -48,6 +54,7 @@ function plan(o: WorkshopUpOptions): WorkshopRecord {
     participants: o.participants,
     createdAt: new Date().toISOString(),
     expiresAt: expiryAfter(o.ttl),
+    ...(o.backend !== undefined && parseBackend(o.backend) !== undefined ? { backend: o.backend } : {}),
   };
   const clash = participantsOf(record).find((p) => taken.has(p.lab) && !mine.has(p.lab));
   if (clash) throw new UsageError(`lab '${clash.lab}' already exists outside workshop '${o.name}'; remove it or choose another --name`);
@@ -75,7 +82,7 @@ export async function upWorkshop(o: WorkshopUpOptions): Promise<{ record: Worksh
       const t = performance.now();
       const seconds = () => Number(((performance.now() - t) / 1000).toFixed(2));
       try {
-        const detail = await upParticipant(o.target, p, { home: o.home, lab: o.lab, expiresAt: record.expiresAt, ttl: o.ttl, signal: o.signal, reservedPorts });
+        const detail = await upParticipant(o.target, p, { home: o.home, lab: o.lab, expiresAt: record.expiresAt, ttl: o.ttl, backend: record.backend, signal: o.signal, reservedPorts });
         o.progress(`  ${p.id}  ${p.lab.padEnd(24)} up      ${seconds()}s  ${detail}`);
         return { participant: p, ok: true, detail, seconds: seconds() };
       } catch (error) {

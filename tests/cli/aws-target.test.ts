@@ -134,6 +134,13 @@ describe('up --target aws refuses before anything is created', () => {
       [['up', 'beginner', '--target', 'aws', '--yes', '--health-timeout', '0s'], "labforge: bad --health-timeout '0s' (expected 1s to 60m, e.g. 90s or 5m)"],
       [['up', 'beginner', '--target', 'aws', '--yes', '--allow-cidr', '0.0.0.0/0'], "labforge: --allow-cidr '0.0.0.0/0' is too wide (prefix /0); labs never open to the world, use /8 or narrower"],
       [['up', 'beginner', '--target', 'aws', '--yes', '--context', 'kind-kind'], 'labforge: --context applies to --target k8s only'],
+      [['up', 'beginner', '--backend', 's3://lab-state'], 'labforge: --backend applies to --target aws only'],
+      [['up', 'beginner', '--target', 'pulumi', '--backend', 's3://lab-state'], 'labforge: --backend applies to --target aws only'],
+      [['up', 'beginner', '--target', 'aws', '--yes', '--backend', 'lab-state'], "labforge: bad --backend 'lab-state' (valid: 'local' or 's3://<bucket>[/<prefix>][?region=<region>]')"],
+      [['synth', 'advanced', '--target', 'k8s', '--backend', 's3://lab-state'], 'labforge: --backend applies to --target aws only'],
+      [['synth', 'beginner', '--backend', 's3://Lab_State'], "labforge: bad --backend bucket 'Lab_State' (valid: 3-63 lowercase letters, digits, dots and hyphens, e.g. s3://my-labforge-state)"],
+      [['workshop', 'up', 'beginner', '--participants', '2', '--backend', 's3://lab-state'], 'labforge: --backend applies to --target aws only'],
+      [['workshop', 'up', 'beginner', '--participants', '2', '--target', 'aws', '--yes', '--backend', 's3://lab-state?region=moon'], expect.stringMatching(/^labforge: bad --backend region 'moon' \(valid: us-east-1, .*\)$/) as unknown as string],
     ];
     for (const [args, message] of cases) {
       const r = labforge(args, { env: s.env });

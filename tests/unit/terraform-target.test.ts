@@ -12,7 +12,8 @@ import { ExternalError, UsageError } from '../../constructs/model/errors.js';
 import { resolveAllowCidr } from '../../constructs/terraform/address.js';
 import { emulatorSettings, excludeArgs, OVERRIDE_FILE, writeEmulatorOverride } from '../../constructs/terraform/emulator.js';
 import { describeCounts, summarizePlan, type PlanJson } from '../../constructs/terraform/plan.js';
-import { AWS_STATE_VERSION, UNREADABLE_STATE, awsLabLayout, stateAddresses, writeAwsState, type AwsLabState } from '../../constructs/terraform/state.js';
+import { LabStates, UNREADABLE_STATE, addressesIn } from '../../constructs/terraform/stack-state.js';
+import { AWS_STATE_VERSION, awsLabLayout, writeAwsState, type AwsLabState } from '../../constructs/terraform/state.js';
 import { statusAwsLab } from '../../constructs/terraform/target.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'lf-terraform-'));
@@ -219,15 +220,34 @@ describe('Terraform state and statusAwsLab', () => {
   const tfstate = (resources: unknown[]) => ({ version: 4, terraform_version: '1.10.0', serial: 3, lineage: 'l', outputs: {}, resources });
   const three = tfstate([resource('aws_vpc', 'vpc'), resource('aws_subnet', 'public'), resource('aws_instance', 'server'), resource('aws_ami', 'ubuntu', 'data')]);
 
-  it('stateAddresses: type.name of each managed resource with instances; none without a state file', () => {
-    expect(stateAddresses(folder('st-three', { 'terraform.tfstate': three }))).toEqual(['aws_vpc.vpc', 'aws_subnet.public', 'aws_instance.server']);
-    expect(stateAddresses(folder('st-gone', { 'terraform.tfstate': tfstate([resource('aws_vpc', 'vpc', 'managed', []), resource('aws_eip', 'ip')]) }))).toEqual(['aws_eip.ip']);
-    expect(stateAddresses(folder('st-none'))).toEqual([]);
+  const text = (doc: unknown) => JSON.stringify(doc);
+  it('addressesIn: type.name of each managed resource with instances; none without a state document', () => {
+    expect(addressesIn(text(three))).toEqual(['aws_vpc.vpc', 'aws_subnet.public', 'aws_instance.server']);
+    expect(addressesIn(text(tfstate([resource('aws_vpc', 'vpc', 'managed', []), resource('aws_eip', 'ip')])))).toEqual(['aws_eip.ip']);
+    expect(addressesIn(undefined)).toEqual([]);
   });
 
-  it('stateAddresses: data sources hold nothing, a damaged file counts as holding something (destroy will tell)', () => {
-    expect(stateAddresses(folder('h-data', { 'terraform.tfstate': tfstate([resource('aws_ami', 'ubuntu', 'data')]) }))).toEqual([]);
-    expect(stateAddresses(folder('h-damaged', { 'terraform.tfstate': '{"version": 4, "resou' }))).toEqual([UNREADABLE_STATE]);
+  it('addressesIn: data sources hold nothing, a damaged document counts as holding something (destroy will tell)', () => {
+    expect(addressesIn(text(tfstate([resource('aws_ami', 'ubuntu', 'data')])))).toEqual([]);
+    expect(addressesIn('{"version": 4, "resou')).toEqual([UNREADABLE_STATE]);
+  });
+
+  it('LabStates (local backend): each stack file read from its directory; outputs merged, sensitive ones named', async () => {
+    const home = folder('home-outputs');
+    const layout = awsLabLayout(home, 'e');
+    const write = (stack: string, outputs: Record<string, unknown>) => {
+      mkdirSync(layout.stackDir(stack), { recursive: true });
+      writeFileSync(join(layout.stackDir(stack), 'terraform.tfstate'), JSON.stringify({ ...three, outputs }));
+    };
+    write('e', { url: { value: 'postgres://a', type: 'string' }, password: { value: 'p1', type: 'string', sensitive: true } });
+    write('e-k8s', { url: { value: 'postgres://b', type: 'string' } });
+    const states = new LabStates(home, { name: 'e', regions: ['us-east-1'], stacks: ['e', 'e-k8s', 'e-none'] });
+    expect(await states.addresses('e')).toHaveLength(3);
+    expect(await states.addresses('e-none')).toEqual([]);
+    expect(await states.outputs()).toEqual({ values: { url: 'postgres://b', password: 'p1' }, secret: ['password'] });
+    expect(states.where).toMatch(/^local /);
+    expect(await states.removeRemote()).toEqual([]);
+    expect(existsSync(join(layout.stackDir('e'), 'terraform.tfstate'))).toBe(true);
   });
 
   const now = new Date('2026-12-01T12:00:00.000Z');
@@ -248,24 +268,25 @@ describe('Terraform state and statusAwsLab', () => {
     return home;
   }
 
-  it('an up lab: its resources from the state, hours since the first apply, the cost so far', () => {
+  it('an up lab: its resources from the state, hours since the first apply, the cost so far', async () => {
     const home = lab('b1', { appliedAt: new Date(now.getTime() - 2 * 3_600_000).toISOString() }, { b1: three });
     expect(existsSync(join(home, 'b1', 'tf', 'stacks', 'b1', 'terraform.tfstate'))).toBe(true);
-    expect(statusAwsLab(home, 'b1', now)).toEqual({
+    expect(await statusAwsLab(home, 'b1', now)).toEqual({
       name: 'b1', level: 'beginner', target: 'aws', regions: ['us-east-1'], state: 'up', resources: 3,
       createdAt: '2026-12-01T09:00:00.000Z', expiresAt: '2026-12-01T13:00:00.000Z', hoursUp: 2, hourlyUsd: 0.5, costSoFarUsd: 1,
+      backend: 'local (tf/stacks/<stack>/terraform.tfstate in the lab directory)',
     });
   });
 
-  it('an up interrupted before apply: nothing created, nothing spent, down clears it', () => {
-    const s = statusAwsLab(lab('cut', { phase: 'interrupted' }), 'cut', now);
+  it('an up interrupted before apply: nothing created, nothing spent, down clears it', async () => {
+    const s = await statusAwsLab(lab('cut', { phase: 'interrupted' }), 'cut', now);
     expect(s.state).toBe('up stopped before anything was created: `labforge down cut` clears it');
     expect([s.resources, s.hoursUp, s.costSoFarUsd]).toEqual([0, 0, 0]);
   });
 
-  it('a failed apply that left resources names the error; a live up (this process) is reported as running', () => {
-    const failed = statusAwsLab(lab('bad', { phase: 'failed', error: 'apply of stack b1 failed: quota', appliedAt: now.toISOString() }, { b1: three }), 'bad', now);
+  it('a failed apply that left resources names the error; a live up (this process) is reported as running', async () => {
+    const failed = await statusAwsLab(lab('bad', { phase: 'failed', error: 'apply of stack b1 failed: quota', appliedAt: now.toISOString() }, { b1: three }), 'bad', now);
     expect(failed.state).toBe('failed (apply of stack b1 failed: quota): `labforge down bad` removes it');
-    expect(statusAwsLab(lab('busy', { phase: 'deploying', pid: process.pid }), 'busy', now).state).toBe('deploying (labforge up is running)');
+    expect((await statusAwsLab(lab('busy', { phase: 'deploying', pid: process.pid }), 'busy', now)).state).toBe('deploying (labforge up is running)');
   });
 });
