@@ -208,3 +208,19 @@ describe('an aws lab whose up stopped before apply (fabricated record, no tofu o
     expect(existsSync(s.home)).toBe(false);
   });
 });
+
+describe('an aws workshop keeps the backend it was made with (fabricated workshop record, no tofu, no AWS)', () => {
+  it('workshop up with another --backend: exit 2, one line naming where the state is, nothing started, the record untouched', () => {
+    const s = sandbox('workshop-backend');
+    const dir = join(s.home, '.workshops');
+    mkdirSync(dir, { recursive: true });
+    const record = { version: 1, name: 'ws', level: 'beginner', target: 'aws', participants: 1, createdAt: '2026-12-01T09:00:00.000Z', expiresAt: '2099-01-01T00:00:00.000Z', backend: 's3://lab-state/ws' };
+    writeFileSync(join(dir, 'ws.json'), JSON.stringify(record), { mode: 0o600 });
+    const r = labforge(['workshop', 'up', 'beginner', '--participants', '1', '--target', 'aws', '--name', 'ws', '--yes', '--backend', 's3://other-state'], { env: s.env });
+    expect(r.code).toBe(2);
+    expect(lines(r.stderr).at(-1)).toBe("labforge: workshop 'ws' keeps its Terraform state in s3://lab-state/ws; leave --backend out, or run `labforge workshop down ws` first");
+    expect(r.stderr).not.toContain('ws-p01');
+    expect(JSON.parse(readFileSync(join(dir, 'ws.json'), 'utf8'))).toEqual(record);
+    expect(readdirSync(s.home)).toEqual(['.workshops']);
+  });
+});
