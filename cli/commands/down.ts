@@ -115,6 +115,7 @@ function printAwsReceipts(receipts: readonly AwsTeardownReceipt[]): void {
       for (const e of r.sweep.resources.filter((x) => x.status !== 'would skip')) print(`            ${e.status.padEnd(16)} ${e.kind} ${e.id} (${e.region})${e.reason ? `: ${e.reason}` : ''}`);
       for (const f of r.sweep.listingFailures) print(`            UNVERIFIED ${f.service} in ${f.region}: ${f.error}`);
     } else if (r.sweepError) print(`  sweep     NOT RUN: ${r.sweepError}`);
+    if (r.remoteState) print(`  state     ${r.remoteState.location} ${r.remoteState.removed ? 'objects deleted' : 'KEPT (the lab is not gone yet)'}`);
     print(`  dir       ${r.directory.path} ${r.directory.removed ? 'removed' : 'STILL THERE (kept: run down again)'}`);
     for (const l of r.leftovers) process.stderr.write(`labforge: lab '${r.lab}': ${l}\n`);
   }

@@ -41,6 +41,8 @@ export interface AwsTeardownReceipt {
   /** Why the sweep could not run, when it could not. */
   readonly sweepError?: string;
   readonly directory: { readonly path: string; readonly removed: boolean };
+  /** `--backend s3://...`: the state objects' place, and whether they were deleted. */
+  readonly remoteState?: { readonly location: string; readonly removed: boolean };
   readonly leftovers: readonly string[];
 }
 
@@ -103,9 +105,11 @@ async function teardown(home: string, state: AwsLabState, states: LabStates, pro
 
   let ok = left.length === 0 && sweepError === undefined && (swept === undefined || swept.ok);
   // The bucket keeps nothing of a removed lab: its (now empty) state objects go too.
+  let remoteRemoved = false;
   if (ok && state.backend) {
     const notDeleted = await states.removeRemote();
-    if (notDeleted.length > 0) {
+    remoteRemoved = notDeleted.length === 0;
+    if (!remoteRemoved) {
       leftovers.push(`the lab's state objects could not be deleted: ${notDeleted.join('; ')}`);
       ok = false;
     }
@@ -130,6 +134,7 @@ async function teardown(home: string, state: AwsLabState, states: LabStates, pro
     ...(swept ? { sweep: { ok: swept.ok, counts: swept.counts, resources: swept.resources, listingFailures: swept.listingFailures, regions: swept.regions } } : {}),
     ...(sweepError ? { sweepError } : {}),
     directory: { path: layout.dir, removed },
+    ...(state.backend ? { remoteState: { location: states.where, removed: remoteRemoved } } : {}),
     leftovers,
   };
 }

@@ -166,6 +166,21 @@ describe('state objects in a real S3 API (moto server)', () => {
     states.close();
   });
 
+  it('down of a lab whose stack objects are empty (destroyed before): the sweep finds nothing, the objects and the directory go, the receipt says so (no tofu needed)', async () => {
+    const home = join(dir, 'home-down');
+    record(home, 'dn');
+    await put('team/dn/dn.tfstate', { version: 4, resources: [] });
+    await put('team/dn/dn-k8s.tfstate', { version: 4, resources: [] });
+    const env = { LABFORGE_HOME: home, LABFORGE_TF_BIN: '/nonexistent/tofu', AWS_ENDPOINT_URL: moto.endpoint, AWS_ACCESS_KEY_ID: 'testing', AWS_SECRET_ACCESS_KEY: 'testing', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' };
+    const r = labforge(['down', 'dn'], { env });
+    expect(r.code, r.stderr).toBe(0);
+    const receipt = r.stdout.trimEnd().split('\n');
+    expect(receipt[0]).toMatch(/^Teardown receipt for lab 'dn' \(aws, [\d.]+s\): nothing left$/);
+    expect(receipt).toContain('  state     s3://lab-state/team/dn/ objects deleted');
+    expect(await Promise.all(['team/dn/dn.tfstate', 'team/dn/dn-k8s.tfstate'].map(exists))).toEqual([false, false]);
+    expect(existsSync(join(home, 'dn'))).toBe(false);
+  });
+
   it('up --backend naming a bucket that does not exist: exit 1, one line saying so and how to create it, nothing created (stand-in tofu never run)', () => {
     const root = join(dir, 'cli-missing');
     const log = join(root, 'tofu.log');

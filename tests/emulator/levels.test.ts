@@ -111,7 +111,10 @@ async function upAndDown(level: string, regions: string[], expectOutputs: (o: Re
   expect(await taggedWith(moto, lab, regions)).toEqual([]);
   for (const alias of k8sAliases) expect(namespace(clusters[alias]!, `lf-${lab}`)).toBeUndefined();
   // The bucket keeps nothing of the removed lab.
-  if (remoteState) expect(await stateObjects(lab)).toEqual([]);
+  if (remoteState) {
+    expect(down.stdout).toContain(`  state     s3://${STATE_BUCKET}/labs/${lab}/ objects deleted`);
+    expect(await stateObjects(lab)).toEqual([]);
+  }
   return result;
 }
 
