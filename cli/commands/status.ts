@@ -39,7 +39,7 @@ export const statusCommand: CommandModule<object, StatusArgs> = {
       print(
         table([
           ['LAB', 'LEVEL', 'TARGET', 'REGIONS', 'RESOURCES', 'AGE', 'EXPIRES', 'COST SO FAR', 'STATE'],
-          ...awsLabs.map((l) => [l.name, l.level, l.target, l.regions.join(','), String(l.resources), age(l.createdAt), expires(l.expiresAt), `${usd(l.costSoFarUsd)} (${usd(l.hourlyUsd)}/h)`, l.state]),
+          ...awsLabs.map((l) => [l.name, l.level, l.target, l.regions.join(','), l.resources === null ? '?' : String(l.resources), age(l.createdAt), expires(l.expiresAt), `${usd(l.costSoFarUsd)} (${usd(l.hourlyUsd)}/h)`, l.state]),
         ]),
       );
       if (labs.length === 0 && k8sLabs.length === 0 && pulumiLabs.length === 0) return;

@@ -17,7 +17,8 @@ export interface AwsLabStatus {
   readonly target: 'aws';
   readonly regions: readonly string[];
   readonly state: string;
-  readonly resources: number;
+  /** Resources in the Terraform state; null when it cannot be read (a bucket out of reach). */
+  readonly resources: number | null;
   readonly createdAt: string;
   readonly expiresAt: string;
   /** Hours since the first apply finished (0 before it). */
@@ -32,15 +33,20 @@ export interface AwsLabStatus {
 export async function statusAwsLab(home: string, name: string, now = new Date()): Promise<AwsLabStatus> {
   const s = readAwsState(home, name);
   const states = new LabStates(home, s);
-  let resources = 0;
+  let resources: number | null = 0;
+  let unreadable: string | undefined;
   try {
     for (const stack of s.stacks) resources += (await states.addresses(stack)).length;
+  } catch (error) {
+    // One lab's bucket out of reach must not hide the other labs from `status`.
+    if (!(error instanceof ExternalError)) throw error;
+    [resources, unreadable] = [null, error.message];
   } finally {
     states.close();
   }
   const busy = (s.phase === 'deploying' || s.phase === 'planning') && isRunning(s.pid);
-  // The last error: of the failed `up`, or of a `down` that could not finish (`down: ...`).
-  const note = s.error ? ` (${s.error})` : '';
+  // The last error: of the failed `up`, or of a `down` that could not finish (`down: ...`), or why the state cannot be read.
+  const note = [s.error, unreadable].filter(Boolean).map((e) => ` (${e})`).join('');
   const state =
     s.phase === 'up'
       ? `up${note}`

@@ -142,7 +142,7 @@ describe('state objects in a real S3 API (moto server)', () => {
     states.close();
   });
 
-  it('a stack without an object yet holds nothing; a missing bucket is an error, never "nothing left"', async () => {
+  it('a stack without an object yet holds nothing; a missing bucket is an error, never "nothing left", and status says it', async () => {
     const home = join(dir, 'home-missing');
     const fresh = new LabStates(home, record(home, 'none'));
     expect(await fresh.addresses('none')).toEqual([]);
@@ -152,6 +152,10 @@ describe('state objects in a real S3 API (moto server)', () => {
     expect(error).toBeInstanceOf(ExternalError);
     expect((error as Error).message).toMatch(/^cannot read the Terraform state of stack gone from s3:\/\/no-such-state-bucket\/team\/gone\/gone\.tfstate: NoSuchBucket/);
     gone.close();
+    // status still reports the lab (and the others): resources unknown, the reason in its state.
+    const status = await statusAwsLab(home, 'gone');
+    expect(status.resources).toBeNull();
+    expect(status.state).toMatch(/^up \(cannot read the Terraform state of stack gone from s3:\/\/no-such-state-bucket\/.*NoSuchBucket/);
   });
 
   it('removeRemote deletes the state objects and lock files of every stack, and nothing else in the bucket', async () => {
