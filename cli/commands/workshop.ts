@@ -59,14 +59,22 @@ const workshopUpCommand: CommandModule<object, WorkshopUpArgs> = {
     const concurrency = parseConcurrency(argv.concurrency, participants);
     if (argv.yes && target !== 'aws') throw new UsageError('--yes applies to --target aws only');
     if (argv.backend !== undefined && target !== 'aws') throw new UsageError('--backend applies to --target aws only');
-    if (argv.backend !== undefined) parseBackend(argv.backend);
+    const backend = argv.backend !== undefined ? parseBackend(argv.backend) : undefined;
+    const { planWorkshop, upWorkshop } = await import('../../constructs/workshop/run.js');
+    const { labforgeHome } = await import('../../constructs/model/home.js');
+    const home = labforgeHome();
+    // Bad input, then what the machine and the cloud must provide, then the question: all before anything exists.
+    planWorkshop({ home, name, lab, target, participants, ttl, backend: argv.backend });
+    if (target === 'aws') {
+      if (!argv.yes && !process.stdin.isTTY) throw new UsageError('`workshop up --target aws` asks before it creates cloud resources, and stdin is not a terminal: pass --yes to apply without asking');
+      const { checkAwsReady } = await import('../../constructs/terraform/up.js');
+      await checkAwsReady(lab.regions.default, backend);
+    }
     if (target === 'aws' && !(await confirmEnvelope(lab, participants, ttl, Boolean(argv.yes)))) {
       progress('labforge: not applied; nothing was created');
       process.exitCode = EXIT_FAILURE;
       return;
     }
-    const { labforgeHome } = await import('../../constructs/model/home.js');
-    const { upWorkshop } = await import('../../constructs/workshop/run.js');
 
     const controller = new AbortController();
     let signals = 0;
@@ -80,7 +88,7 @@ const workshopUpCommand: CommandModule<object, WorkshopUpArgs> = {
     for (const s of caught) process.on(s, onSignal);
     let result;
     try {
-      result = await upWorkshop({ home: labforgeHome(), name, lab, target, participants, ttl, backend: argv.backend, concurrency, signal: controller.signal, progress });
+      result = await upWorkshop({ home, name, lab, target, participants, ttl, backend: argv.backend, concurrency, signal: controller.signal, progress });
     } finally {
       for (const s of caught) process.off(s, onSignal);
     }
@@ -96,7 +104,6 @@ const workshopUpCommand: CommandModule<object, WorkshopUpArgs> = {
 
 /** aws: the envelope (level x participants x lifetime), then one question for the whole workshop. */
 async function confirmEnvelope(lab: ReturnType<typeof getLab>, participants: number, ttl: string, yes: boolean): Promise<boolean> {
-  if (!yes && !process.stdin.isTTY) throw new UsageError('`workshop up --target aws` asks before it creates cloud resources, and stdin is not a terminal: pass --yes to apply without asking');
   const { defaultCost } = await import('../inventory.js');
   const { hourly } = await defaultCost(lab);
   const hours = parseTtl(ttl) / 3_600_000;

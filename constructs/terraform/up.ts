@@ -233,6 +233,22 @@ export function probePassword(labDir: string): string {
   return readFileSync(file, 'utf8').trim();
 }
 
+/**
+ * What every participant of an aws workshop needs, checked once before the workshop asks or
+ * starts anything: tofu/terraform, credentials, and the `--backend` bucket. Returns the account.
+ */
+export async function checkAwsReady(regions: readonly string[], backend?: S3StateBackend): Promise<string> {
+  findTerraform('nothing was created; `labforge workshop synth <level> --target aws` writes the Terraform without it');
+  const clients = new AwsClients({ endpoint: process.env.AWS_ENDPOINT_URL || emulatorSettings()?.endpoint });
+  try {
+    const account = await accountOrExplain(clients, regions[0]!);
+    if (backend) await checkStateBucket(clients, backend, regions);
+    return account;
+  } finally {
+    clients.destroy();
+  }
+}
+
 /** The bucket `--backend` names answers to these credentials, before anything is created. */
 async function checkStateBucket(clients: AwsClients, backend: S3StateBackend, regions: readonly string[]): Promise<void> {
   const region = backendRegion(backend, regions);

@@ -33,8 +33,11 @@ export interface WorkshopUpOptions {
   readonly progress: (line: string) => void;
 }
 
-/** Refuses what cannot be done before anything is created: a workshop of another shape, no room. */
-function plan(o: WorkshopUpOptions): WorkshopRecord {
+/**
+ * Refuses what cannot be done before anything is created: a workshop of another shape or state
+ * backend, no room. Reads only: the CLI runs it before it asks anything.
+ */
+export function planWorkshop(o: Pick<WorkshopUpOptions, 'home' | 'name' | 'lab' | 'target' | 'participants' | 'ttl' | 'backend'>): WorkshopRecord {
   const existing = findWorkshop(o.home, o.name);
   if (existing && (existing.level !== o.lab.level || existing.target !== o.target || existing.participants !== o.participants)) {
     throw new UsageError(
@@ -69,7 +72,7 @@ function plan(o: WorkshopUpOptions): WorkshopRecord {
 
 export async function upWorkshop(o: WorkshopUpOptions): Promise<{ record: WorkshopRecord; outcomes: ParticipantOutcome[]; seconds: number }> {
   const started = performance.now();
-  const record = plan(o);
+  const record = planWorkshop(o);
   o.progress(`workshop '${o.name}': ${record.participants} ${record.level} participant(s) on ${record.target}, ${o.concurrency} at a time`);
   // Recorded first: an interrupted `workshop up` is still removable by `workshop down`.
   writeWorkshop(o.home, record);

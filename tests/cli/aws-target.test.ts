@@ -209,6 +209,30 @@ describe('an aws lab whose up stopped before apply (fabricated record, no tofu o
   });
 });
 
+describe('workshop up --target aws checks once, before it asks or creates anything', () => {
+  it('no tofu (empty PATH): exit 1, what to install, no workshop record, no lab', () => {
+    const s = sandbox('workshop-no-tofu');
+    const r = labforge(['workshop', 'up', 'beginner', '--participants', '3', '--target', 'aws', '--yes'], { env: s.env });
+    expect(r.code).toBe(1);
+    const [first, hint, ...rest] = lines(r.stderr);
+    expect(first).toBe('labforge: neither tofu nor terraform is on PATH');
+    expect(hint).toMatch(/^ {2}install OpenTofu .*; nothing was created; `labforge workshop synth <level> --target aws` writes the Terraform without it$/);
+    expect(rest).toEqual([]);
+    expect(created(s)).toEqual([]);
+  });
+
+  it('no AWS credentials (stand-in tofu that logs its calls; AWS at a closed port): exit 1, what to set, tofu never run, nothing created', () => {
+    const s = sandbox('workshop-no-credentials');
+    const log = join(s.root, 'tofu.log');
+    writeFileSync(join(s.bin, 'tofu'), `#!/bin/sh\necho "tofu $*" >> '${log}'\nexit 0\n`, { mode: 0o755 });
+    const r = labforge(['workshop', 'up', 'beginner', '--participants', '3', '--target', 'aws', '--yes'], { env: { ...s.env, LABFORGE_TF_BIN: join(s.bin, 'tofu') } });
+    expect(r.code).toBe(1);
+    expect(lines(r.stderr)).toEqual(['labforge: no AWS credentials found', expect.stringMatching(/^ {2}set AWS_PROFILE .*; nothing was created$/)]);
+    expect(existsSync(log)).toBe(false);
+    expect(created(s)).toEqual([]);
+  });
+});
+
 describe('an aws workshop keeps the backend it was made with (fabricated workshop record, no tofu, no AWS)', () => {
   it('workshop up with another --backend: exit 2, one line naming where the state is, nothing started, the record untouched', () => {
     const s = sandbox('workshop-backend');

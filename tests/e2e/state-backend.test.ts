@@ -202,6 +202,21 @@ describe('state objects in a real S3 API (moto server)', () => {
     expect(existsSync(join(root, 'home'))).toBe(false);
   });
 
+  it('workshop up --backend naming a bucket that does not exist: exit 1 once, before the envelope, no workshop record (stand-in tofu never run)', () => {
+    const root = join(dir, 'cli-workshop-missing');
+    mkdirSync(root, { recursive: true });
+    const log = join(root, 'tofu.log');
+    const tofu = join(root, 'tofu');
+    writeFileSync(tofu, `#!/bin/sh\necho "tofu $*" >> '${log}'\nexit 0\n`, { mode: 0o755 });
+    const env = { LABFORGE_HOME: join(root, 'home'), LABFORGE_TF_BIN: tofu, AWS_ENDPOINT_URL: moto.endpoint, AWS_ACCESS_KEY_ID: 'testing', AWS_SECRET_ACCESS_KEY: 'testing', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' };
+    const r = labforge(['workshop', 'up', 'beginner', '--participants', '4', '--target', 'aws', '--yes', '--backend', 's3://no-such-state-bucket'], { env });
+    expect(r.code).toBe(1);
+    expect(r.stderr.trimEnd().split('\n')[0]).toBe("labforge: state bucket 'no-such-state-bucket' (--backend) does not exist");
+    expect(r.stderr).not.toContain('lab(s) on AWS');
+    expect(existsSync(log)).toBe(false);
+    expect(existsSync(join(root, 'home'))).toBe(false);
+  });
+
   it('up of an existing lab with another --backend: exit 2, one line naming where its state is, the record untouched (stand-in tofu never run)', () => {
     const root = join(dir, 'cli-other');
     mkdirSync(root, { recursive: true });
