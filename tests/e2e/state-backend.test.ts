@@ -24,6 +24,16 @@ const dir = mkdtempSync(join(tmpdir(), 'lf-backend-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const json = (path: string): any => JSON.parse(readFileSync(path, 'utf8'));
 
+/** A directory holding a stand-in tofu that only logs its calls: a test that must never run tofu checks the log is absent. */
+function standInTofu(name: string): { root: string; tofu: string; log: string } {
+  const root = join(dir, name);
+  mkdirSync(root, { recursive: true });
+  const log = join(root, 'tofu.log');
+  const tofu = join(root, 'tofu');
+  writeFileSync(tofu, `#!/bin/sh\necho "tofu $*" >> '${log}'\nexit 0\n`, { mode: 0o755 });
+  return { root, tofu, log };
+}
+
 describe('parseBackend', () => {
   it('local, a bucket, a bucket with a prefix and a region', () => {
     expect(parseBackend('local')).toBeUndefined();
@@ -186,11 +196,7 @@ describe('state objects in a real S3 API (moto server)', () => {
   });
 
   it('up --backend naming a bucket that does not exist: exit 1, one line saying so and how to create it, nothing created (stand-in tofu never run)', () => {
-    const root = join(dir, 'cli-missing');
-    const log = join(root, 'tofu.log');
-    const tofu = join(root, 'tofu');
-    mkdirSync(root, { recursive: true });
-    writeFileSync(tofu, `#!/bin/sh\necho "tofu $*" >> '${log}'\nexit 0\n`, { mode: 0o755 });
+    const { root, tofu, log } = standInTofu('cli-missing');
     const env = { LABFORGE_HOME: join(root, 'home'), LABFORGE_TF_BIN: tofu, AWS_ENDPOINT_URL: moto.endpoint, AWS_ACCESS_KEY_ID: 'testing', AWS_SECRET_ACCESS_KEY: 'testing', AWS_PROFILE: '', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' };
     const r = labforge(['up', 'beginner', '--target', 'aws', '--yes', '--backend', 's3://no-such-state-bucket/labs'], { env });
     expect(r.code).toBe(1);
@@ -203,11 +209,7 @@ describe('state objects in a real S3 API (moto server)', () => {
   });
 
   it('workshop up --backend naming a bucket that does not exist: exit 1 once, before the envelope, no workshop record (stand-in tofu never run)', () => {
-    const root = join(dir, 'cli-workshop-missing');
-    mkdirSync(root, { recursive: true });
-    const log = join(root, 'tofu.log');
-    const tofu = join(root, 'tofu');
-    writeFileSync(tofu, `#!/bin/sh\necho "tofu $*" >> '${log}'\nexit 0\n`, { mode: 0o755 });
+    const { root, tofu, log } = standInTofu('cli-workshop-missing');
     const env = { LABFORGE_HOME: join(root, 'home'), LABFORGE_TF_BIN: tofu, AWS_ENDPOINT_URL: moto.endpoint, AWS_ACCESS_KEY_ID: 'testing', AWS_SECRET_ACCESS_KEY: 'testing', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' };
     const r = labforge(['workshop', 'up', 'beginner', '--participants', '4', '--target', 'aws', '--yes', '--backend', 's3://no-such-state-bucket'], { env });
     expect(r.code).toBe(1);
@@ -218,11 +220,7 @@ describe('state objects in a real S3 API (moto server)', () => {
   });
 
   it('up of an existing lab with another --backend: exit 2, one line naming where its state is, the record untouched (stand-in tofu never run)', () => {
-    const root = join(dir, 'cli-other');
-    mkdirSync(root, { recursive: true });
-    const log = join(root, 'tofu.log');
-    const tofu = join(root, 'tofu');
-    writeFileSync(tofu, `#!/bin/sh\necho "tofu $*" >> '${log}'\nexit 0\n`, { mode: 0o755 });
+    const { root, tofu, log } = standInTofu('cli-other');
     const home = join(root, 'home');
     record(home, 'kept', { level: 'beginner', stacks: ['kept'] });
     const before = readFileSync(join(home, 'kept', 'state.json'), 'utf8');
