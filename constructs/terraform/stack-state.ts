@@ -74,16 +74,24 @@ export class LabStates {
 
   /** Every stack's outputs merged (later stacks win), and the names of the sensitive ones. */
   async outputs(): Promise<{ values: Record<string, unknown>; secret: string[] }> {
+    const { values, secret } = await this.contents();
+    return { values, secret };
+  }
+
+  /** What the lab's stacks hold, each state read once: resources in all, and the outputs. */
+  async contents(): Promise<{ resources: number; values: Record<string, unknown>; secret: string[] }> {
+    let resources = 0;
     const values: Record<string, unknown> = {};
     const secret: string[] = [];
     for (const stack of this.lab.stacks) {
       const text = await this.text(stack);
+      resources += addressesIn(text).length;
       for (const [k, o] of Object.entries((text && parse(text)?.outputs) || {})) {
         values[k] = o.value;
         if (o.sensitive && !secret.includes(k)) secret.push(k);
       }
     }
-    return { values, secret };
+    return { resources, values, secret };
   }
 
   /**

@@ -33,10 +33,10 @@ export interface AwsLabStatus {
 export async function statusAwsLab(home: string, name: string, now = new Date()): Promise<AwsLabStatus> {
   const s = readAwsState(home, name);
   const states = new LabStates(home, s);
-  let resources: number | null = 0;
+  let resources: number | null;
   let unreadable: string | undefined;
   try {
-    for (const stack of s.stacks) resources += (await states.addresses(stack)).length;
+    resources = (await states.contents()).resources;
   } catch (error) {
     // One lab's bucket out of reach must not hide the other labs from `status`.
     if (!(error instanceof ExternalError)) throw error;
@@ -76,10 +76,9 @@ async function outputsOf(home: string, name: string) {
   const s = readAwsState(home, name);
   const states = new LabStates(home, s);
   try {
-    let resources = 0;
-    for (const stack of s.stacks) resources += (await states.addresses(stack)).length;
+    const { resources, values, secret } = await states.contents();
     if (resources === 0) throw new ExternalError(`lab '${name}' holds no resources yet`, `run \`labforge up ${s.level} --target aws --name ${name}\``);
-    return { state: s, layout: awsLabLayout(home, name), ...(await states.outputs()) };
+    return { state: s, layout: awsLabLayout(home, name), values, secret };
   } finally {
     states.close();
   }

@@ -91,8 +91,7 @@ export async function upAwsLab(options: AwsUpOptions): Promise<AwsUpResult> {
   const emulator = emulatorSettings();
   const clients = new AwsClients({ endpoint: process.env.AWS_ENDPOINT_URL || emulator?.endpoint });
   try {
-    const account = await accountOrExplain(clients, d.regions[0]!);
-    if (options.deployment.backend) await checkStateBucket(clients, options.deployment.backend, d.regions);
+    const account = await accountAndBucket(clients, d.regions, options.deployment.backend);
     return await deploy({ ...options, tf, existing, emulator, clients, account, started, layout });
   } finally {
     clients.destroy();
@@ -241,12 +240,17 @@ export async function checkAwsReady(regions: readonly string[], backend?: S3Stat
   findTerraform('nothing was created; `labforge workshop synth <level> --target aws` writes the Terraform without it');
   const clients = new AwsClients({ endpoint: process.env.AWS_ENDPOINT_URL || emulatorSettings()?.endpoint });
   try {
-    const account = await accountOrExplain(clients, regions[0]!);
-    if (backend) await checkStateBucket(clients, backend, regions);
-    return account;
+    return await accountAndBucket(clients, regions, backend);
   } finally {
     clients.destroy();
   }
+}
+
+/** The credentials' account, once the `--backend` bucket (if any) answers to them too. */
+async function accountAndBucket(clients: AwsClients, regions: readonly string[], backend: S3StateBackend | undefined): Promise<string> {
+  const account = await accountOrExplain(clients, regions[0]!);
+  if (backend) await checkStateBucket(clients, backend, regions);
+  return account;
 }
 
 /** The bucket `--backend` names answers to these credentials, before anything is created. */
