@@ -4,6 +4,7 @@ import yargs, { type CommandModule } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { UsageError } from '../constructs/model/errors.js';
 import { COMMANDS } from './commands/index.js';
+import { completer } from './completion.js';
 import { reportError } from './errors.js';
 
 // `labforge status | head` closes stdout early: that is the reader's choice, not an error.
@@ -24,6 +25,8 @@ export async function main(argv: string[]): Promise<number> {
     .help()
     .alias('h', 'help')
     .version()
+    // Tab completion of commands, options and levels: `labforge completion >> ~/.bashrc` (bash, zsh).
+    .completion('completion', 'Print a shell completion script (bash, zsh): labforge completion >> ~/.bashrc', completer(argv))
     .wrap(Math.min(110, process.stdout.columns || 100))
     .fail((message, error) => {
       // yargs' own messages (unknown option, missing argument) become usage errors: exit 2.
