@@ -2,6 +2,7 @@
 // queue and consume it back: login, permissions, routing and delivery in one round trip.
 import { randomBytes } from 'node:crypto';
 import { withRetry, type ProbeResult, type RetryPolicy } from './probe.js';
+import { amqpUrl } from '../constructs/model/urls.js';
 
 export interface AmqpEndpoint {
   readonly host: string;
@@ -13,7 +14,7 @@ export interface AmqpEndpoint {
 }
 
 export function amqpEndpointUrl(e: AmqpEndpoint): string {
-  return `amqp://${encodeURIComponent(e.user)}:${encodeURIComponent(e.password)}@${e.host}:${e.port}/${encodeURIComponent(e.vhost ?? 'lab')}`;
+  return amqpUrl({ ...e, vhost: e.vhost ?? 'lab' });
 }
 
 export async function probeAmqp(name: string, endpoint: AmqpEndpoint, policy: RetryPolicy = {}): Promise<ProbeResult> {

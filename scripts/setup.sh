@@ -3,7 +3,7 @@
 # and puts `labforge` on PATH.
 #   scripts/setup.sh          servers of the beginner and intermediate labs + npm packages
 #   scripts/setup.sh --all    also RabbitMQ, HAProxy, Java and the Kafka jars (advanced, expert)
-#   scripts/setup.sh --test   everything, plus the test tools (kcat, checkov and moto from PyPI, etcd, and
+#   scripts/setup.sh --test   everything, plus the test tools (kcat, amqp-tools, checkov and moto from PyPI, etcd, and
 #                             kube-apiserver, kube-controller-manager and kubectl built with Go)
 # Safe to run again: every step skips what is already there.
 set -euo pipefail
@@ -26,7 +26,7 @@ if $want_all; then
   command -v mvn >/dev/null || packages+=(maven)
 fi
 if $want_tests; then
-  packages+=(kcat)
+  packages+=(kcat amqp-tools)
   # The Kubernetes control plane of tests/e2e/k8s-*.ts: etcd, and the tools scripts/k8s/ uses.
   packages+=(etcd-server openssl curl)
 fi

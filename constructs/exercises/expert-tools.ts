@@ -9,6 +9,7 @@ import { kafkaBootstrapFrom, primaryOf } from '../local/expert.js';
 import type { ComponentState } from '../local/home.js';
 import { shardFor } from '../model/shard.js';
 import type { CheckContext } from './types.js';
+import { httpUrl } from '../model/urls.js';
 
 export const DB_HINT = 'a shard server did not answer: `labforge health <lab>` (and `labforge up <lab>` restarts what is down)';
 
@@ -49,7 +50,7 @@ export function linkDelayMs(ctx: CheckContext): number {
 export function balancerUrl(ctx: CheckContext, region: number): string {
   const lb = ctx.components.find((c) => c.kind === 'haproxy' && c.region === region);
   if (!lb) throw new Error(`region ${region} has no load balancer in the lab state`);
-  return `http://${lb.host}:${lb.port}`;
+  return httpUrl({ host: lb.host, port: lb.port });
 }
 
 export function kafkaOf(ctx: CheckContext): ComponentState {

@@ -13,6 +13,7 @@ import { KubernetesProvider } from '@cdktf/provider-kubernetes/lib/provider/inde
 import { Password } from '@cdktf/provider-random/lib/password/index.js';
 import { RandomProvider } from '@cdktf/provider-random/lib/provider/index.js';
 import type { LabDeployment } from '../model/deployment.js';
+import { AMQPS_PORT } from '../model/aws.js';
 import { ValidationError } from '../model/errors.js';
 import { STORE_PORTS, kubernetesPlan, type KubernetesPlan } from '../model/kubernetes.js';
 import { clusterOutputNames, k8sLearnerGroup, k8sNamespace, physicalName, regionCode } from '../model/names.js';
@@ -20,6 +21,7 @@ import { componentsOf } from '../model/validate.js';
 import { clusterStackState, labBackend } from '../aws/state-backend.js';
 import { LABEL_PARTICIPANT, labLabels } from './labels.js';
 import { LabNamespace } from './lab-namespace.js';
+import { amqpUrl, Encoded, postgresUrl, redisUrl } from '../model/urls.js';
 
 /** Length of the generated JWT signing key (letters and digits: ~285 bits). */
 export const JWT_SECRET_LENGTH = 48;
@@ -147,32 +149,34 @@ export class ClusterObjectsStack extends TerraformStack {
     const lab = this.d.lab;
     const data: Record<string, string> = {};
     const pg = componentsOf(lab, 'postgres').find((c) => c.hostVm === undefined);
-    const postgresUrl = (host: string, key: string) => {
+    const pgUrl = (host: string, key: string) => {
       if (pg === undefined) throw new ValidationError(`${this.node.path}: Secret key ${key} needs a managed postgres component`);
-      return `postgres://${pg.user}:${Fn.urlencode(this.output('postgres_password', key))}@${host}:${STORE_PORTS.postgres}/${pg.database}?sslmode=require`;
+      const password = new Encoded(Fn.urlencode(this.output('postgres_password', key)));
+      return postgresUrl({ host, port: STORE_PORTS.postgres, user: pg.user, password, database: pg.database, params: { sslmode: 'require' } });
     };
     for (const key of this.plan.secretKeys) {
       switch (key) {
         case 'DATABASE_URL':
-          data[key] = postgresUrl(this.output('postgres_endpoint', key), key);
+          data[key] = pgUrl(this.output('postgres_endpoint', key), key);
           break;
         case 'SHARDS': {
           // shard_endpoints lists the shards in shard order (see LabStack.managedPostgres).
           const endpoints = this.outputRef('shard_endpoints', key);
-          const urls = Array.from({ length: pg?.shards ?? 0 }, (_, shard) => postgresUrl(Token.asString(propertyAccess(endpoints, [shard, 'primary'])), key));
+          const urls = Array.from({ length: pg?.shards ?? 0 }, (_, shard) => pgUrl(Token.asString(propertyAccess(endpoints, [shard, 'primary'])), key));
           data[key] = Fn.jsonencode(urls);
           break;
         }
         case 'REDIS_URL':
           // ElastiCache with an AUTH token: the `default` user, TLS (rediss).
-          data[key] = `rediss://default:${Fn.urlencode(this.output('redis_auth_token', key))}@${this.output('redis_endpoint', key)}:${STORE_PORTS.redis}`;
+          data[key] = redisUrl({ host: this.output('redis_endpoint', key), port: STORE_PORTS.redis, password: new Encoded(Fn.urlencode(this.output('redis_auth_token', key))), tls: true });
           break;
         case 'AMQP_URL': {
-          // mq_amqp_endpoint is `amqps://<host>:5671`. No vhost path: Amazon MQ has only the
-          // default vhost `/` (the aws stack creates no `lab` vhost).
+          // mq_amqp_endpoint is `amqps://<host>:5671` (Amazon MQ's AMQPS port). Its vhost is the
+          // default `/` (the aws stack creates no `lab` vhost).
           const mq = componentsOf(lab, 'rabbitmq')[0];
           if (mq === undefined) throw new ValidationError(`${this.node.path}: Secret key ${key} needs a rabbitmq component`);
-          data[key] = `amqps://${mq.user}:${Fn.urlencode(this.output('mq_password', key))}@${Fn.trimprefix(this.output('mq_amqp_endpoint', key), 'amqps://')}`;
+          const host = Fn.element(Fn.split(':', Fn.trimprefix(this.output('mq_amqp_endpoint', key), 'amqps://')), 0);
+          data[key] = amqpUrl({ host: Token.asString(host), port: AMQPS_PORT, user: mq.user, password: new Encoded(Fn.urlencode(this.output('mq_password', key))), vhost: '/', tls: true });
           break;
         }
         case 'JWT_SECRET':

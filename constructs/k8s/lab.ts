@@ -16,6 +16,7 @@ import { checkLab, waitForRollout, type Progress } from './inspect.js';
 import { kubeTarget } from './kubeconfig.js';
 import { LABEL_LAB, labLabels } from './labels.js';
 import { labManifests, labPlan, type KubeObject } from './synth.js';
+import { amqpUrl, postgresUrl, redisUrl } from '../model/urls.js';
 
 export const K8S_STATE_VERSION = 1;
 
@@ -80,15 +81,14 @@ function labSecrets(d: LabDeployment, existing?: K8sLabSecrets): K8sLabSecrets {
 export function secretData(d: LabDeployment, plan: KubernetesPlan, s: K8sLabSecrets): Record<string, string> {
   const pg = componentsOf(d.lab, 'postgres')[0];
   const store = (kind: string) => plan.dataStores.find((x) => x.kind === kind);
-  const pgUrl = (host: string) => `postgres://${s.postgres.user}:${s.postgres.password}@${host}:${store('postgres')!.port}/${pg!.database}`;
+  const pgUrl = (host: string) => postgresUrl({ ...s.postgres, host, port: store('postgres')!.port, database: pg!.database });
+  const endpoint = (kind: string) => ({ host: store(kind)!.id, port: store(kind)!.port });
   const all: Record<string, string> = {
     JWT_SECRET: s.api.jwtSecret,
     POSTGRES_PASSWORD: s.postgres.password,
     ...(pg ? { DATABASE_URL: pgUrl(storeInstanceNames(store('postgres')!)[0]!), SHARDS: JSON.stringify(storeInstanceNames(store('postgres')!).map(pgUrl)) } : {}),
-    ...(s.redis ? { REDIS_PASSWORD: s.redis.password, REDIS_URL: `redis://default:${s.redis.password}@${store('redis')!.id}:${store('redis')!.port}` } : {}),
-    ...(s.rabbitmq
-      ? { RABBITMQ_PASSWORD: s.rabbitmq.password, AMQP_URL: `amqp://${s.rabbitmq.user}:${s.rabbitmq.password}@${store('rabbitmq')!.id}:${store('rabbitmq')!.port}/${s.rabbitmq.vhost}` }
-      : {}),
+    ...(s.redis ? { REDIS_PASSWORD: s.redis.password, REDIS_URL: redisUrl({ ...endpoint('redis'), password: s.redis.password }) } : {}),
+    ...(s.rabbitmq ? { RABBITMQ_PASSWORD: s.rabbitmq.password, AMQP_URL: amqpUrl({ ...s.rabbitmq, ...endpoint('rabbitmq') }) } : {}),
   };
   return Object.fromEntries(plan.secretKeys.map((key) => [key, all[key]!]));
 }

@@ -22,6 +22,7 @@ import { existingLab, readSecrets, readState, writeState, type LabState } from '
 import { acquireLock } from './lock.js';
 import { isAlive, stopProcess, type ProcessRecord } from './proc.js';
 import { promoteReplica } from './replica.js';
+import { httpUrl } from '../model/urls.js';
 
 export const CHAOS_ACTIONS = ['kill-primary', 'kill-broker', 'partition', 'heal'] as const;
 export type ChaosActionName = (typeof CHAOS_ACTIONS)[number];
@@ -130,7 +131,7 @@ async function repointApis(state: LabState, home: string, shard: number, did: st
       const want = endpointFrom(all, api.region!, primary);
       const deadline = Date.now() + 5000;
       for (;;) {
-        const got = await get(`http://${api.host}:${api.port}/shards/${key}`).catch(() => undefined);
+        const got = await get(httpUrl({ host: api.host, port: api.port, path: `/shards/${key}` })).catch(() => undefined);
         if (got?.body?.primary === `${want.host}:${want.port}`) break;
         if (Date.now() > deadline) throw new ExternalError(`${api.id} did not pick up the new shard map within 5 s`, `see ${api.logFile}`);
         await sleep(50);

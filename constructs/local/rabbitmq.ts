@@ -13,6 +13,7 @@ import { isListening } from './ports.js';
 import { PortInUseError } from './postgres.js';
 import { isAlive, stopProcess, type ProcessRecord } from './proc.js';
 import { lastLines, makeOwnedDir, serviceEnv, spawnService, throwIfAborted } from './spawn.js';
+import { amqpUrl, httpUrl } from '../model/urls.js';
 
 export interface RabbitMqProps {
   /** Component id, used in messages. @default 'mq' */
@@ -201,7 +202,7 @@ export async function startRabbitMq(p: RabbitMqProps, runAs: RunAs, signal?: Abo
 async function amqpLogin(p: RabbitMqProps, timeoutMs: number): Promise<boolean> {
   const amqp = await import('amqplib');
   try {
-    const conn = await amqp.connect(amqpUrl(p), { timeout: timeoutMs });
+    const conn = await amqp.connect(amqpUrlOf(p), { timeout: timeoutMs });
     conn.on('error', () => {});
     await conn.close().catch(() => {});
     return true;
@@ -211,8 +212,8 @@ async function amqpLogin(p: RabbitMqProps, timeoutMs: number): Promise<boolean> 
 }
 
 /** amqp://user:password@host:port/vhost, the URL the API and worker use. */
-export function amqpUrl(p: Pick<RabbitMqProps, 'user' | 'password' | 'host' | 'port' | 'vhost'>): string {
-  return `amqp://${encodeURIComponent(p.user ?? 'learner')}:${encodeURIComponent(p.password)}@${p.host}:${p.port}/${encodeURIComponent(p.vhost ?? 'lab')}`;
+export function amqpUrlOf(p: Pick<RabbitMqProps, 'user' | 'password' | 'host' | 'port' | 'vhost'>): string {
+  return amqpUrl({ ...p, user: p.user ?? 'learner', vhost: p.vhost ?? 'lab' });
 }
 
 /** Polls an AMQP login until the node accepts the learner, or fails with the log's last lines. */
@@ -236,7 +237,7 @@ export async function waitRabbitMqReady(p: RabbitMqProps, procs: RabbitMqProcess
 
 /** http://host:port of the management API (no credentials in it). */
 export function managementUrl(host: string, port: number): string {
-  return `http://${host}:${port}`;
+  return httpUrl({ host, port });
 }
 
 /**

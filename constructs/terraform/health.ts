@@ -11,6 +11,7 @@ import { withRetry, type ProbeResult, type RetryPolicy } from '../../health/prob
 import { componentsOf } from '../model/validate.js';
 import type { LabSpec } from '../model/types.js';
 import type { AwsClients } from '../sweep/clients.js';
+import { httpUrl } from '../model/urls.js';
 
 export interface CloudCheck extends ProbeResult {
   /** `probed`: a real round trip ran (ok says how it went); `private`: not reachable from here. */
@@ -55,7 +56,7 @@ export async function cloudHealth(input: CloudHealthInput): Promise<CloudCheck[]
     for (const s of componentsOf(lab, 'service').filter((x) => x.port > 0)) {
       const name = `${s.id} (http on VM ${vm.id}${ip ? ` ${ip}:${s.port}` : ''})`;
       if (!ip || allowCidr === undefined) checks.push(Promise.resolve(privateCheck(name, `private: ${insideOnly} (${ip ? closed : 'the VM has no public address'})`)));
-      else checks.push(probed(probeApi(name, { baseUrl: `http://${ip}:${s.port}`, probeEmail: input.apiProbe.email, probePassword: input.apiProbe.password }, input.vmPolicy)));
+      else checks.push(probed(probeApi(name, { baseUrl: httpUrl({ host: ip, port: s.port }), probeEmail: input.apiProbe.email, probePassword: input.apiProbe.password }, input.vmPolicy)));
     }
   }
   for (const pg of componentsOf(lab, 'postgres').filter((p) => p.hostVm === undefined)) {

@@ -9,6 +9,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findBinary } from '../../constructs/local/binaries.js';
 import { getInstance } from '../../health/balancer.js';
+import { amqpDeclare, assertStockClients, curlGet, psqlSelect, redisCliPing } from './stock-clients.js';
 import { assertPrerequisites, cleanup, cli, json, makeHome, occupy, pidAlive, portAccepts, portBindable, startCli, uniqueName } from './helpers.js';
 
 const { parent, home } = makeHome('advanced');
@@ -144,6 +145,20 @@ describe('local advanced lab', () => {
     expect(status.components.find((c: View) => c.id === 'mq').processes.map((p: { name: string }) => p.name)).toEqual(['server', 'epmd']);
     const text = await cli(['status', name], { home });
     expect(text.stdout).toMatch(/mq\s+rabbitmq\s+epmd\s+\d+\s+127\.0\.0\.1:\d+\s+running/);
+  });
+
+  it('every URL that `secrets` and `up` print works verbatim in the stock client (psql, redis-cli -u, amqp-tools, curl)', async () => {
+    assertStockClients('psql', 'redis-cli', 'amqp-declare-queue', 'curl');
+    const printed = await cli(['secrets', name], { home });
+    // `<component> url:  <URL>` lines, exactly as a learner copies them.
+    const urls = Object.fromEntries([...printed.stdout.matchAll(/^(\S+) url:\s+(\S+)$/gm)].map((m) => [m[1]!, m[2]!]));
+    expect(Object.keys(urls).sort()).toEqual(['cache', 'db', 'mq']);
+    expect(psqlSelect(urls.db!)).toBe('learner@lab');
+    expect(redisCliPing(urls.cache!)).toBe('PONG');
+    expect(amqpDeclare(urls.mq!, `url-check-${name}`)).toBe(`url-check-${name}`);
+    // What `up` prints (no password in it): psql asks for the password, here from PGPASSWORD.
+    expect(psqlSelect(byId('db').url, secrets.postgres.password)).toBe('learner@lab');
+    expect(JSON.parse(curlGet(`${byId('lb').url}/health`))).toMatchObject({ status: 'ok' });
   });
 
   it('through the load balancer: register (a welcome email row appears), login, a note; every instance answers', async () => {

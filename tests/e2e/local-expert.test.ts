@@ -7,6 +7,7 @@ import { existsSync, readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { assertStockClients, curlGet, kcatBrokers, psqlSelect } from './stock-clients.js';
 import { shardFor } from '../../constructs/model/shard.js';
 import { assertPrerequisites, cleanup, cli, json, makeHome, pidAlive, uniqueName } from './helpers.js';
 
@@ -158,6 +159,20 @@ describe('local expert lab', () => {
     const h = await health();
     expect(h.checks.filter((c) => !c.ok)).toEqual([]);
     expect(h.code).toBe(0);
+  });
+
+  it('the Kafka bootstrap, shard URLs and entry points `up` prints work verbatim in kcat -b, psql and curl', async () => {
+    assertStockClients('kcat', 'psql', 'curl');
+    // `up` of a lab that is up only prints its connection table again.
+    const printed = await cli(['up', 'expert', '--name', name], { home, timeoutMs: 60_000 });
+    const kafka = components.find((c) => c.kind === 'kafka')!;
+    expect(printed.stdout).toMatch(new RegExp(`^\\S+\\s+kafka\\s+.*\\s${kafka.url.replaceAll(".", "\\.")}$`, "m"));
+    expect(kcatBrokers(kafka.url)).toEqual([1, 2, 3]);
+    const secretsText = (await cli(['secrets', name], { home })).stdout;
+    const shardUrl = /^db-s0-r0 url:\s+(\S+)$/m.exec(secretsText)?.[1];
+    expect(shardUrl, secretsText).toBeDefined();
+    expect(psqlSelect(shardUrl!)).toBe('learner@lab');
+    expect(JSON.parse(curlGet(`${lb(1)}/health`))).toMatchObject({ status: 'ok' });
   });
 
   it('routes a key of shard 1 written in region 0 to shard 1\'s primary (region 1); it reaches the replica in region 0', async () => {

@@ -179,8 +179,9 @@ describe.each([
       expect(data.DATABASE_URL).toContain(`\${urlencode(${out('postgres_password')})}@\${${out('postgres_endpoint')}}:5432/`);
       expect(literalText(data.REDIS_URL!)).toBe('rediss://default:@:6379');
       expect(data.REDIS_URL).toContain(`\${urlencode(${out('redis_auth_token')})}@\${${out('redis_endpoint')}}:6379`);
-      expect(literalText(data.AMQP_URL!)).toBe('amqps://learner:@');
-      expect(data.AMQP_URL).toContain(`\${urlencode(${out('mq_password')})}@\${trimprefix(${out('mq_amqp_endpoint')}, "amqps://")}`);
+      // Amazon MQ's AMQPS port, and its only vhost `/`, written out for every client.
+      expect(literalText(data.AMQP_URL!)).toBe('amqps://learner:@:5671/%2F');
+      expect(data.AMQP_URL).toContain(`\${urlencode(${out('mq_password')})}@\${element(split(":", trimprefix(${out('mq_amqp_endpoint')}, "amqps://")), 0)}:5671/%2F`);
     } else {
       // A JSON list of the shard primaries' URLs, in shard order.
       expect(data.SHARDS).toMatch(/^\$\{jsonencode\(\[.*\]\)\}$/);

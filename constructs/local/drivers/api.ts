@@ -16,6 +16,7 @@ import { rabbitmqDriver } from './rabbitmq.js';
 import { redisDriver } from './redis.js';
 import { isSharded } from './shard.js';
 import type { ComponentDriver, PlanContext } from './types.js';
+import { httpUrl, postgresUrl } from '../../model/urls.js';
 
 /** The shard map file of a sharded API instance (in its own directory, mode 0600). */
 export const shardMapFile = (c: ComponentState) => join(c.dataDir, 'shards.json');
@@ -27,15 +28,13 @@ export const shardMapFile = (c: ComponentState) => join(c.dataDir, 'shards.json'
  */
 export function writeShardMap(c: ComponentState, all: readonly ComponentState[], secrets: LabSecrets, runAs: RunAs): string[] {
   const shards = [...new Set(all.filter((o) => o.kind === 'shard').map((o) => o.shard!))].sort((a, b) => a - b);
-  const user = encodeURIComponent(secrets.postgres.user);
-  const password = encodeURIComponent(secrets.postgres.password);
   const seen: string[] = [];
   const urls = shards.map((s) => {
     const primary = primaryOf(all, s);
     if (!primary) throw new Error(`shard ${s} has no primary in the lab`);
     const e = endpointFrom(all, c.region!, primary);
     seen.push(`shard ${s} -> ${primary.id} at ${e.host}:${e.port}${e.via ? ` (via ${e.via.id})` : ''}`);
-    return `postgres://${user}:${password}@${e.host}:${e.port}/${primary.database}`;
+    return postgresUrl({ ...secrets.postgres, host: e.host, port: e.port, database: primary.database! });
   });
   const file = shardMapFile(c);
   writeFileAtomic(file, `${JSON.stringify({ shards: urls }, null, 2)}\n`, 0o600);
@@ -124,5 +123,5 @@ export const apiDriver: ComponentDriver<ServiceComponent> = {
   processes: mainProcesses,
   ports: allPorts,
   stop,
-  url: (c) => `http://${c.host}:${c.port}`,
+  url: (c) => httpUrl({ host: c.host, port: c.port }),
 };

@@ -8,6 +8,7 @@ import { startHaproxy, stopHaproxy, waitHaproxyReady, type HaproxyProps } from '
 import { isAlive, stopProcess } from '../proc.js';
 import { allPorts, instanceName, labelOf, mainProcesses, startWithPortRetry, type RunContext } from './context.js';
 import type { ComponentDriver } from './types.js';
+import { httpUrl } from '../../model/urls.js';
 
 /** The instances a load balancer spreads over: every component of the group it `uses`. */
 function backendsOf(c: ComponentState, components: readonly ComponentState[]): ComponentState[] {
@@ -71,5 +72,5 @@ export const haproxyDriver: ComponentDriver<LoadBalancerComponent> = {
   processes: mainProcesses,
   ports: allPorts,
   stop,
-  url: (c) => `http://${c.host}:${c.port}`,
+  url: (c) => httpUrl({ host: c.host, port: c.port }),
 };

@@ -16,6 +16,7 @@ import { ExternalError } from '../../model/errors.js';
 import { isListening } from '../ports.js';
 import { allPorts, claimPorts, elapsed, labelOf, type RunContext } from './context.js';
 import type { ComponentDriver, NamedProcess } from './types.js';
+import { kafkaBootstrap } from '../../model/urls.js';
 
 /** broker-1 .. broker-n with their records (absent before the first start). */
 function brokers(c: ComponentState): { node: number; record?: ProcessRecord }[] {
@@ -96,6 +97,11 @@ async function ensure(ctx: RunContext, c: ComponentState) {
   return fresh ? ('started' as const) : ('restarted' as const);
 }
 
+/** The client listener of every broker. */
+function brokerEndpoints(c: ComponentState) {
+  return Array.from({ length: kafkaNodeCount(c) }, (_, i) => ({ host: c.host, port: kafkaPort(c, 'client', i + 1) }));
+}
+
 export const kafkaDriver: ComponentDriver<KafkaComponent> = {
   kind: 'kafka',
   binaries: ['java'],
@@ -120,7 +126,7 @@ export const kafkaDriver: ComponentDriver<KafkaComponent> = {
   async probe(c, env, policy) {
     const gone = brokers(c).filter((b) => !b.record || !isAlive(b.record));
     const n = kafkaNodeCount(c);
-    const bootstrap = Array.from({ length: n }, (_, i) => `${c.host}:${kafkaPort(c, 'client', i + 1)}`);
+    const bootstrap = brokerEndpoints(c).map((b) => kafkaBootstrap([b]));
     const result = await probeKafka(`${c.id} (kafka)`, { bootstrap, topics: c.topics ?? [], replicationFactor: replicationFactor(n) }, policy);
     if (gone.length === 0) return [result];
     const which = gone.map((b) => `broker-${b.node}${b.record ? ` (pid ${b.record.pid})` : ''}`).join(', ');
@@ -131,5 +137,6 @@ export const kafkaDriver: ComponentDriver<KafkaComponent> = {
   // SIGKILL at once: a graceful stop takes ≈ 5 s and the data is deleted next (down), or
   // recovered from the log at the next start (Ctrl-C of an up).
   stop: async (c) => (await Promise.all(brokers(c).map((b) => (b.record ? stopProcess(b.record, 'SIGKILL', 2000) : [])))).flat(),
-  url: (c) => `kafka://${Array.from({ length: kafkaNodeCount(c) }, (_, i) => `${c.host}:${kafkaPort(c, 'client', i + 1)}`).join(',')}`,
+  // bootstrap.servers, as `kcat -b` takes it.
+  url: (c) => kafkaBootstrap(brokerEndpoints(c)),
 };

@@ -10,6 +10,7 @@ import { isAlive, stopProcess, type ProcessRecord } from '../proc.js';
 import { makeOwnedDir } from '../spawn.js';
 import { allPorts, elapsed, labelOf, mainProcesses, startWithPortRetry, type RunContext } from './context.js';
 import type { ComponentDriver, Outcome } from './types.js';
+import { postgresUrl } from '../../model/urls.js';
 
 const SEEDS: Partial<Record<Level, string>> = { beginner: 'beginner-seed.sql' };
 
@@ -93,6 +94,6 @@ export const postgresDriver: ComponentDriver<PostgresComponent> = {
   processes: mainProcesses,
   ports: allPorts,
   stop,
-  url: (c) => `postgres://${c.user}@${c.host}:${c.port}/${c.database}`,
-  secretUrl: (c, s) => `postgres://${encodeURIComponent(s.postgres.user)}:${encodeURIComponent(s.postgres.password)}@${c.host}:${c.port}/${c.database}`,
+  url: (c) => postgresUrl({ host: c.host, port: c.port, user: c.user!, database: c.database! }),
+  secretUrl: (c, s) => postgresUrl({ ...s.postgres, host: c.host, port: c.port, database: c.database! }),
 };

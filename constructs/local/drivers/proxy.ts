@@ -96,5 +96,6 @@ export const proxyDriver: ComponentDriver<Component> = {
   processes: mainProcesses,
   ports: allPorts,
   stop: async (c) => (c.process ? stopProcess(c.process, 'SIGKILL', 1000) : []),
-  url: (c) => `tcp://${c.host}:${c.port}`,
+  // A TCP relay, not a protocol endpoint of its own: clients of what it relays connect to host:port.
+  url: (c) => `${c.host}:${c.port}`,
 };

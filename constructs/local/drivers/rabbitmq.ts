@@ -8,7 +8,6 @@ import { componentsOf } from '../../model/validate.js';
 import { generatePassword, type ComponentState, type LabSecrets } from '../home.js';
 import { isAlive } from '../proc.js';
 import {
-  amqpUrl,
   managementUrl,
   nodeName,
   startRabbitMq,
@@ -19,6 +18,7 @@ import {
 } from '../rabbitmq.js';
 import { allPorts, elapsed, labelOf, mainProcesses, startWithPortRetry, type RunContext } from './context.js';
 import type { ComponentDriver } from './types.js';
+import { amqpUrl } from '../../model/urls.js';
 
 /** Stop grace: a clean shutdown takes about 1 s; the data is deleted (down) or kept (repair) either way. */
 const GRACE_MS = 1500;
@@ -119,7 +119,7 @@ export const rabbitmqDriver: ComponentDriver<RabbitmqComponent> = {
   processes: mainProcesses,
   ports: allPorts,
   stop,
-  url: (c) => `amqp://${c.user ?? 'learner'}@${c.host}:${c.port}/${encodeURIComponent(c.vhost ?? 'lab')}`,
+  url: (c) => amqpUrl({ host: c.host, port: c.port, user: c.user ?? 'learner', vhost: c.vhost ?? 'lab' }),
   secretUrl: (c, s) => amqpUrl({ ...s.rabbitmq!, host: c.host, port: c.port }),
   links: (c) => (c.extraPorts?.management ? [{ name: 'management', url: `${managementUrl(c.host, c.extraPorts.management)}/` }] : []),
 };

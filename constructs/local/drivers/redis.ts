@@ -8,6 +8,7 @@ import { startRedis, writeRedisConfig } from '../redis.js';
 import { makeOwnedDir } from '../spawn.js';
 import { allPorts, labelOf, mainProcesses, startWithPortRetry, waitListening } from './context.js';
 import type { ComponentDriver } from './types.js';
+import { redisUrl } from '../../model/urls.js';
 
 const stop = async (c: ComponentState) => (c.process ? stopProcess(c.process, 'SIGTERM', 1500) : []);
 
@@ -45,6 +46,6 @@ export const redisDriver: ComponentDriver<RedisComponent> = {
   processes: mainProcesses,
   ports: allPorts,
   stop,
-  url: (c) => `redis://${c.host}:${c.port}`,
-  secretUrl: (c, s) => `redis://:${encodeURIComponent(s.redis!.password)}@${c.host}:${c.port}`,
+  url: (c) => redisUrl({ host: c.host, port: c.port }),
+  secretUrl: (c, s) => redisUrl({ host: c.host, port: c.port, password: s.redis!.password }),
 };

@@ -17,6 +17,7 @@ import { makeOwnedDir } from '../spawn.js';
 import { allPorts, claimPorts, elapsed, labelOf, mainProcesses, startWithPortRetry, type RunContext } from './context.js';
 import { postgresDriver } from './postgres.js';
 import type { ComponentDriver, Outcome } from './types.js';
+import { postgresUrl } from '../../model/urls.js';
 
 const MARK = '# labforge: regions';
 
@@ -156,6 +157,6 @@ export const shardDriver: ComponentDriver<PostgresComponent> = {
   processes: mainProcesses,
   ports: allPorts,
   stop,
-  url: (c) => `postgres://${c.user}@${c.host}:${c.port}/${c.database}`,
-  secretUrl: (c, s) => `postgres://${encodeURIComponent(s.postgres.user)}:${encodeURIComponent(s.postgres.password)}@${c.host}:${c.port}/${c.database}`,
+  url: (c) => postgresUrl({ host: c.host, port: c.port, user: c.user!, database: c.database! }),
+  secretUrl: (c, s) => postgresUrl({ ...s.postgres, host: c.host, port: c.port, database: c.database! }),
 };

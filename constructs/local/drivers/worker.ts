@@ -13,6 +13,7 @@ import { apiDriver } from './api.js';
 import { postgresDriver } from './postgres.js';
 import { rabbitmqDriver } from './rabbitmq.js';
 import type { ComponentDriver } from './types.js';
+import { httpUrl } from '../../model/urls.js';
 
 function props(ctx: RunContext, c: ComponentState): WorkerProps {
   return {
@@ -43,7 +44,7 @@ function ensureAccount(baseUrl: string, secrets: LabSecrets): Promise<void> {
 /** Where jobs are posted: the load balancer (the learner's entry point), else the first API instance. */
 function entryPoint(components: readonly ComponentState[]): string | undefined {
   const lb = components.find((o) => o.kind === 'haproxy');
-  if (lb) return `http://${lb.host}:${lb.port}`;
+  if (lb) return httpUrl({ host: lb.host, port: lb.port });
   const api = components.find((o) => o.kind === 'api');
   return api && apiDriver.url(api);
 }
