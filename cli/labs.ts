@@ -1,5 +1,7 @@
 // Removing a lab whatever its target, for the commands that remove many (reap, workshop down,
-// workshop reset): each runtime's own `down`, lazily imported, summed up in one shape.
+// workshop reset): the lab's own runtime's `down`, summed up in one shape.
+import { runtimeOfLab } from '../constructs/runtime/index.js';
+import type { Progress } from '../constructs/model/runtime.js';
 import { labTarget } from '../constructs/model/home.js';
 
 export interface RemovedLab {
@@ -12,24 +14,12 @@ export interface RemovedLab {
   readonly leftovers: readonly string[];
 }
 
-export async function removeLab(home: string, name: string, progress: (line: string) => void = () => {}): Promise<RemovedLab> {
+export async function removeLab(home: string, name: string, progress: Progress = () => {}): Promise<RemovedLab> {
   const started = performance.now();
   const target = labTarget(home, name) ?? 'local';
   const seconds = () => Number(((performance.now() - started) / 1000).toFixed(2));
   try {
-    if (target === 'k8s') {
-      const r = await (await import('../constructs/k8s/target.js')).downK8sLab(home, name);
-      return { lab: name, target, ok: r.ok, seconds: seconds(), leftovers: r.leftovers };
-    }
-    if (target === 'aws') {
-      const r = await (await import('../constructs/terraform/down.js')).downAwsLab(home, name, progress);
-      return { lab: name, target, ok: r.ok, seconds: seconds(), leftovers: r.leftovers };
-    }
-    if (target === 'pulumi') {
-      const r = await (await import('../constructs/pulumi/target.js')).downPulumiLab(home, name, progress);
-      return { lab: name, target, ok: r.ok, seconds: seconds(), leftovers: r.leftovers };
-    }
-    const r = await (await import('../constructs/local/lab.js')).downLab(home, name);
+    const r = await (await runtimeOfLab(home, name)).down(home, name, progress);
     return { lab: name, target, ok: r.ok, seconds: seconds(), leftovers: r.leftovers };
   } catch (error) {
     return { lab: name, target, ok: false, seconds: seconds(), leftovers: [(error as Error).message] };

@@ -24,3 +24,12 @@ export function table(rows: readonly (readonly string[])[]): string {
 export function usd(amount: number): string {
   return `$${amount < 10 ? amount.toFixed(3) : amount.toFixed(2)}`;
 }
+
+/** The level's exercises, numbered, each with its steps: the close of every `up`. */
+export function printExercises(lab: { readonly exercises: readonly { id: string; title: string; steps: readonly string[] }[] }, heading: string): void {
+  print(heading);
+  lab.exercises.forEach((e, i) => {
+    print(`  ${i + 1}. ${e.title} (${e.id})`);
+    for (const step of e.steps) print(`     - ${step}`);
+  });
+}

@@ -1,17 +1,9 @@
 // What every probe returns, and the retry loop they share: each attempt bounded by a timeout,
 // attempts bounded in number and total time, waits growing exponentially between attempts.
 
-/** The outcome of one health check. */
-export interface ProbeResult {
-  /** What was checked, e.g. `db (postgres)`. */
-  readonly name: string;
-  readonly ok: boolean;
-  /** On success what was seen (`SELECT 1 as learner`), on failure the last error. */
-  readonly detail: string;
-  /** Wall time of the whole check, retries included. */
-  readonly ms: number;
-  readonly attempts: number;
-}
+import type { ProbeResult } from '../constructs/model/runtime.js';
+
+export type { ProbeResult };
 
 export interface RetryPolicy {
   /** Most attempts. @default 5 */

@@ -1,4 +1,5 @@
 import type { CommandModule } from 'yargs';
+import { parseChaosAction } from '../../constructs/model/chaos.js';
 import { UsageError } from '../../constructs/model/errors.js';
 import { parseLabName } from '../../constructs/model/options.js';
 import { print, printJson, progress } from '../output.js';
@@ -21,15 +22,15 @@ export const chaosCommand: CommandModule<object, ChaosArgs> = {
       .option('json', { type: 'boolean', description: 'Print one JSON object' }),
   handler: async (argv) => {
     const name = parseLabName(argv.name);
-    const { chaosLab, parseChaosAction } = await import('../../constructs/local/chaos.js');
     const action = parseChaosAction(argv.action, argv.arg);
-    const { labforgeHome } = await import('../../constructs/local/home.js');
-    const { labTarget } = await import('../../constructs/model/home.js');
-    const target = labTarget(labforgeHome(), name);
-    // The drill stops and rewires local processes; a lab in a cluster or in AWS has none.
-    if (target === 'k8s' || target === 'pulumi') throw new UsageError(`chaos drills local labs only; '${name}' is a ${target} lab`);
+    const { labforgeHome } = await import('../../constructs/model/home.js');
+    const { runtimeOfLab } = await import('../../constructs/runtime/index.js');
+    const home = labforgeHome();
+    const runtime = await runtimeOfLab(home, name);
+    // The drills stop and rewire the lab's own servers: a runtime without them (a cloud lab) says so.
+    if (!runtime.chaos) throw new UsageError(`chaos drills local labs only; '${name}' is a ${runtime.target} lab`);
     progress(`chaos on lab '${name}': ${argv.action}${argv.arg === undefined ? '' : ` ${argv.arg}`}`);
-    const report = await chaosLab(labforgeHome(), name, action);
+    const report = await runtime.chaos(home, name, action);
     if (argv.json) return printJson(report);
     print(`Done in ${report.seconds}s:`);
     for (const line of report.did) print(`  - ${line}`);

@@ -23,25 +23,17 @@ export const healthCommand: CommandModule<object, HealthArgs> = {
       .option('watch', { type: 'boolean', description: 'Run the checks again every --interval seconds until Ctrl-C' })
       .option('interval', { type: 'number', default: 2, description: 'Seconds between runs with --watch' }),
   handler: async (argv) => {
-    const { labforgeHome, existingLab } = await import('../../constructs/local/home.js');
-    const { healthLab, labNames } = await import('../../constructs/local/lab.js');
+    const { labforgeHome, labRecords } = await import('../../constructs/model/home.js');
+    const { runtimeOfLab } = await import('../../constructs/runtime/index.js');
     const home = labforgeHome();
-    const names = argv.name ? [parseLabName(argv.name)] : labNames(home);
-    for (const n of names) existingLab(home, n);
+    const names = argv.name ? [parseLabName(argv.name)] : labRecords(home).map((r) => r.name);
+    // Unknown names fail before any check runs; each lab is checked by its own runtime.
+    const runtimes = await Promise.all(names.map((n) => runtimeOfLab(home, n)));
     if (names.length === 0) {
       print(`no labs in ${home}`);
       return;
     }
-    const { labTarget } = await import('../../constructs/model/home.js');
-    const healthOf = async (n: string) => {
-      const target = labTarget(home, n);
-      // A pulumi lab lives in AWS, which labforge does not probe: one failed check says so.
-      if (target === 'pulumi') return (await import('../../constructs/pulumi/target.js')).healthPulumiLab(home, n);
-      if (target === 'aws') return (await import('../../constructs/terraform/target.js')).healthAwsLab(home, n);
-      if (target !== 'k8s') return healthLab(home, n);
-      const { healthK8sLab } = await import('../../constructs/k8s/target.js');
-      return healthK8sLab(home, n);
-    };
+    const healthOf = (n: string, i: number) => runtimes[i]!.health(home, n);
     const once = async () => {
       const reports = await Promise.all(names.map(healthOf));
       const ok = reports.every((r) => r.ok);

@@ -6,9 +6,12 @@ import { UsageError } from '../../constructs/model/errors.js';
 import { parseBackend } from '../../constructs/model/backend.js';
 import { parseLevel, parseTarget, parseTtl } from '../../constructs/model/options.js';
 import { parseParticipants, parseWorkshopName } from '../../constructs/model/workshop.js';
+import type { Target } from '../../constructs/model/types.js';
 import { getLab } from '../../labs/index.js';
+import type { UpOptions } from '../targets/types.js';
 import { EXIT_FAILURE, EXIT_INTERRUPTED } from '../errors.js';
-import { print, printJson, progress, table, usd } from '../output.js';
+import { print, printJson, progress, table } from '../output.js';
+import { refuseForeignOptions, targetCli } from '../targets/index.js';
 import { workshopDownCommand, workshopResetCommand, workshopSheetCommand } from './workshop-manage.js';
 import { workshopSynthCommand } from './workshop-synth.js';
 
@@ -23,6 +26,9 @@ interface WorkshopUpArgs {
   yes?: boolean;
   backend?: string;
 }
+
+/** The `workshop up` options beyond the common ones that each target takes. */
+const WORKSHOP_OPTIONS: Readonly<Record<Target, readonly (keyof UpOptions)[]>> = { local: [], aws: ['yes', 'backend'], pulumi: [], k8s: [] };
 
 /** Participants started at once by default: servers start faster than two cores can share more. */
 const DEFAULT_CONCURRENCY = 4;
@@ -57,20 +63,20 @@ const workshopUpCommand: CommandModule<object, WorkshopUpArgs> = {
     const ttl = argv.ttl ?? DEFAULT_TTL;
     parseTtl(ttl);
     const concurrency = parseConcurrency(argv.concurrency, participants);
-    if (argv.yes && target !== 'aws') throw new UsageError('--yes applies to --target aws only');
-    if (argv.backend !== undefined && target !== 'aws') throw new UsageError('--backend applies to --target aws only');
-    const backend = argv.backend !== undefined ? parseBackend(argv.backend) : undefined;
+    refuseForeignOptions(target, argv, WORKSHOP_OPTIONS);
     const { planWorkshop, upWorkshop } = await import('../../constructs/workshop/run.js');
+    const { workshopRuntime } = await import('../../constructs/workshop/participants.js');
     const { labforgeHome } = await import('../../constructs/model/home.js');
     const home = labforgeHome();
     // Bad input, then what the machine and the cloud must provide, then the question: all before anything exists.
-    planWorkshop({ home, name, lab, target, participants, ttl, backend: argv.backend });
-    if (target === 'aws') {
-      if (!argv.yes && !process.stdin.isTTY) throw new UsageError('`workshop up --target aws` asks before it creates cloud resources, and stdin is not a terminal: pass --yes to apply without asking');
-      const { checkAwsReady } = await import('../../constructs/terraform/up.js');
-      await checkAwsReady(lab.regions.default, backend);
+    if (argv.backend !== undefined) parseBackend(argv.backend);
+    await planWorkshop({ home, name, lab, target, participants, ttl, backend: argv.backend });
+    const cli = await targetCli(target);
+    if (cli.confirmWorkshop && !argv.yes && !process.stdin.isTTY) {
+      throw new UsageError(`\`workshop up --target ${target}\` asks before it creates cloud resources, and stdin is not a terminal: pass --yes to apply without asking`);
     }
-    if (target === 'aws' && !(await confirmEnvelope(lab, participants, ttl, Boolean(argv.yes)))) {
+    await (await workshopRuntime(target)).preflight?.(lab, argv.backend);
+    if (cli.confirmWorkshop && !(await cli.confirmWorkshop({ lab, participants, ttl, backend: argv.backend, yes: Boolean(argv.yes) }))) {
       progress('labforge: not applied; nothing was created');
       process.exitCode = EXIT_FAILURE;
       return;
@@ -102,22 +108,6 @@ const workshopUpCommand: CommandModule<object, WorkshopUpArgs> = {
   },
 };
 
-/** aws: the envelope (level x participants x lifetime), then one question for the whole workshop. */
-async function confirmEnvelope(lab: ReturnType<typeof getLab>, participants: number, ttl: string, yes: boolean): Promise<boolean> {
-  const { defaultCost } = await import('../inventory.js');
-  const { hourly } = await defaultCost(lab);
-  const hours = parseTtl(ttl) / 3_600_000;
-  progress(`${participants} ${lab.level} lab(s) on AWS, one stack set each: ${usd(hourly)}/hour each, ${usd(hourly * participants * hours)} for ${participants} participant(s) x ${hours} hour(s) (the --ttl)`);
-  if (yes) return true;
-  const { createInterface } = await import('node:readline/promises');
-  const rl = createInterface({ input: process.stdin, output: process.stderr });
-  try {
-    return (await rl.question(`Create ${participants} lab(s) on AWS? Only 'yes' applies: `)).trim() === 'yes';
-  } finally {
-    rl.close();
-  }
-}
-
 const workshopStatusCommand: CommandModule<object, { name: string; exercises?: boolean; 'app-url'?: string; json?: boolean }> = {
   command: 'status <name>',
   describe: 'One row per participant: state, health (real round trips), exercises done (their checks)',
@@ -137,7 +127,8 @@ const workshopStatusCommand: CommandModule<object, { name: string; exercises?: b
     if (argv.json) return printJson({ workshop: record, participants: rows });
     print(`Workshop '${record.name}': ${record.participants} ${record.level} participant(s) on ${record.target}, expires ${record.expiresAt}`);
     print(table([['PARTICIPANT', 'LAB', 'STATE', 'HEALTH', 'EXERCISES'], ...rows.map((r) => [r.participant.id, r.participant.lab, r.state, r.health, r.exercises])]));
-    const unhealthy = rows.filter((r) => !r.healthy && record.target === 'local');
+    // A lab that could not be probed from here (healthy undefined) is not counted either way.
+    const unhealthy = rows.filter((r) => r.healthy === false);
     if (unhealthy.length > 0) {
       process.exitCode = EXIT_FAILURE;
       print(`\n${unhealthy.length} not healthy: \`labforge workshop reset ${record.name} <participant>\` recreates one`);

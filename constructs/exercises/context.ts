@@ -3,13 +3,17 @@ import { driverOf } from '../local/drivers/index.js';
 import { existingLab, readSecrets, readState } from '../local/home.js';
 import { UsageError } from '../model/errors.js';
 import { labTarget } from '../model/home.js';
+import type { Target } from '../model/types.js';
 import type { CheckContext } from './types.js';
 
 export const DEFAULT_APP_URL = 'http://127.0.0.1:8080';
 
+/** The targets whose labs the checks reach from here. */
+export const EXERCISE_CHECK_TARGETS: readonly Target[] = ['local'];
+
 export function localCheckContext(home: string, name: string, options: { appUrl?: string; workdir?: string } = {}): CheckContext {
   const target = labTarget(home, name);
-  if (target !== undefined && target !== 'local') throw new UsageError(`check runs against local labs; '${name}' is a ${target} lab`);
+  if (target !== undefined && !EXERCISE_CHECK_TARGETS.includes(target)) throw new UsageError(`check runs against local labs; '${name}' is a ${target} lab`);
   const layout = existingLab(home, name);
   const state = readState(layout)!;
   const secrets = readSecrets(layout);

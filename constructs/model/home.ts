@@ -67,6 +67,13 @@ export function labRecords(home: string): LabRecord[] {
   return records.sort((a, b) => a.name.localeCompare(b.name));
 }
 
+/** The names of the labs under `home` that `target`'s runtime owns. */
+export function labsOfTarget(home: string, target: Target): string[] {
+  return labRecords(home)
+    .filter((r) => r.target === target)
+    .map((r) => r.name);
+}
+
 /** True when the lab's expiry is at or before `now`. */
 export function isExpired(record: LabRecord, now = new Date()): boolean {
   return record.expiresAt !== undefined && Date.parse(record.expiresAt) <= now.getTime();

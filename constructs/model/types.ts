@@ -4,7 +4,7 @@
 export const LEVELS = ['beginner', 'intermediate', 'advanced', 'expert'] as const;
 export type Level = (typeof LEVELS)[number];
 
-export const TARGETS = ['local', 'aws', 'pulumi', 'k8s'] as const;
+export const TARGETS = ['local', 'aws', 'k8s', 'pulumi'] as const;
 export type Target = (typeof TARGETS)[number];
 
 export const COMPONENT_KINDS = [

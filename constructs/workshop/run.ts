@@ -5,8 +5,7 @@ import { UsageError } from '../model/errors.js';
 import { labRecords } from '../model/home.js';
 import type { LabSpec } from '../model/types.js';
 import type { Participant } from '../model/workshop.js';
-import { checkLocalCapacity, LOCAL_FOOTPRINT, machineCapacity } from './capacity.js';
-import { exerciseProgress, upParticipant, viewParticipant, type ParticipantView } from './participants.js';
+import { exerciseProgress, upParticipant, viewParticipant, workshopRuntime, type ParticipantView } from './participants.js';
 import { forEachLimited } from './pool.js';
 import { parseBackend, sameBackend } from '../model/backend.js';
 import { findWorkshop, participantsOf, removeWorkshop, writeWorkshop, type WorkshopRecord, type WorkshopTarget } from './record.js';
@@ -37,7 +36,7 @@ export interface WorkshopUpOptions {
  * Refuses what cannot be done before anything is created: a workshop of another shape or state
  * backend, no room. Reads only: the CLI runs it before it asks anything.
  */
-export function planWorkshop(o: Pick<WorkshopUpOptions, 'home' | 'name' | 'lab' | 'target' | 'participants' | 'ttl' | 'backend'>): WorkshopRecord {
+export async function planWorkshop(o: Pick<WorkshopUpOptions, 'home' | 'name' | 'lab' | 'target' | 'participants' | 'ttl' | 'backend'>): Promise<WorkshopRecord> {
   const existing = findWorkshop(o.home, o.name);
   if (existing && (existing.level !== o.lab.level || existing.target !== o.target || existing.participants !== o.participants)) {
     throw new UsageError(
@@ -61,18 +60,15 @@ export function planWorkshop(o: Pick<WorkshopUpOptions, 'home' | 'name' | 'lab' 
   };
   const clash = participantsOf(record).find((p) => taken.has(p.lab) && !mine.has(p.lab));
   if (clash) throw new UsageError(`lab '${clash.lab}' already exists outside workshop '${o.name}'; remove it or choose another --name`);
-  if (o.target === 'local') {
-    // Only the participants still to create need room.
-    const toCreate = participantsOf(record).filter((p) => !taken.has(p.lab)).length;
-    const portsInUse = labRecords(o.home).length * LOCAL_FOOTPRINT[o.lab.level].ports;
-    checkLocalCapacity(o.lab.level, toCreate, machineCapacity(portsInUse));
-  }
+  // Only the participants still to create need room (local: memory and ports of this machine).
+  const toCreate = participantsOf(record).filter((p) => !taken.has(p.lab)).length;
+  (await workshopRuntime(o.target)).checkCapacity?.(o.lab.level, toCreate, labRecords(o.home).length);
   return record;
 }
 
 export async function upWorkshop(o: WorkshopUpOptions): Promise<{ record: WorkshopRecord; outcomes: ParticipantOutcome[]; seconds: number }> {
   const started = performance.now();
-  const record = planWorkshop(o);
+  const record = await planWorkshop(o);
   o.progress(`workshop '${o.name}': ${record.participants} ${record.level} participant(s) on ${record.target}, ${o.concurrency} at a time`);
   // Recorded first: an interrupted `workshop up` is still removable by `workshop down`.
   writeWorkshop(o.home, record);

@@ -72,7 +72,7 @@ describe('tab completion (labforge completion, in bash)', () => {
   });
 
   it('completes targets after --target', () => {
-    expect(complete(['up', 'beginner', '--target', ''])).toEqual(['local', 'aws', 'pulumi', 'k8s']);
+    expect(complete(['up', 'beginner', '--target', ''])).toEqual(['local', 'aws', 'k8s', 'pulumi']);
   });
 
   it('completes the labs of the labforge home where a command takes a lab', () => {

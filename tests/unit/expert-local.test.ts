@@ -2,7 +2,7 @@
 // options are validated with one-line usage errors, chaos actions parse strictly, and the Kafka
 // config advertises one listener per remote region.
 import { describe, expect, it } from 'vitest';
-import { parseChaosAction } from '../../constructs/local/chaos.js';
+import { parseChaosAction } from '../../constructs/model/chaos.js';
 import { linkId, parseLatency, parseRegionCount, shardServerId } from '../../constructs/local/expert.js';
 import { nodesOf, renderServerProperties, resolveProps } from '../../constructs/local/kafka-config.js';
 import { UsageError, ValidationError } from '../../constructs/model/errors.js';

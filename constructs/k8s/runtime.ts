@@ -1,13 +1,16 @@
-// The k8s target's commands, in one place for the CLI: up, down, health, status, secrets.
-import type { ProbeResult } from '../../health/probe.js';
+// The k8s target's runtime: a lab applied to a kube context, read and removed through the
+// Kubernetes API (`up` is upK8sLab in lab.ts).
 import { resolveDeployment } from '../model/deployment.js';
+import { credentialLines } from '../model/credentials.js';
+import { labsOfTarget } from '../model/home.js';
+import type { HealthReport, TargetRuntime } from '../model/runtime.js';
 import { getLab } from '../../labs/index.js';
 import { checkLab, clientFor, workloadRows, type K8sStatusRow } from './inspect.js';
-import { readK8sSecrets, readK8sState, type K8sLabSecrets } from './lab.js';
+import { readK8sSecrets, readK8sState } from './lab.js';
 import { labPlan } from './synth.js';
+import { downK8sLab, type K8sTeardownReceipt } from './teardown.js';
 
-export { upK8sLab } from './lab.js';
-export { downK8sLab, type K8sTeardownReceipt } from './teardown.js';
+export type { K8sTeardownReceipt } from './teardown.js';
 
 function planOf(home: string, name: string) {
   const state = readK8sState(home, name);
@@ -15,7 +18,7 @@ function planOf(home: string, name: string) {
   return { state, plan: labPlan(deployment, 'in-cluster') };
 }
 
-export async function healthK8sLab(home: string, name: string): Promise<{ lab: string; target: 'k8s'; ok: boolean; checks: ProbeResult[] }> {
+async function healthK8sLab(home: string, name: string): Promise<HealthReport> {
   const { state, plan } = planOf(home, name);
   let client;
   try {
@@ -43,7 +46,7 @@ export interface K8sLabStatus {
   readonly error?: string;
 }
 
-export async function statusK8sLab(home: string, name: string): Promise<K8sLabStatus> {
+async function statusK8sLab(home: string, name: string): Promise<K8sLabStatus> {
   const { state, plan } = planOf(home, name);
   const base = { name, level: state.level, target: 'k8s' as const, context: state.context, namespace: state.namespace };
   let client;
@@ -57,9 +60,17 @@ export async function statusK8sLab(home: string, name: string): Promise<K8sLabSt
   }
 }
 
-export function k8sSecrets(home: string, name: string): { secrets: K8sLabSecrets; urls: Record<string, string> } {
-  const state = readK8sState(home, name);
-  // The services reach the stores by their in-cluster names; from outside, port-forward first.
-  const urls: Record<string, string> = { note: `in-cluster names, namespace ${state.namespace}` };
-  return { secrets: readK8sSecrets(home, name), urls };
-}
+export const k8sRuntime: TargetRuntime<K8sLabStatus, K8sTeardownReceipt> = {
+  target: 'k8s',
+  labs: (home) => labsOfTarget(home, 'k8s'),
+  status: statusK8sLab,
+  health: healthK8sLab,
+  async secrets(home, name) {
+    const state = readK8sState(home, name);
+    const secrets = readK8sSecrets(home, name);
+    // The services reach the stores by their in-cluster names; from outside, port-forward first.
+    const urls = { note: `in-cluster names, namespace ${state.namespace}` };
+    return { lab: name, target: 'k8s', entries: credentialLines(secrets, urls), json: { lab: name, ...secrets, urls } };
+  },
+  down: (home, name) => downK8sLab(home, name),
+};
