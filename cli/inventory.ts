@@ -14,13 +14,14 @@ import { usd } from './output.js';
 export const INVENTORY_TARGETS = ['aws', 'pulumi'] as const;
 export type InventoryTarget = (typeof INVENTORY_TARGETS)[number];
 
-export async function inventoryOf(target: InventoryTarget, d: LabDeployment): Promise<Inventory> {
-  if (target === 'aws') {
-    const { cdktfInventory } = await import('../constructs/aws/inventory.js');
-    return cdktfInventory(d);
-  }
-  const { pulumiInventory } = await import('../constructs/pulumi/inventory.js');
-  return pulumiInventory(d);
+/** Each engine's inventory, loaded on first use. */
+const INVENTORIES: Readonly<Record<InventoryTarget, (d: LabDeployment) => Promise<Inventory>>> = {
+  aws: async (d) => (await import('../constructs/aws/inventory.js')).cdktfInventory(d),
+  pulumi: async (d) => (await import('../constructs/pulumi/inventory.js')).pulumiInventory(d),
+};
+
+export function inventoryOf(target: InventoryTarget, d: LabDeployment): Promise<Inventory> {
+  return INVENTORIES[target](d);
 }
 
 export interface DefaultCost {

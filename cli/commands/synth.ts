@@ -7,7 +7,9 @@ import type { WrittenManifest } from '../../constructs/k8s/synth.js';
 import { ExternalError, UsageError } from '../../constructs/model/errors.js';
 import { packageRoot } from '../../constructs/model/paths.js';
 import { parseLevel, parseTarget } from '../../constructs/model/options.js';
-import { LEVELS } from '../../constructs/model/types.js';
+import { LEVELS, type Level, type Target } from '../../constructs/model/types.js';
+import { refuseForeignOptions } from '../targets/index.js';
+import type { UpOptions } from '../targets/types.js';
 import { allLabs, getLab } from '../../labs/index.js';
 import { print, printJson, progress } from '../output.js';
 
@@ -24,10 +26,35 @@ interface SynthArgs {
   json?: boolean;
 }
 
-/** Targets that synth can render today. */
+/** What `synth` does per engine: where it writes by default, which levels it renders, how it writes and reports. */
+interface Synthesizer {
+  readonly defaultOut: string;
+  /** The levels this engine renders (`all` means these), with why the others are refused. */
+  levels(): { readonly levels: readonly Level[]; readonly refusal: (level: Level) => string };
+  write(deployments: LabDeployment[], outdir: string, json: boolean | undefined, started: number): Promise<void>;
+}
+
+const everyLevel = () => ({ levels: LEVELS, refusal: () => '' });
+
+/** The engines `synth` renders with. */
 const SYNTH_TARGETS = ['aws', 'k8s', 'pulumi'] as const;
-/** Where each target writes unless --out says otherwise. */
-const DEFAULT_OUT: Record<(typeof SYNTH_TARGETS)[number], string> = { aws: 'cdktf.out', k8s: 'k8s.out', pulumi: 'pulumi.out' };
+type SynthTarget = (typeof SYNTH_TARGETS)[number];
+
+const SYNTHESIZERS: Readonly<Record<SynthTarget, Synthesizer>> = {
+  aws: { defaultOut: 'cdktf.out', levels: everyLevel, write: (d, out, json, started) => writeFiles('aws', synthAwsWithManifests(d, out), out, json, started) },
+  k8s: {
+    defaultOut: 'k8s.out',
+    levels: () => {
+      const levels = allLabs().filter(runsOnKubernetes).map((l) => l.level);
+      return { levels, refusal: (level) => `the ${level} lab has no Kubernetes workloads: --target k8s takes ${levels.join(', ')} (or all)` };
+    },
+    write: (d, out, json, started) =>
+      writeFiles('k8s', synthKubernetes(d, out), out, json, started, 'apply: labforge up <level> --target k8s (it also creates the lab Secret), or kubectl apply --server-side -f <file>'),
+  },
+  pulumi: { defaultOut: 'pulumi.out', levels: everyLevel, write: (d, out, json, started) => synthPulumiProjects(d, out, started, json) },
+};
+/** `synth` options that only some engines take. */
+const SYNTH_OPTIONS: Readonly<Record<Target, readonly (keyof UpOptions)[]>> = { local: [], aws: ['backend'], k8s: [], pulumi: [] };
 
 export const synthCommand: CommandModule<object, SynthArgs> = {
   command: 'synth <level>',
@@ -46,16 +73,13 @@ export const synthCommand: CommandModule<object, SynthArgs> = {
       .option('json', { type: 'boolean', description: 'Print JSON' }),
   handler: async (argv) => {
     const target = parseTarget(argv.target, SYNTH_TARGETS);
+    const synthesizer = SYNTHESIZERS[target];
     if (argv.level === 'all' && argv.name) throw new UsageError('--name names one lab; it cannot be used with `all`');
-    if (argv.backend !== undefined && target !== 'aws') throw new UsageError('--backend applies to --target aws only');
-    const kubernetesLevels = allLabs().filter(runsOnKubernetes).map((l) => l.level);
-    // `all` on k8s means every level that has Kubernetes workloads.
-    const levels = argv.level === 'all' ? (target === 'k8s' ? kubernetesLevels : [...LEVELS]) : [parseLevel(argv.level)];
-    for (const level of levels) {
-      if (target === 'k8s' && !kubernetesLevels.includes(level)) {
-        throw new UsageError(`the ${level} lab has no Kubernetes workloads: --target k8s takes ${kubernetesLevels.join(', ')} (or all)`);
-      }
-    }
+    refuseForeignOptions(target, { backend: argv.backend }, SYNTH_OPTIONS);
+    // `all` means every level this engine renders (k8s: those with Kubernetes workloads).
+    const renders = synthesizer.levels();
+    const levels = argv.level === 'all' ? [...renders.levels] : [parseLevel(argv.level)];
+    for (const level of levels) if (!renders.levels.includes(level)) throw new UsageError(renders.refusal(level));
     // Validate everything before anything is written.
     const deployments = levels.map((level) =>
       resolveDeployment(getLab(level), {
@@ -68,19 +92,29 @@ export const synthCommand: CommandModule<object, SynthArgs> = {
         backend: argv.backend,
       }),
     );
-    const outdir = resolve(argv.out ?? DEFAULT_OUT[target]);
+    const outdir = resolve(argv.out ?? synthesizer.defaultOut);
     const started = performance.now();
     progress(`synthesizing ${levels.join(', ')} for ${target} into ${outdir}`);
-    if (target === 'pulumi') return synthPulumiProjects(deployments, outdir, started, argv.json);
-    const files = target === 'aws' ? await synthAwsWithManifests(deployments, outdir) : await synthKubernetes(deployments, outdir);
-    const seconds = ((performance.now() - started) / 1000).toFixed(2);
-    if (argv.json) return printJson({ target, outdir, ...files });
-    for (const s of files.stacks ?? []) print(`${s.stack}: ${s.resources} resources -> ${s.file}`);
-    for (const m of files.manifests) print(`${m.lab} (${m.cluster === 'all' ? 'one cluster' : `EKS ${m.cluster}`}): ${m.objects} objects -> ${m.file}`);
-    if (target === 'k8s') progress('apply: labforge up <level> --target k8s (it also creates the lab Secret), or kubectl apply --server-side -f <file>');
-    progress(`done in ${seconds}s`);
+    await synthesizer.write(deployments, outdir, argv.json, started);
   },
 };
+
+/** The stacks and manifests an engine wrote, as `synth` reports them. */
+async function writeFiles(
+  target: SynthTarget,
+  writing: Promise<{ stacks?: readonly { stack: string; resources: number; file: string }[]; manifests: readonly WrittenManifest[] }>,
+  outdir: string,
+  json: boolean | undefined,
+  started: number,
+  hint?: string,
+): Promise<void> {
+  const files = await writing;
+  if (json) return printJson({ target, outdir, ...files });
+  for (const s of files.stacks ?? []) print(`${s.stack}: ${s.resources} resources -> ${s.file}`);
+  for (const m of files.manifests) print(`${m.lab} (${m.cluster === 'all' ? 'one cluster' : `EKS ${m.cluster}`}): ${m.objects} objects -> ${m.file}`);
+  if (hint) progress(hint);
+  progress(`done in ${((performance.now() - started) / 1000).toFixed(2)}s`);
+}
 
 /** Terraform stacks, plus for labs on EKS the workloads of each region's cluster (rendered in a
  * worker thread while cdktf runs here: two cores, two engines). Also `workshop synth --target aws`. */

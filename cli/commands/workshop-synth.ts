@@ -106,12 +106,13 @@ export const workshopSynthCommand: CommandModule<object, WorkshopSynthArgs> = {
     const started = performance.now();
     progress(`synthesizing workshop '${workshop}': ${count} ${lab.level} lab(s) for ${target} into ${outdir}`);
 
-    const entries = target === 'aws' ? await writeAws(people, deployments, outdir) : await writePulumi(people, deployments, outdir);
+    const engine = ENGINES[target];
+    const entries = await engine.write(people, deployments, outdir);
     const index: WorkshopIndex = { workshop, level: lab.level, target, owner: first.owner, expiresAt: first.expiresAt, regions: first.regions, participants: entries };
     const indexFile = join(outdir, PARTICIPANTS_FILE);
     writeFileSync(indexFile, `${JSON.stringify(index, null, 2)}\n`);
 
-    warnLeftovers(target === 'aws' ? join(outdir, 'stacks') : outdir, workshop, new Set(entries.flatMap((e) => [e.lab, ...(e.stacks ?? []).map((s) => s.stack)])));
+    warnLeftovers(engine.labsDir(outdir), workshop, new Set(entries.flatMap((e) => [e.lab, ...(e.stacks ?? []).map((s) => s.stack)])));
     if (count > DEFAULT_VPC_QUOTA) {
       // Each lab has a VPC of its own in each of its regions.
       progress(`note: ${count} labs need ${count} VPCs in ${first.regions.join(', ')}; AWS allows ${DEFAULT_VPC_QUOTA} per region by default: raise the quota (Service Quotas) before deploying`);
@@ -119,11 +120,7 @@ export const workshopSynthCommand: CommandModule<object, WorkshopSynthArgs> = {
     if (argv.json) return printJson({ outdir, indexFile, ...index });
     if (count <= LINE_PER_PARTICIPANT_UP_TO) for (const e of entries) print(participantLine(e, outdir));
     print(summaryLine(index, outdir, indexFile));
-    progress(
-      target === 'aws'
-        ? `deploy each participant: cd ${join(outdir, 'stacks', '<lab>')} && terraform init && terraform apply${entries[0]!.stacks!.length > 1 ? ' (then the same in <lab>-k8s)' : ''}`
-        : `deploy each participant: cd ${join(outdir, '<lab>')} && npm install && pulumi up`,
-    );
+    progress(engine.deployHint(outdir, entries));
     progress(`done in ${((performance.now() - started) / 1000).toFixed(2)}s`);
   },
 };
@@ -147,6 +144,32 @@ async function writePulumi(people: readonly Participant[], deployments: readonly
   return people.map((p, i) => ({ id: p.id, lab: p.lab, dir: relative(outdir, projects[i]!.dir), outputs: projects[i]!.outputs }));
 }
 
+/** How each engine writes a workshop's labs, where they sit, and how they are deployed by hand. */
+interface WorkshopEngine {
+  write(people: readonly Participant[], deployments: readonly LabDeployment[], outdir: string): Promise<WorkshopIndexEntry[]>;
+  /** The folder holding one folder per participant lab. */
+  labsDir(outdir: string): string;
+  deployHint(outdir: string, entries: readonly WorkshopIndexEntry[]): string;
+  /** `12 stacks, 180 resources` */
+  describe(entries: readonly WorkshopIndexEntry[]): string;
+}
+
+const ENGINES: Readonly<Record<WorkshopTarget, WorkshopEngine>> = {
+  aws: {
+    write: writeAws,
+    labsDir: (outdir) => join(outdir, 'stacks'),
+    deployHint: (outdir, entries) =>
+      `deploy each participant: cd ${join(outdir, 'stacks', '<lab>')} && terraform init && terraform apply${entries[0]!.stacks!.length > 1 ? ' (then the same in <lab>-k8s)' : ''}`,
+    describe: (all) => `${all.reduce((n, e) => n + e.stacks!.length, 0)} stacks, ${all.reduce((n, e) => n + e.stacks!.reduce((r, s) => r + s.resources, 0), 0)} resources`,
+  },
+  pulumi: {
+    write: writePulumi,
+    labsDir: (outdir) => outdir,
+    deployHint: (outdir) => `deploy each participant: cd ${join(outdir, '<lab>')} && npm install && pulumi up`,
+    describe: (all) => `${all.length} Pulumi projects`,
+  },
+};
+
 function participantLine(e: WorkshopIndexEntry, outdir: string): string {
   if (e.stacks === undefined) return `${e.lab}: Pulumi project, ${e.outputs} stack outputs -> ${join(outdir, e.dir)}`;
   const total = e.stacks.reduce((n, s) => n + s.resources, 0);
@@ -159,9 +182,7 @@ function summaryLine(index: WorkshopIndex, outdir: string, indexFile: string): s
   const all = index.participants;
   const range = all.length === 1 ? all[0]!.lab : `${all[0]!.lab}..${all[all.length - 1]!.lab}`;
   const what =
-    index.target === 'aws'
-      ? `${all.reduce((n, e) => n + e.stacks!.length, 0)} stacks, ${all.reduce((n, e) => n + e.stacks!.reduce((r, s) => r + s.resources, 0), 0)} resources`
-      : `${all.length} Pulumi projects`;
+    ENGINES[index.target].describe(all);
   return `workshop ${index.workshop}: ${all.length} participant(s) (${range}), ${what} -> ${outdir}; index ${indexFile}`;
 }
 
