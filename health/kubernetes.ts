@@ -1,7 +1,15 @@
 // Kubernetes probes: real API reads (pods ready, endpoint slices ready) and an HTTP round trip to
 // a Service through the API server's proxy, so a lab is checked without a port-forward.
-import type { KubeClient } from '../constructs/k8s/client.js';
 import { withRetry, type ProbeResult, type RetryPolicy } from './probe.js';
+
+/**
+ * The Kubernetes API reads the probes make; constructs/k8s/client.ts's KubeClient is one. Declared
+ * here so that the probes depend on no engine.
+ */
+export interface KubeReader {
+  list<T>(kind: 'Pod' | 'EndpointSlice', options: { namespace: string; labelSelector?: string }): Promise<T[]>;
+  proxyGet<T>(namespace: string, service: string, port: string | number, path: string): Promise<{ readonly status: number; readonly body: T }>;
+}
 
 interface PodView {
   metadata: { name: string };
@@ -27,7 +35,7 @@ export function podProblem(pod: PodView): string {
 const isReady = (pod: PodView) => pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') === true;
 
 export interface WorkloadEndpoint {
-  readonly client: KubeClient;
+  readonly client: KubeReader;
   readonly namespace: string;
   /** Deployment or StatefulSet name; its pods carry `selector`. */
   readonly name: string;
@@ -48,7 +56,7 @@ export function probeWorkload(e: WorkloadEndpoint, policy: RetryPolicy): Promise
 }
 
 export interface ServiceEndpoint {
-  readonly client: KubeClient;
+  readonly client: KubeReader;
   readonly namespace: string;
   readonly service: string;
 }

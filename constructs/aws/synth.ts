@@ -7,6 +7,7 @@ import { ClusterObjectsStack } from '../k8s/cluster-objects.js';
 import type { LabDeployment } from '../model/deployment.js';
 import { runsOnKubernetes } from '../model/kubernetes.js';
 import { LabStack } from './lab-stack.js';
+import { clusterStackState, labBackend } from './state-backend.js';
 
 export interface SynthesizedStack {
   readonly lab: string;
@@ -41,7 +42,7 @@ export function addLabStacks(app: App, deployments: readonly LabDeployment[]): L
     const cluster = new LabStack(app, d.name, { deployment: d });
     if (!runsOnKubernetes(d.lab)) return { deployment: d, cluster };
     claim(`${d.name}-k8s`);
-    const clusterObjects = new ClusterObjectsStack(app, `${d.name}-k8s`, { deployment: d });
+    const clusterObjects = new ClusterObjectsStack(app, `${d.name}-k8s`, { deployment: d, state: { backend: labBackend, clusterOutputs: clusterStackState } });
     // Orders `cdktf deploy` (cluster first) and `cdktf destroy` (cluster objects first); the
     // values flow through the cluster stack's state, not through cross-stack references.
     clusterObjects.addDependency(cluster);

@@ -18,7 +18,6 @@ import { ValidationError } from '../model/errors.js';
 import { STORE_PORTS, kubernetesPlan, type KubernetesPlan } from '../model/kubernetes.js';
 import { clusterOutputNames, k8sLearnerGroup, k8sNamespace, physicalName, regionCode } from '../model/names.js';
 import { componentsOf } from '../model/validate.js';
-import { clusterStackState, labBackend } from '../aws/state-backend.js';
 import { LABEL_PARTICIPANT, labLabels } from './labels.js';
 import { LabNamespace } from './lab-namespace.js';
 import { amqpUrl, Encoded, postgresUrl, redisUrl } from '../model/urls.js';
@@ -36,6 +35,20 @@ export interface ClusterObjectsStackProps {
    * @default none: only the lab namespace
    */
   readonly participants?: readonly string[];
+  /**
+   * Where this stack keeps its state and how it reads the cluster stack's: given by the app that
+   * composes both stacks (the aws engine's local files or S3 objects), so this engine does not
+   * import the other one.
+   */
+  readonly state: StackStateWiring;
+}
+
+/** How a stack of the lab declares its backend and reads the cluster stack's outputs. */
+export interface StackStateWiring {
+  /** Declares where `stack` (named `stackName`) keeps its state. */
+  backend(stack: TerraformStack, d: LabDeployment, stackName: string): void;
+  /** The outputs of the lab's cluster stack, wherever its state lives. */
+  clusterOutputs(stack: TerraformStack, id: string, d: LabDeployment): TerraformRemoteState;
 }
 
 /** One namespace to create in every region. */
@@ -63,8 +76,8 @@ export class ClusterObjectsStack extends TerraformStack {
     const namespaces = this.namespaces(props.participants ?? []);
 
     // Its own state; the cluster stack's outputs (endpoints, CAs) read from where that one keeps its state.
-    labBackend(this, d, id);
-    this.cluster = clusterStackState(this, 'cluster', d);
+    props.state.backend(this, d, id);
+    this.cluster = props.state.clusterOutputs(this, 'cluster', d);
     new RandomProvider(this, 'random');
     const secretData = this.secretData();
     const multiRegion = d.regions.length > 1;

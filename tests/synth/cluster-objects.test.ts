@@ -13,6 +13,10 @@ import { clusterOutputNames, k8sLearnerGroup, k8sNamespace, regionCode } from '.
 import type { Level } from '../../constructs/model/types.js';
 import { getLab } from '../../labs/index.js';
 import { NOW, OWNER, resources, synthLevel, type Found, type Props, type Synthesized, type TfJsonWithBackend } from './helpers.js';
+import { clusterStackState, labBackend } from '../../constructs/aws/state-backend.js';
+
+/** The aws engine's state wiring, as constructs/aws/synth.ts gives it. */
+const AWS_STATE = { backend: labBackend, clusterOutputs: clusterStackState };
 
 const THREE = 'us-east-1,eu-west-1,ap-southeast-1';
 const REMOTE = 'data.terraform_remote_state.';
@@ -21,7 +25,7 @@ const PARTICIPANTS = ['alice', 'bob'];
 /** The cluster-objects stack alone, in memory (for props synthAws does not take). */
 function synthObjects(level: Level, props: { participants?: readonly string[]; regions?: string } = {}): TfJsonWithBackend {
   const deployment = resolveDeployment(getLab(level), { owner: OWNER, now: NOW, regions: props.regions });
-  const stack = new ClusterObjectsStack(Testing.app(), `${deployment.name}-k8s`, { deployment, participants: props.participants });
+  const stack = new ClusterObjectsStack(Testing.app(), `${deployment.name}-k8s`, { deployment, participants: props.participants, state: AWS_STATE });
   return JSON.parse(Testing.synth(stack)) as TfJsonWithBackend;
 }
 
@@ -297,7 +301,7 @@ describe('cluster objects: which labs, participants, validation', () => {
 
   it('refuses a lab without a Kubernetes cluster, naming the stack', () => {
     const deployment = resolveDeployment(getLab('intermediate'), { owner: OWNER, now: NOW });
-    expect(() => new ClusterObjectsStack(Testing.app(), 'intermediate-k8s', { deployment })).toThrow('intermediate-k8s: the intermediate lab has no kubernetes-cluster component');
+    expect(() => new ClusterObjectsStack(Testing.app(), 'intermediate-k8s', { deployment, state: AWS_STATE })).toThrow('intermediate-k8s: the intermediate lab has no kubernetes-cluster component');
   });
 
   it('refuses a lab name whose stack would collide with another lab\'s <lab>-k8s stack', () => {
