@@ -3,7 +3,7 @@
 import { Construct } from 'constructs';
 import { DbInstance } from '@cdktf/provider-aws/lib/db-instance/index.js';
 import { DbSubnetGroup } from '@cdktf/provider-aws/lib/db-subnet-group/index.js';
-import { POSTGRES_PORT } from '../model/aws.js';
+import { DISPOSABLE_DATABASE, POSTGRES_PORT } from '../model/aws.js';
 import { LabSecurityGroup, type Source } from './security-group.js';
 
 interface RdsCommonProps {
@@ -62,30 +62,21 @@ export class RdsPostgres extends Construct {
     if (!Number.isInteger(backups) || backups < 0 || backups > 35) throw new Error(`${this.node.path}: backupRetentionDays must be 0-35, got ${backups}`);
     const { group, sg } = subnetsAndGroup(this, props);
     this.db = new DbInstance(this, 'db', {
+      ...DISPOSABLE_DATABASE,
       identifier: props.identifier,
       engine: 'postgres',
       engineVersion: props.version,
       instanceClass: props.instanceClass,
       allocatedStorage: props.storageGb,
       storageType: 'gp3',
-      storageEncrypted: true,
       kmsKeyId: props.kmsKeyArn,
       dbName: props.database,
       username: props.user,
       password: props.password,
       dbSubnetGroupName: group.name,
       vpcSecurityGroupIds: [sg.id],
-      publiclyAccessible: false,
-      multiAz: false,
       backupRetentionPeriod: backups,
-      deletionProtection: false,
-      skipFinalSnapshot: true,
       deleteAutomatedBackups: true,
-      applyImmediately: true,
-      autoMinorVersionUpgrade: true,
-      copyTagsToSnapshot: true,
-      // Learners can practise token-based logins; passwords keep working too.
-      iamDatabaseAuthenticationEnabled: true,
     });
   }
 }
@@ -108,23 +99,15 @@ export class RdsReadReplica extends Construct {
     if (!Number.isInteger(props.storageGb) || props.storageGb < 20) throw new Error(`${this.node.path}: storageGb must be >= 20, got ${props.storageGb}`);
     const { group, sg } = subnetsAndGroup(this, props);
     this.db = new DbInstance(this, 'db', {
+      ...DISPOSABLE_DATABASE,
       identifier: props.identifier,
       replicateSourceDb: props.sourceArn,
       instanceClass: props.instanceClass,
       allocatedStorage: props.storageGb,
-      storageEncrypted: true,
       kmsKeyId: props.kmsKeyArn,
       dbSubnetGroupName: group.name,
       vpcSecurityGroupIds: [sg.id],
-      publiclyAccessible: false,
-      multiAz: false,
       backupRetentionPeriod: 0,
-      deletionProtection: false,
-      skipFinalSnapshot: true,
-      applyImmediately: true,
-      autoMinorVersionUpgrade: true,
-      copyTagsToSnapshot: true,
-      iamDatabaseAuthenticationEnabled: true,
     });
   }
 }

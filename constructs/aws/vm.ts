@@ -6,7 +6,7 @@ import { IamInstanceProfile } from '@cdktf/provider-aws/lib/iam-instance-profile
 import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy/index.js';
 import { IamRole } from '@cdktf/provider-aws/lib/iam-role/index.js';
 import { Instance } from '@cdktf/provider-aws/lib/instance/index.js';
-import { DEBIAN_AMI_FILTERS, DEBIAN_AMI_OWNER, assumeRolePolicy, policyDocument, vmAccessStatements } from '../model/aws.js';
+import { DEBIAN_AMI_FILTERS, DEBIAN_AMI_OWNER, IMDSV2_ONLY, assumeRolePolicy, encryptedRootVolume, policyDocument, vmAccessStatements } from '../model/aws.js';
 
 export interface LabVmProps {
   /** Physical name (Name tag, role and profile names). */
@@ -68,14 +68,8 @@ export class LabVm extends Construct {
       ebsOptimized: true,
       iamInstanceProfile: profile.name,
       // IMDSv2 only, one hop: containers on the host cannot reach the instance credentials.
-      metadataOptions: { httpTokens: 'required', httpEndpoint: 'enabled', httpPutResponseHopLimit: 1 },
-      rootBlockDevice: {
-        encrypted: true,
-        volumeType: 'gp3',
-        volumeSize: props.diskGb,
-        deleteOnTermination: true,
-        tags: props.volumeTags ? { ...props.volumeTags, Name: props.name } : undefined,
-      },
+      metadataOptions: IMDSV2_ONLY,
+      rootBlockDevice: encryptedRootVolume(props.diskGb, props.name, props.volumeTags),
       userData: props.userData,
       userDataReplaceOnChange: true,
       tags: { Name: props.name },

@@ -3,7 +3,7 @@
 import * as pulumi from '@pulumi/pulumi';
 import { Instance } from '@pulumi/aws/rds/instance.js';
 import { SubnetGroup } from '@pulumi/aws/rds/subnetGroup.js';
-import { POSTGRES_PORT } from '../model/aws.js';
+import { DISPOSABLE_DATABASE, POSTGRES_PORT } from '../model/aws.js';
 import { componentType } from './region.js';
 import { SecurityGroup, type Source } from './security-group.js';
 
@@ -36,20 +36,6 @@ export interface PostgresReplicaArgs extends RdsCommonArgs {
   readonly kmsKeyArn: pulumi.Input<string>;
 }
 
-/** Settings every lab database shares: private, single-AZ, disposable. */
-const DISPOSABLE = {
-  storageEncrypted: true,
-  publiclyAccessible: false,
-  multiAz: false,
-  deletionProtection: false,
-  skipFinalSnapshot: true,
-  applyImmediately: true,
-  autoMinorVersionUpgrade: true,
-  copyTagsToSnapshot: true,
-  // Learners can practise token-based logins; passwords keep working too.
-  iamDatabaseAuthenticationEnabled: true,
-} as const;
-
 function subnetsAndGroup(parent: pulumi.ComponentResource, name: string, args: RdsCommonArgs) {
   if (!/^[a-z][a-z0-9-]{0,62}$/.test(args.identifier)) throw new Error(`${name}: identifier '${args.identifier}' is not a valid RDS identifier`);
   if (args.subnetIds.length < 2) throw new Error(`${name}: subnetIds must list at least 2 subnets (RDS needs two AZs)`);
@@ -79,7 +65,7 @@ export class Postgres extends pulumi.ComponentResource {
     this.db = new Instance(
       `${name}-db`,
       {
-        ...DISPOSABLE,
+        ...DISPOSABLE_DATABASE,
         identifier: args.identifier,
         engine: 'postgres',
         engineVersion: args.version,
@@ -110,7 +96,7 @@ export class PostgresReplica extends pulumi.ComponentResource {
     this.db = new Instance(
       `${name}-db`,
       {
-        ...DISPOSABLE,
+        ...DISPOSABLE_DATABASE,
         identifier: args.identifier,
         replicateSourceDb: args.sourceArn,
         instanceClass: args.instanceClass,

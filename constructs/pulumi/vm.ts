@@ -6,7 +6,7 @@ import { Instance } from '@pulumi/aws/ec2/instance.js';
 import { InstanceProfile } from '@pulumi/aws/iam/instanceProfile.js';
 import { Role } from '@pulumi/aws/iam/role.js';
 import { RolePolicy } from '@pulumi/aws/iam/rolePolicy.js';
-import { DEBIAN_AMI_FILTERS, DEBIAN_AMI_OWNER, assumeRolePolicy, policyDocument, vmAccessStatements } from '../model/aws.js';
+import { DEBIAN_AMI_FILTERS, DEBIAN_AMI_OWNER, IMDSV2_ONLY, assumeRolePolicy, encryptedRootVolume, policyDocument, vmAccessStatements } from '../model/aws.js';
 import { componentType } from './region.js';
 
 export interface VmArgs {
@@ -60,14 +60,8 @@ export class Vm extends pulumi.ComponentResource {
         ebsOptimized: true,
         iamInstanceProfile: profile.name,
         // IMDSv2 only, one hop: containers on the host cannot reach the instance credentials.
-        metadataOptions: { httpTokens: 'required', httpEndpoint: 'enabled', httpPutResponseHopLimit: 1 },
-        rootBlockDevice: {
-          encrypted: true,
-          volumeType: 'gp3',
-          volumeSize: args.diskGb,
-          deleteOnTermination: true,
-          tags: { ...args.volumeTags, Name: args.name },
-        },
+        metadataOptions: IMDSV2_ONLY,
+        rootBlockDevice: encryptedRootVolume(args.diskGb, args.name, args.volumeTags),
         userData: args.userData,
         userDataReplaceOnChange: true,
         tags: { Name: args.name },
