@@ -10,7 +10,8 @@
 import { TerraformOutput, TerraformStack } from 'cdktf';
 import { Construct } from 'constructs';
 import { RandomProvider } from '@cdktf/provider-random/lib/provider/index.js';
-import { POSTGRES_PORT, REDIS_PORT, placeShards } from '../model/aws.js';
+import { POSTGRES_PORT, REDIS_PORT } from '../model/aws.js';
+import { placeShards } from '../model/aws-plan.js';
 import { renderTemplate, shellQuote, templateLiteral } from '../model/cloud-init.js';
 import type { LabDeployment } from '../model/deployment.js';
 import { ValidationError } from '../model/errors.js';

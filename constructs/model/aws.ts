@@ -1,6 +1,6 @@
-// Facts about the AWS labs that every AWS engine (cdktf, Pulumi) shares: service ports, where
-// shards and replicas go, the Debian AMI publisher, and IAM policy documents as JSON strings
-// (engine references inside resolve at apply time).
+// Facts about the AWS labs that every AWS engine (cdktf, Pulumi) shares: service ports, the
+// Debian AMI publisher, and IAM policy documents as JSON strings (engine references inside
+// resolve at apply time). Where things go (regions, shards, ingress) is the plan's: aws-plan.ts.
 
 export const POSTGRES_PORT = 5432;
 export const REDIS_PORT = 6379;
@@ -23,28 +23,6 @@ export const PRIVATE_SUBNET_OFFSET = 8;
 const MANAGED = 'arn:aws:iam::aws:policy/';
 export const EKS_CLUSTER_POLICY_ARNS = [`${MANAGED}AmazonEKSClusterPolicy`] as const;
 export const EKS_NODE_POLICY_ARNS = ['AmazonEKSWorkerNodePolicy', 'AmazonEKS_CNI_Policy', 'AmazonEC2ContainerRegistryReadOnly'].map((p) => `${MANAGED}${p}`);
-
-export interface ShardPlacement {
-  readonly shard: number;
-  /** Index into the lab's regions. */
-  readonly primary: number;
-  /** Region indexes of the replicas, each different from the primary's. */
-  readonly replicas: readonly number[];
-}
-
-/**
- * Primaries round-robin over the regions; replica r of shard s goes to the r-th next region, so
- * each replica is in a region other than its primary's and replicas of one shard never share one.
- */
-export function placeShards(shards: number, replicas: number, regions: number): ShardPlacement[] {
-  if (!Number.isInteger(shards) || shards < 1) throw new Error(`shards must be >= 1, got ${shards}`);
-  if (!Number.isInteger(replicas) || replicas < 0) throw new Error(`replicas must be >= 0, got ${replicas}`);
-  if (replicas > regions - 1) throw new Error(`replicas (${replicas}) must each be in another region: needs ${replicas + 1} regions, got ${regions}`);
-  return Array.from({ length: shards }, (_, shard) => {
-    const primary = shard % regions;
-    return { shard, primary, replicas: Array.from({ length: replicas }, (_, r) => (primary + r + 1) % regions) };
-  });
-}
 
 export interface PolicyStatement {
   readonly Sid?: string;

@@ -7,7 +7,8 @@
 //   load-balancer with globalDns            Route 53 latency records over every region
 // Global services (IAM, Route 53) use the first region's provider, as in the cdktf engine.
 import * as pulumi from '@pulumi/pulumi';
-import { POSTGRES_PORT, REDIS_PORT, placeShards } from '../model/aws.js';
+import { POSTGRES_PORT, REDIS_PORT } from '../model/aws.js';
+import { placeShards } from '../model/aws-plan.js';
 import { renderTemplate, shellQuote, templateLiteral } from '../model/cloud-init.js';
 import type { LabDeployment } from '../model/deployment.js';
 import { clusterOutputNames, dnsZoneName, physicalName } from '../model/names.js';
