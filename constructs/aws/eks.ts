@@ -8,6 +8,7 @@ import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy/index.js'
 import { LaunchTemplate } from '@cdktf/provider-aws/lib/launch-template/index.js';
 import type { EksRoles } from './iam.js';
 import { eksClusterSettings, eksKeyStatements, eksNodeGroupSettings, eksNodeTemplateSettings, policyDocument } from '../model/aws.js';
+import { checkEks } from '../model/aws-plan-checks.js';
 
 export interface LabEksClusterProps {
   /** Cluster name (also the node group and launch template name prefix). */
@@ -38,16 +39,7 @@ export class LabEksCluster extends Construct {
 
   constructor(scope: Construct, id: string, props: LabEksClusterProps) {
     super(scope, id);
-    const { minNodes, maxNodes, desiredNodes } = props;
-    if (!Number.isInteger(minNodes) || minNodes < 1) throw new Error(`${this.node.path}: minNodes must be >= 1, got ${minNodes}`);
-    if (maxNodes < minNodes) throw new Error(`${this.node.path}: maxNodes ${maxNodes} must be >= minNodes ${minNodes}`);
-    if (desiredNodes < minNodes || desiredNodes > maxNodes) {
-      throw new Error(`${this.node.path}: desiredNodes must be between ${minNodes} and ${maxNodes}, got ${desiredNodes}`);
-    }
-    if (props.subnetIds.length < 2) throw new Error(`${this.node.path}: subnetIds must span 2 AZs at least, got ${props.subnetIds.length}`);
-    if (props.publicAccessCidr !== undefined && /\/0$/.test(props.publicAccessCidr)) {
-      throw new Error(`${this.node.path}: the API endpoint may not be opened to ${props.publicAccessCidr}`);
-    }
+    checkEks(this.node.path, { ...props, subnets: props.subnetIds.length });
 
     // EKS uses the cluster role to encrypt secrets with the key: grant this key only.
     const keyPolicy = new IamRolePolicy(this, 'kms-policy', {

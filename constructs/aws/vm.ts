@@ -7,6 +7,8 @@ import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy/index.js'
 import { IamRole } from '@cdktf/provider-aws/lib/iam-role/index.js';
 import { Instance } from '@cdktf/provider-aws/lib/instance/index.js';
 import { DEBIAN_AMI_FILTERS, DEBIAN_AMI_OWNER, IMDSV2_ONLY, assumeRolePolicy, encryptedRootVolume, policyDocument, vmAccessStatements } from '../model/aws.js';
+import { checkVm } from '../model/aws-plan-checks.js';
+import { ValidationError } from '../model/errors.js';
 
 export interface LabVmProps {
   /** Physical name (Name tag, role and profile names). */
@@ -35,11 +37,8 @@ export class LabVm extends Construct {
 
   constructor(scope: Construct, id: string, props: LabVmProps) {
     super(scope, id);
-    if (!Number.isInteger(props.diskGb) || props.diskGb < 8) {
-      throw new Error(`${this.node.path}: diskGb must be a whole number >= 8, got ${props.diskGb}`);
-    }
-    if (props.securityGroupIds.length === 0) throw new Error(`${this.node.path}: securityGroupIds must not be empty`);
-    if (Buffer.byteLength(props.userData) > 16_384) throw new Error(`${this.node.path}: userData is over EC2's 16 KiB limit`);
+    checkVm(this.node.path, { diskGb: props.diskGb, securityGroups: props.securityGroupIds.length });
+    if (Buffer.byteLength(props.userData) > 16_384) throw new ValidationError(`${this.node.path}: userData is over EC2's 16 KiB limit`);
 
     const ami = new DataAwsAmi(this, 'ami', {
       mostRecent: true,
