@@ -18,6 +18,7 @@ import {
   eksNodeTemplateSettings,
   policyDocument,
 } from '../model/aws.js';
+import { checkEks } from '../model/aws-plan-checks.js';
 import { componentType } from './region.js';
 
 export class EksRoles extends pulumi.ComponentResource {
@@ -65,12 +66,7 @@ export class EksCluster extends pulumi.ComponentResource {
 
   constructor(name: string, args: EksClusterArgs, opts: pulumi.ComponentResourceOptions) {
     super(componentType('EksCluster'), name, {}, opts);
-    const { minNodes, maxNodes, desiredNodes } = args;
-    if (!Number.isInteger(minNodes) || minNodes < 1 || maxNodes < minNodes || desiredNodes < minNodes || desiredNodes > maxNodes) {
-      throw new Error(`${name}: node counts must satisfy 1 <= min (${minNodes}) <= desired (${desiredNodes}) <= max (${maxNodes})`);
-    }
-    if (args.subnetIds.length < 2) throw new Error(`${name}: subnetIds must span 2 AZs at least`);
-    if (args.publicAccessCidr !== undefined && /\/0$/.test(args.publicAccessCidr)) throw new Error(`${name}: the API endpoint may not be opened to ${args.publicAccessCidr}`);
+    checkEks(name, { ...args, subnets: args.subnetIds.length });
     const child = { parent: this };
     // EKS uses the cluster role to encrypt secrets with the key: grant this key only.
     const keyPolicy = new RolePolicy(
