@@ -222,9 +222,9 @@ class Planner implements VmPlanning {
   redisPlan(c: ComponentOf<'redis'>): T.RedisPlan {
     const plan = { ...this.place(this.primary, c.id, false), settings: { name: physicalName(this.lab, [c.id], 40), nodeType: c.nodeType } };
     const authToken = this.secret(c.id, 'auth-token');
-    this.values.set('redis_endpoint', ref(plan.uid, 'endpoint'));
-    this.values.set('redis_auth_token', authToken);
     const endpoint = ref(plan.uid, 'endpoint');
+    this.values.set('redis_endpoint', endpoint);
+    this.values.set('redis_auth_token', authToken);
     this.env.set(c.id, [
       { name: 'REDIS_HOST', value: endpoint },
       { name: 'REDIS_PORT', value: String(REDIS_PORT) },
