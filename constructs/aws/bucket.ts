@@ -5,6 +5,7 @@ import { S3BucketPublicAccessBlock } from '@cdktf/provider-aws/lib/s3-bucket-pub
 import { S3BucketServerSideEncryptionConfigurationA } from '@cdktf/provider-aws/lib/s3-bucket-server-side-encryption-configuration/index.js';
 import { S3BucketVersioningA } from '@cdktf/provider-aws/lib/s3-bucket-versioning/index.js';
 import { S3Bucket } from '@cdktf/provider-aws/lib/s3-bucket/index.js';
+import { checkBucketPrefix } from '../model/aws-plan-checks.js';
 
 export interface LabBucketProps {
   /** Name prefix (<= 37 characters); AWS appends a unique suffix, names are global. */
@@ -18,9 +19,7 @@ export class LabBucket extends Construct {
 
   constructor(scope: Construct, id: string, props: LabBucketProps) {
     super(scope, id);
-    if (!/^[a-z0-9][a-z0-9.-]{0,36}$/.test(props.namePrefix)) {
-      throw new Error(`${this.node.path}: namePrefix '${props.namePrefix}' must be <= 37 lowercase characters`);
-    }
+    checkBucketPrefix(this.node.path, props.namePrefix);
     // force_destroy: teardown must not stop at a bucket the learner filled.
     this.bucket = new S3Bucket(this, 'bucket', { bucketPrefix: props.namePrefix, forceDestroy: true });
     new S3BucketPublicAccessBlock(this, 'public-access', {

@@ -6,6 +6,7 @@ import { Construct } from 'constructs';
 import { Route53HealthCheck } from '@cdktf/provider-aws/lib/route53-health-check/index.js';
 import { Route53Record } from '@cdktf/provider-aws/lib/route53-record/index.js';
 import { Route53Zone } from '@cdktf/provider-aws/lib/route53-zone/index.js';
+import { checkDns } from '../model/aws-plan-checks.js';
 
 export interface LatencyDnsProps {
   /** Zone name, e.g. `expert.labforge.internal`. */
@@ -28,8 +29,7 @@ export class LatencyDns extends Construct {
 
   constructor(scope: Construct, id: string, props: LatencyDnsProps) {
     super(scope, id);
-    if (props.regions.length === 0) throw new Error(`${this.node.path}: regions must not be empty`);
-    if (new Set(props.regions).size !== props.regions.length) throw new Error(`${this.node.path}: regions must be distinct`);
+    checkDns(this.node.path, props.regions);
     const label = props.recordName ?? 'api';
     this.zone = new Route53Zone(this, 'zone', { name: props.zoneName, forceDestroy: true, comment: 'labforge lab zone' });
     this.fqdn = `${label}.${props.zoneName}`;

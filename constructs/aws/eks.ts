@@ -7,7 +7,8 @@ import { EksNodeGroup } from '@cdktf/provider-aws/lib/eks-node-group/index.js';
 import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy/index.js';
 import { LaunchTemplate } from '@cdktf/provider-aws/lib/launch-template/index.js';
 import type { EksRoles } from './iam.js';
-import { eksKeyStatements, policyDocument } from '../model/aws.js';
+import { eksClusterSettings, eksKeyStatements, eksNodeGroupSettings, eksNodeTemplateSettings, policyDocument } from '../model/aws.js';
+import { checkEks } from '../model/aws-plan-checks.js';
 
 export interface LabEksClusterProps {
   /** Cluster name (also the node group and launch template name prefix). */
@@ -38,16 +39,7 @@ export class LabEksCluster extends Construct {
 
   constructor(scope: Construct, id: string, props: LabEksClusterProps) {
     super(scope, id);
-    const { minNodes, maxNodes, desiredNodes } = props;
-    if (!Number.isInteger(minNodes) || minNodes < 1) throw new Error(`${this.node.path}: minNodes must be >= 1, got ${minNodes}`);
-    if (maxNodes < minNodes) throw new Error(`${this.node.path}: maxNodes ${maxNodes} must be >= minNodes ${minNodes}`);
-    if (desiredNodes < minNodes || desiredNodes > maxNodes) {
-      throw new Error(`${this.node.path}: desiredNodes must be between ${minNodes} and ${maxNodes}, got ${desiredNodes}`);
-    }
-    if (props.subnetIds.length < 2) throw new Error(`${this.node.path}: subnetIds must span 2 AZs at least, got ${props.subnetIds.length}`);
-    if (props.publicAccessCidr !== undefined && /\/0$/.test(props.publicAccessCidr)) {
-      throw new Error(`${this.node.path}: the API endpoint may not be opened to ${props.publicAccessCidr}`);
-    }
+    checkEks(this.node.path, { ...props, subnets: props.subnetIds.length });
 
     // EKS uses the cluster role to encrypt secrets with the key: grant this key only.
     const keyPolicy = new IamRolePolicy(this, 'kms-policy', {
@@ -55,53 +47,20 @@ export class LabEksCluster extends Construct {
       role: props.roles.clusterRole.id,
       policy: policyDocument(eksKeyStatements(props.kmsKeyArn)),
     });
-    const publicAccess = props.publicAccessCidr !== undefined;
+    const { clusterRole, nodeRole } = props.roles;
     this.cluster = new EksCluster(this, 'cluster', {
-      name: props.name,
-      version: props.version,
-      roleArn: props.roles.clusterRole.arn,
-      vpcConfig: {
-        subnetIds: [...props.subnetIds],
-        endpointPrivateAccess: true,
-        endpointPublicAccess: publicAccess,
-        publicAccessCidrs: publicAccess ? [props.publicAccessCidr!] : undefined,
-      },
-      encryptionConfig: { provider: { keyArn: props.kmsKeyArn }, resources: ['secrets'] },
-      accessConfig: { authenticationMode: 'API', bootstrapClusterCreatorAdminPermissions: true },
-      deletionProtection: false,
+      ...eksClusterSettings({ ...props, roleArn: clusterRole.arn }),
       dependsOn: [...props.roles.clusterAttachments, keyPolicy],
     });
-
-    const nodeTags = { ...(props.nodeTags ?? {}), Name: `${props.name}-node` };
-    const template = new LaunchTemplate(this, 'nodes-lt', {
-      namePrefix: `${props.name}-nodes-`,
-      description: 'labforge EKS nodes: IMDSv2, encrypted root volume',
-      updateDefaultVersion: true,
-      // Hop limit 1: pods (not on the host network) cannot take the node role's credentials.
-      metadataOptions: { httpTokens: 'required', httpEndpoint: 'enabled', httpPutResponseHopLimit: 1 },
-      blockDeviceMappings: [
-        {
-          deviceName: '/dev/xvda',
-          ebs: { encrypted: 'true', volumeType: 'gp3', volumeSize: props.nodeDiskGb ?? 20, deleteOnTermination: 'true' },
-        },
-      ],
-      // Instances and volumes are created by the node group's Auto Scaling group, which
-      // default_tags never reach: tag them here.
-      tagSpecifications: [
-        { resourceType: 'instance', tags: nodeTags },
-        { resourceType: 'volume', tags: nodeTags },
-      ],
-    });
+    const template = new LaunchTemplate(this, 'nodes-lt', eksNodeTemplateSettings(props.name, props.nodeDiskGb ?? 20, props.nodeTags ?? {}));
     this.nodeGroup = new EksNodeGroup(this, 'nodes', {
-      clusterName: this.cluster.name,
-      nodeGroupName: `${props.name}-nodes`,
-      nodeRoleArn: props.roles.nodeRole.arn,
-      subnetIds: [...props.subnetIds],
-      amiType: 'AL2023_x86_64_STANDARD',
-      instanceTypes: [props.nodeInstanceType],
-      scalingConfig: { minSize: minNodes, maxSize: maxNodes, desiredSize: desiredNodes },
-      launchTemplate: { id: template.id, version: Token.asString(template.latestVersion) },
-      updateConfig: { maxUnavailable: 1 },
+      ...eksNodeGroupSettings({
+        ...props,
+        cluster: props.name,
+        clusterName: this.cluster.name,
+        nodeRoleArn: nodeRole.arn,
+        launchTemplate: { id: template.id, version: Token.asString(template.latestVersion) },
+      }),
       dependsOn: props.roles.nodeAttachments,
     });
   }

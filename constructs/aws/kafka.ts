@@ -2,7 +2,8 @@
 // inside the cluster, storage encrypted with the region's lab key.
 import { Construct } from 'constructs';
 import { MskCluster } from '@cdktf/provider-aws/lib/msk-cluster/index.js';
-import { KAFKA_IAM_PORT, KAFKA_TLS_PORT } from '../model/aws.js';
+import { checkKafka } from '../model/aws-plan-checks.js';
+import { KAFKA_GROUP_DESCRIPTION, kafkaIngress } from '../model/aws-plan-ingress.js';
 import { LabSecurityGroup } from './security-group.js';
 
 export interface LabKafkaProps {
@@ -30,20 +31,12 @@ export class LabKafka extends Construct {
 
   constructor(scope: Construct, id: string, props: LabKafkaProps) {
     super(scope, id);
-    const subnets = props.subnetIds.length;
-    if (subnets < 2 || subnets > 3) throw new Error(`${this.node.path}: subnetIds must list 2 or 3 subnets, got ${subnets}`);
-    if (!Number.isInteger(props.brokers) || props.brokers < subnets || props.brokers % subnets !== 0) {
-      throw new Error(`${this.node.path}: brokers must be a multiple of the ${subnets} subnets, got ${props.brokers}`);
-    }
-    if (props.allowCidrs.length === 0) throw new Error(`${this.node.path}: allowCidrs must not be empty`);
+    checkKafka(this.node.path, { brokers: props.brokers, subnets: props.subnetIds.length, cidrs: props.allowCidrs.length });
     const sg = new LabSecurityGroup(this, 'sg', {
       name: props.name,
       vpcId: props.vpcId,
-      description: 'Kafka: TLS listeners from the lab VPCs only',
-      ingress: props.allowCidrs.flatMap((cidr) => [
-        { port: KAFKA_TLS_PORT, from: { cidr }, description: 'Kafka TLS from a lab VPC' },
-        { port: KAFKA_IAM_PORT, from: { cidr }, description: 'Kafka IAM/TLS from a lab VPC' },
-      ]),
+      description: KAFKA_GROUP_DESCRIPTION,
+      ingress: kafkaIngress(props.allowCidrs),
       allowEgress: false,
     });
     this.cluster = new MskCluster(this, 'msk', {

@@ -2,6 +2,7 @@
 import { Construct } from 'constructs';
 import { KmsAlias } from '@cdktf/provider-aws/lib/kms-alias/index.js';
 import { KmsKey } from '@cdktf/provider-aws/lib/kms-key/index.js';
+import { checkKmsKey } from '../model/aws-plan-checks.js';
 
 export interface LabKmsKeyProps {
   /** Alias name without `alias/`, e.g. `lf-expert-use1`. */
@@ -16,7 +17,7 @@ export class LabKmsKey extends Construct {
   constructor(scope: Construct, id: string, props: LabKmsKeyProps) {
     super(scope, id);
     const days = props.deletionWindowDays ?? 7;
-    if (!Number.isInteger(days) || days < 7 || days > 30) throw new Error(`${this.node.path}: deletionWindowDays must be 7-30, got ${days}`);
+    checkKmsKey(this.node.path, days);
     this.key = new KmsKey(this, 'key', {
       description: `labforge ${props.name}`,
       deletionWindowInDays: days,

@@ -12,8 +12,9 @@ import { RouteTableAssociation } from '@cdktf/provider-aws/lib/route-table-assoc
 import { RouteTable } from '@cdktf/provider-aws/lib/route-table/index.js';
 import { Subnet } from '@cdktf/provider-aws/lib/subnet/index.js';
 import { Vpc } from '@cdktf/provider-aws/lib/vpc/index.js';
-import { PRIVATE_SUBNET_OFFSET } from '../model/aws.js';
-import { regionCidr, subnetCidr } from '../model/names.js';
+import { networkLayout } from '../model/aws-plan.js';
+import { checkNetwork } from '../model/aws-plan-checks.js';
+import { ValidationError } from '../model/errors.js';
 
 export interface LabNetworkProps {
   /** Prefix of the Name tags, e.g. `lf-expert-use1`. */
@@ -39,13 +40,9 @@ export class LabNetwork extends Construct {
   constructor(scope: Construct, id: string, props: LabNetworkProps) {
     super(scope, id);
     const regionIndex = props.regionIndex ?? 0;
-    if (!Number.isInteger(props.azs) || props.azs < 1 || props.azs > 3) {
-      throw new Error(`${this.node.path}: azs must be 1-3, got ${props.azs}`);
-    }
-    if (!Number.isInteger(regionIndex) || regionIndex < 0 || regionIndex > 200) {
-      throw new Error(`${this.node.path}: regionIndex must be 0-200, got ${regionIndex}`);
-    }
-    this.cidrBlock = regionCidr(regionIndex);
+    checkNetwork(this.node.path, props.azs, regionIndex);
+    const layout = networkLayout(regionIndex, props.azs, props.privateSubnets ?? false);
+    this.cidrBlock = layout.cidr;
     // AZ names differ per account (and us-west-1 has two): ask the API instead of guessing.
     const zones = new DataAwsAvailabilityZones(this, 'azs', { state: 'available' });
     const az = (i: number) => Fn.element(zones.names, i);
@@ -64,10 +61,10 @@ export class LabNetwork extends Construct {
     new Route(this, 'public-default', { routeTableId: publicTable.id, destinationCidrBlock: '0.0.0.0/0', gatewayId: igw.id });
 
     const k8s = props.kubernetesSubnetTags ?? false;
-    for (let i = 0; i < props.azs; i++) {
+    layout.public.forEach((cidrBlock, i) => {
       const subnet = new Subnet(this, `public-${i}`, {
         vpcId: this.vpc.id,
-        cidrBlock: subnetCidr(regionIndex, i),
+        cidrBlock,
         availabilityZone: az(i),
         // Instances ask for a public IP themselves; nothing gets one by accident.
         mapPublicIpOnLaunch: false,
@@ -75,8 +72,8 @@ export class LabNetwork extends Construct {
       });
       new RouteTableAssociation(this, `public-${i}-rta`, { subnetId: subnet.id, routeTableId: publicTable.id });
       this.publicSubnets.push(subnet);
-    }
-    if (!(props.privateSubnets ?? false)) return;
+    });
+    if (layout.private.length === 0) return;
 
     const eip = new Eip(this, 'nat-eip', { domain: 'vpc', tags: { Name: `${props.name}-nat` } });
     const nat = new NatGateway(this, 'nat', {
@@ -88,21 +85,21 @@ export class LabNetwork extends Construct {
     const privateTable = new RouteTable(this, 'private-rt', { vpcId: this.vpc.id, tags: { Name: `${props.name}-private` } });
     new Route(this, 'private-default', { routeTableId: privateTable.id, destinationCidrBlock: '0.0.0.0/0', natGatewayId: nat.id });
     this.privateRouteTables.push(privateTable);
-    for (let i = 0; i < props.azs; i++) {
+    layout.private.forEach((cidrBlock, i) => {
       const subnet = new Subnet(this, `private-${i}`, {
         vpcId: this.vpc.id,
-        cidrBlock: subnetCidr(regionIndex, PRIVATE_SUBNET_OFFSET + i),
+        cidrBlock,
         availabilityZone: az(i),
         tags: { Name: `${props.name}-private-${i}`, ...(k8s ? { 'kubernetes.io/role/internal-elb': '1' } : {}) },
       });
       new RouteTableAssociation(this, `private-${i}-rta`, { subnetId: subnet.id, routeTableId: privateTable.id });
       this.privateSubnets.push(subnet);
-    }
+    });
   }
 
   /** Ids of the private subnets; throws when the network has none (a spec/engine mismatch). */
   privateSubnetIds(forWhat: string): string[] {
-    if (this.privateSubnets.length === 0) throw new Error(`${this.node.path}: ${forWhat} needs private subnets, the network has none`);
+    if (this.privateSubnets.length === 0) throw new ValidationError(`${this.node.path}: ${forWhat} needs private subnets, the network has none`);
     return this.privateSubnets.map((s) => s.id);
   }
 }

@@ -5,6 +5,7 @@ import type { AwsProvider } from '@cdktf/provider-aws/lib/provider/index.js';
 import { Route } from '@cdktf/provider-aws/lib/route/index.js';
 import { VpcPeeringConnectionAccepterA } from '@cdktf/provider-aws/lib/vpc-peering-connection-accepter/index.js';
 import { VpcPeeringConnection } from '@cdktf/provider-aws/lib/vpc-peering-connection/index.js';
+import { checkPeering } from '../model/aws-plan-checks.js';
 
 export interface PeeringSide {
   readonly region: string;
@@ -28,8 +29,7 @@ export class RegionPeering extends Construct {
   constructor(scope: Construct, id: string, props: RegionPeeringProps) {
     super(scope, id);
     const { requester, accepter } = props;
-    if (requester.region === accepter.region) throw new Error(`${this.node.path}: both sides are in ${requester.region}`);
-    if (requester.cidr === accepter.cidr) throw new Error(`${this.node.path}: both VPCs use ${requester.cidr}; peered CIDRs must not overlap`);
+    checkPeering(this.node.path, requester, accepter);
     this.connection = new VpcPeeringConnection(this, 'request', {
       provider: requester.provider,
       vpcId: requester.vpcId,

@@ -3,7 +3,9 @@
 import { Construct } from 'constructs';
 import { DbInstance } from '@cdktf/provider-aws/lib/db-instance/index.js';
 import { DbSubnetGroup } from '@cdktf/provider-aws/lib/db-subnet-group/index.js';
-import { POSTGRES_PORT } from '../model/aws.js';
+import { DISPOSABLE_DATABASE } from '../model/aws.js';
+import { checkRds } from '../model/aws-plan-checks.js';
+import { clientGroupDescription, clientIngress } from '../model/aws-plan-ingress.js';
 import { LabSecurityGroup, type Source } from './security-group.js';
 
 interface RdsCommonProps {
@@ -33,19 +35,14 @@ export interface RdsPostgresProps extends RdsCommonProps {
   readonly backupRetentionDays?: number;
 }
 
-function validateCommon(c: Construct, props: RdsCommonProps): void {
-  if (!/^[a-z][a-z0-9-]{0,62}$/.test(props.identifier)) throw new Error(`${c.node.path}: identifier '${props.identifier}' is not a valid RDS identifier`);
-  if (props.subnetIds.length < 2) throw new Error(`${c.node.path}: subnetIds must list at least 2 subnets (RDS needs two AZs), got ${props.subnetIds.length}`);
-  if (props.allowFrom.length === 0) throw new Error(`${c.node.path}: allowFrom must name at least one source`);
-}
-
-function subnetsAndGroup(c: Construct, props: RdsCommonProps): { group: DbSubnetGroup; sg: LabSecurityGroup } {
+function subnetsAndGroup(c: Construct, props: RdsCommonProps & { readonly storageGb: number; readonly backupRetentionDays?: number }): { group: DbSubnetGroup; sg: LabSecurityGroup } {
+  checkRds(c.node.path, { ...props, subnets: props.subnetIds.length, sources: props.allowFrom.length });
   const group = new DbSubnetGroup(c, 'subnets', { name: props.identifier, description: 'labforge: PostgreSQL private subnets', subnetIds: [...props.subnetIds] });
   const sg = new LabSecurityGroup(c, 'sg', {
     name: props.identifier,
     vpcId: props.vpcId,
-    description: 'PostgreSQL: lab clients only',
-    ingress: props.allowFrom.map((from) => ({ port: POSTGRES_PORT, from, description: 'PostgreSQL from lab clients' })),
+    description: clientGroupDescription('postgres'),
+    ingress: clientIngress('postgres', props.allowFrom),
     allowEgress: false,
   });
   return { group, sg };
@@ -56,36 +53,23 @@ export class RdsPostgres extends Construct {
 
   constructor(scope: Construct, id: string, props: RdsPostgresProps) {
     super(scope, id);
-    validateCommon(this, props);
-    if (!Number.isInteger(props.storageGb) || props.storageGb < 20) throw new Error(`${this.node.path}: storageGb must be >= 20, got ${props.storageGb}`);
-    const backups = props.backupRetentionDays ?? 0;
-    if (!Number.isInteger(backups) || backups < 0 || backups > 35) throw new Error(`${this.node.path}: backupRetentionDays must be 0-35, got ${backups}`);
     const { group, sg } = subnetsAndGroup(this, props);
     this.db = new DbInstance(this, 'db', {
+      ...DISPOSABLE_DATABASE,
       identifier: props.identifier,
       engine: 'postgres',
       engineVersion: props.version,
       instanceClass: props.instanceClass,
       allocatedStorage: props.storageGb,
       storageType: 'gp3',
-      storageEncrypted: true,
       kmsKeyId: props.kmsKeyArn,
       dbName: props.database,
       username: props.user,
       password: props.password,
       dbSubnetGroupName: group.name,
       vpcSecurityGroupIds: [sg.id],
-      publiclyAccessible: false,
-      multiAz: false,
-      backupRetentionPeriod: backups,
-      deletionProtection: false,
-      skipFinalSnapshot: true,
+      backupRetentionPeriod: props.backupRetentionDays ?? 0,
       deleteAutomatedBackups: true,
-      applyImmediately: true,
-      autoMinorVersionUpgrade: true,
-      copyTagsToSnapshot: true,
-      // Learners can practise token-based logins; passwords keep working too.
-      iamDatabaseAuthenticationEnabled: true,
     });
   }
 }
@@ -104,27 +88,17 @@ export class RdsReadReplica extends Construct {
 
   constructor(scope: Construct, id: string, props: RdsReadReplicaProps) {
     super(scope, id);
-    validateCommon(this, props);
-    if (!Number.isInteger(props.storageGb) || props.storageGb < 20) throw new Error(`${this.node.path}: storageGb must be >= 20, got ${props.storageGb}`);
     const { group, sg } = subnetsAndGroup(this, props);
     this.db = new DbInstance(this, 'db', {
+      ...DISPOSABLE_DATABASE,
       identifier: props.identifier,
       replicateSourceDb: props.sourceArn,
       instanceClass: props.instanceClass,
       allocatedStorage: props.storageGb,
-      storageEncrypted: true,
       kmsKeyId: props.kmsKeyArn,
       dbSubnetGroupName: group.name,
       vpcSecurityGroupIds: [sg.id],
-      publiclyAccessible: false,
-      multiAz: false,
       backupRetentionPeriod: 0,
-      deletionProtection: false,
-      skipFinalSnapshot: true,
-      applyImmediately: true,
-      autoMinorVersionUpgrade: true,
-      copyTagsToSnapshot: true,
-      iamDatabaseAuthenticationEnabled: true,
     });
   }
 }

@@ -2,7 +2,8 @@
 import { Fn } from 'cdktf';
 import { Construct } from 'constructs';
 import { MqBroker } from '@cdktf/provider-aws/lib/mq-broker/index.js';
-import { AMQPS_PORT } from '../model/aws.js';
+import { checkRabbitmq } from '../model/aws-plan-checks.js';
+import { clientGroupDescription, clientIngress } from '../model/aws-plan-ingress.js';
 import { LabSecurityGroup, type Source } from './security-group.js';
 
 export interface LabRabbitmqProps {
@@ -27,16 +28,12 @@ export class LabRabbitmq extends Construct {
 
   constructor(scope: Construct, id: string, props: LabRabbitmqProps) {
     super(scope, id);
-    if (props.name.length === 0 || props.name.length > 50) throw new Error(`${this.node.path}: name must be 1-50 characters, got ${props.name.length}`);
-    if (!/^[a-zA-Z0-9._~-]{2,100}$/.test(props.user) || props.user.startsWith('guest')) {
-      throw new Error(`${this.node.path}: user '${props.user}' is not a valid Amazon MQ user name`);
-    }
-    if (props.allowFrom.length === 0) throw new Error(`${this.node.path}: allowFrom must name at least one source`);
+    checkRabbitmq(this.node.path, { name: props.name, user: props.user, sources: props.allowFrom.length });
     const sg = new LabSecurityGroup(this, 'sg', {
       name: props.name,
       vpcId: props.vpcId,
-      description: 'RabbitMQ: AMQPS from lab clients only',
-      ingress: props.allowFrom.map((from) => ({ port: AMQPS_PORT, from, description: 'AMQPS from lab clients' })),
+      description: clientGroupDescription('rabbitmq'),
+      ingress: clientIngress('rabbitmq', props.allowFrom),
       allowEgress: false,
     });
     this.broker = new MqBroker(this, 'broker', {

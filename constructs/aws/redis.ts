@@ -3,6 +3,8 @@ import { Construct } from 'constructs';
 import { ElasticacheReplicationGroup } from '@cdktf/provider-aws/lib/elasticache-replication-group/index.js';
 import { ElasticacheSubnetGroup } from '@cdktf/provider-aws/lib/elasticache-subnet-group/index.js';
 import { REDIS_PORT } from '../model/aws.js';
+import { checkRedis } from '../model/aws-plan-checks.js';
+import { clientGroupDescription, clientIngress } from '../model/aws-plan-ingress.js';
 import { LabSecurityGroup, type Source } from './security-group.js';
 
 export interface LabRedisProps {
@@ -26,15 +28,13 @@ export class LabRedis extends Construct {
 
   constructor(scope: Construct, id: string, props: LabRedisProps) {
     super(scope, id);
-    if (!/^[a-z][a-z0-9-]{0,39}$/.test(props.name)) throw new Error(`${this.node.path}: name '${props.name}' is not a valid replication group id (<= 40)`);
-    if (props.subnetIds.length === 0) throw new Error(`${this.node.path}: subnetIds must not be empty`);
-    if (props.allowFrom.length === 0) throw new Error(`${this.node.path}: allowFrom must name at least one source`);
+    checkRedis(this.node.path, { name: props.name, subnets: props.subnetIds.length, sources: props.allowFrom.length });
     const subnets = new ElasticacheSubnetGroup(this, 'subnets', { name: props.name, description: 'labforge: Redis private subnets', subnetIds: [...props.subnetIds] });
     const sg = new LabSecurityGroup(this, 'sg', {
       name: props.name,
       vpcId: props.vpcId,
-      description: 'Redis: lab clients only',
-      ingress: props.allowFrom.map((from) => ({ port: REDIS_PORT, from, description: 'Redis from lab clients' })),
+      description: clientGroupDescription('redis'),
+      ingress: clientIngress('redis', props.allowFrom),
       allowEgress: false,
     });
     this.group = new ElasticacheReplicationGroup(this, 'redis', {

@@ -2,6 +2,7 @@
 import { TerraformDataSource, TerraformResource, type TerraformProvider } from 'cdktf';
 import { Construct } from 'constructs';
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider/index.js';
+import { ValidationError } from '../model/errors.js';
 import { regionCode } from '../model/names.js';
 
 export interface RegionScopeProps {
@@ -30,7 +31,7 @@ export class RegionScope extends Construct {
     super(scope, id);
     this.region = props.region;
     this.index = props.index ?? 0;
-    if (this.index < 0) throw new Error(`${this.node.path}: index must be >= 0, got ${this.index}`);
+    if (this.index < 0) throw new ValidationError(`${this.node.path}: index must be >= 0, got ${this.index}`);
     this.code = regionCode(props.region);
     this.provider = new AwsProvider(this, 'aws', {
       region: props.region,

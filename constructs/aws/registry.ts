@@ -1,6 +1,7 @@
 // ECR repositories: immutable tags, scan on push, encrypted, deletable with their images.
 import { Construct } from 'constructs';
 import { EcrRepository } from '@cdktf/provider-aws/lib/ecr-repository/index.js';
+import { checkRegistry } from '../model/aws-plan-checks.js';
 
 export interface LabRegistryProps {
   /** Namespace of the repositories, e.g. the lab name: `<namespace>/<repository>`. */
@@ -14,10 +15,8 @@ export class LabRegistry extends Construct {
 
   constructor(scope: Construct, id: string, props: LabRegistryProps) {
     super(scope, id);
-    if (props.repositories.length === 0) throw new Error(`${this.node.path}: repositories must not be empty`);
+    checkRegistry(this.node.path, props.repositories);
     for (const name of props.repositories) {
-      if (!/^[a-z0-9][a-z0-9._-]*$/.test(name)) throw new Error(`${this.node.path}: repository name '${name}' is not valid for ECR`);
-      if (this.repositories.has(name)) throw new Error(`${this.node.path}: repository '${name}' is listed twice`);
       this.repositories.set(
         name,
         new EcrRepository(this, name, {

@@ -3,6 +3,7 @@
 import { Construct } from 'constructs';
 import { SsmParameter } from '@cdktf/provider-aws/lib/ssm-parameter/index.js';
 import { Password } from '@cdktf/provider-random/lib/password/index.js';
+import { checkSecret } from '../model/aws-plan-checks.js';
 
 export interface GeneratedSecretProps {
   /** Characters; letters and digits only, which every AWS service accepts. @default 32 */
@@ -20,13 +21,7 @@ export class GeneratedSecret extends Construct {
   constructor(scope: Construct, id: string, props: GeneratedSecretProps = {}) {
     super(scope, id);
     const length = props.length ?? 32;
-    // 16 is ElastiCache's minimum auth token length, 128 the common maximum.
-    if (!Number.isInteger(length) || length < 16 || length > 128) {
-      throw new Error(`${this.node.path}: length must be 16-128, got ${length}`);
-    }
-    if (props.parameterName !== undefined && !props.parameterName.startsWith('/')) {
-      throw new Error(`${this.node.path}: parameterName must start with '/', got '${props.parameterName}'`);
-    }
+    checkSecret(this.node.path, { length, parameterName: props.parameterName });
     // No special characters: RDS, Amazon MQ and ElastiCache each forbid a different subset.
     this.password = new Password(this, 'password', { length, special: false, minNumeric: 2, minUpper: 2, minLower: 2 });
     if (props.parameterName !== undefined) {

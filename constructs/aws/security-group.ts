@@ -3,17 +3,11 @@ import { Construct } from 'constructs';
 import { SecurityGroup } from '@cdktf/provider-aws/lib/security-group/index.js';
 import { VpcSecurityGroupEgressRule } from '@cdktf/provider-aws/lib/vpc-security-group-egress-rule/index.js';
 import { VpcSecurityGroupIngressRule } from '@cdktf/provider-aws/lib/vpc-security-group-ingress-rule/index.js';
+import { EGRESS_ANYWHERE, checkIngress, ingressRuleArgs, type IngressRule as ModelIngressRule, type Source as ModelSource } from '../model/aws-plan-ingress.js';
 
 /** Where a port may be reached from: a CIDR, or members of another security group. */
-export type Source = { readonly cidr: string } | { readonly securityGroupId: string };
-
-export interface IngressRule {
-  /** TCP port. */
-  readonly port: number;
-  readonly from: Source;
-  /** Why the port is open (shown in the console). */
-  readonly description: string;
-}
+export type Source = ModelSource<string>;
+export type IngressRule = ModelIngressRule<string>;
 
 export interface LabSecurityGroupProps {
   /** Physical name of the group. */
@@ -32,14 +26,7 @@ export class LabSecurityGroup extends Construct {
   constructor(scope: Construct, id: string, props: LabSecurityGroupProps) {
     super(scope, id);
     const ingress = props.ingress ?? [];
-    for (const rule of ingress) {
-      if (!Number.isInteger(rule.port) || rule.port < 1 || rule.port > 65535) {
-        throw new Error(`${this.node.path}: port must be 1-65535, got ${rule.port}`);
-      }
-      if ('cidr' in rule.from && /\/0$/.test(rule.from.cidr)) {
-        throw new Error(`${this.node.path}: port ${rule.port} may not be opened to ${rule.from.cidr}`);
-      }
-    }
+    checkIngress(this.node.path, ingress);
     this.group = new SecurityGroup(this, 'sg', {
       name: props.name,
       vpcId: props.vpcId,
@@ -47,24 +34,8 @@ export class LabSecurityGroup extends Construct {
       tags: { Name: props.name },
     });
     // Separate rule resources rather than inline blocks: each rule is its own diffable object.
-    ingress.forEach((rule, i) => {
-      new VpcSecurityGroupIngressRule(this, `in-${rule.port}-${i}`, {
-        securityGroupId: this.group.id,
-        ipProtocol: 'tcp',
-        fromPort: rule.port,
-        toPort: rule.port,
-        description: rule.description,
-        ...('cidr' in rule.from ? { cidrIpv4: rule.from.cidr } : { referencedSecurityGroupId: rule.from.securityGroupId }),
-      });
-    });
-    if (props.allowEgress ?? true) {
-      new VpcSecurityGroupEgressRule(this, 'out', {
-        securityGroupId: this.group.id,
-        ipProtocol: '-1',
-        cidrIpv4: '0.0.0.0/0',
-        description: 'outbound: package mirrors and AWS APIs',
-      });
-    }
+    ingress.forEach((rule, i) => new VpcSecurityGroupIngressRule(this, `in-${rule.port}-${i}`, ingressRuleArgs(this.group.id, rule)));
+    if (props.allowEgress ?? true) new VpcSecurityGroupEgressRule(this, 'out', { securityGroupId: this.group.id, ...EGRESS_ANYWHERE });
   }
 
   get id(): string {

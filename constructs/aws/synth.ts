@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { App } from 'cdktf';
 import { ClusterObjectsStack } from '../k8s/cluster-objects.js';
 import type { LabDeployment } from '../model/deployment.js';
+import { ValidationError } from '../model/errors.js';
 import { runsOnKubernetes } from '../model/kubernetes.js';
 import { LabStack } from './lab-stack.js';
 import { clusterStackState, labBackend } from './state-backend.js';
@@ -34,7 +35,7 @@ export interface LabStacks {
 export function addLabStacks(app: App, deployments: readonly LabDeployment[]): LabStacks[] {
   const names = new Set<string>();
   const claim = (name: string) => {
-    if (names.has(name)) throw new Error(`two stacks are named '${name}'; lab names must be unique (and not end in -k8s when a lab of that name has a cluster)`);
+    if (names.has(name)) throw new ValidationError(`two stacks are named '${name}'; lab names must be unique (and not end in -k8s when a lab of that name has a cluster)`);
     names.add(name);
   };
   return deployments.map((d) => {

@@ -6,7 +6,9 @@ import { IamInstanceProfile } from '@cdktf/provider-aws/lib/iam-instance-profile
 import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy/index.js';
 import { IamRole } from '@cdktf/provider-aws/lib/iam-role/index.js';
 import { Instance } from '@cdktf/provider-aws/lib/instance/index.js';
-import { DEBIAN_AMI_FILTERS, DEBIAN_AMI_OWNER, assumeRolePolicy, policyDocument, vmAccessStatements } from '../model/aws.js';
+import { DEBIAN_AMI_FILTERS, DEBIAN_AMI_OWNER, IMDSV2_ONLY, assumeRolePolicy, encryptedRootVolume, policyDocument, vmAccessStatements } from '../model/aws.js';
+import { checkVm } from '../model/aws-plan-checks.js';
+import { ValidationError } from '../model/errors.js';
 
 export interface LabVmProps {
   /** Physical name (Name tag, role and profile names). */
@@ -35,11 +37,8 @@ export class LabVm extends Construct {
 
   constructor(scope: Construct, id: string, props: LabVmProps) {
     super(scope, id);
-    if (!Number.isInteger(props.diskGb) || props.diskGb < 8) {
-      throw new Error(`${this.node.path}: diskGb must be a whole number >= 8, got ${props.diskGb}`);
-    }
-    if (props.securityGroupIds.length === 0) throw new Error(`${this.node.path}: securityGroupIds must not be empty`);
-    if (Buffer.byteLength(props.userData) > 16_384) throw new Error(`${this.node.path}: userData is over EC2's 16 KiB limit`);
+    checkVm(this.node.path, { diskGb: props.diskGb, securityGroups: props.securityGroupIds.length });
+    if (Buffer.byteLength(props.userData) > 16_384) throw new ValidationError(`${this.node.path}: userData is over EC2's 16 KiB limit`);
 
     const ami = new DataAwsAmi(this, 'ami', {
       mostRecent: true,
@@ -68,14 +67,8 @@ export class LabVm extends Construct {
       ebsOptimized: true,
       iamInstanceProfile: profile.name,
       // IMDSv2 only, one hop: containers on the host cannot reach the instance credentials.
-      metadataOptions: { httpTokens: 'required', httpEndpoint: 'enabled', httpPutResponseHopLimit: 1 },
-      rootBlockDevice: {
-        encrypted: true,
-        volumeType: 'gp3',
-        volumeSize: props.diskGb,
-        deleteOnTermination: true,
-        tags: props.volumeTags ? { ...props.volumeTags, Name: props.name } : undefined,
-      },
+      metadataOptions: IMDSV2_ONLY,
+      rootBlockDevice: encryptedRootVolume(props.diskGb, props.name, props.volumeTags),
       userData: props.userData,
       userDataReplaceOnChange: true,
       tags: { Name: props.name },

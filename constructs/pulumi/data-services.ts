@@ -6,7 +6,9 @@ import { ReplicationGroup } from '@pulumi/aws/elasticache/replicationGroup.js';
 import { SubnetGroup } from '@pulumi/aws/elasticache/subnetGroup.js';
 import { Broker } from '@pulumi/aws/mq/broker.js';
 import { Cluster as MskCluster } from '@pulumi/aws/msk/cluster.js';
-import { AMQPS_PORT, KAFKA_IAM_PORT, KAFKA_TLS_PORT, REDIS_PORT } from '../model/aws.js';
+import { REDIS_PORT } from '../model/aws.js';
+import { checkKafka, checkRabbitmq, checkRedis } from '../model/aws-plan-checks.js';
+import { KAFKA_GROUP_DESCRIPTION, clientGroupDescription, clientIngress, kafkaIngress, type ClientService } from '../model/aws-plan-ingress.js';
 import { componentType } from './region.js';
 import { SecurityGroup, type Source } from './security-group.js';
 
@@ -18,19 +20,11 @@ interface PrivateServiceArgs {
   readonly allowFrom: readonly Source[];
 }
 
-/** The service's security group: `port` from the lab's clients, nothing out. */
-function clientsOnly(parent: pulumi.ComponentResource, name: string, args: PrivateServiceArgs, port: number, text: { group: string; rule: string }): SecurityGroup {
-  if (args.allowFrom.length === 0) throw new Error(`${name}: allowFrom must name at least one source`);
-  if (args.subnetIds.length === 0) throw new Error(`${name}: subnetIds must not be empty`);
+/** The service's security group: its port from the lab's clients, nothing out. */
+function clientsOnly(parent: pulumi.ComponentResource, name: string, args: PrivateServiceArgs, service: ClientService): SecurityGroup {
   return new SecurityGroup(
     `${name}-sg`,
-    {
-      name: args.name,
-      vpcId: args.vpcId,
-      description: text.group,
-      ingress: args.allowFrom.map((from) => ({ port, from, description: text.rule })),
-      allowEgress: false,
-    },
+    { name: args.name, vpcId: args.vpcId, description: clientGroupDescription(service), ingress: clientIngress(service, args.allowFrom), allowEgress: false },
     { parent },
   );
 }
@@ -40,9 +34,9 @@ export class Redis extends pulumi.ComponentResource {
 
   constructor(name: string, args: PrivateServiceArgs & { readonly nodeType: string; readonly authToken: pulumi.Input<string> }, opts: pulumi.ComponentResourceOptions) {
     super(componentType('Redis'), name, {}, opts);
-    if (!/^[a-z][a-z0-9-]{0,39}$/.test(args.name)) throw new Error(`${name}: '${args.name}' is not a valid replication group id (<= 40)`);
+    checkRedis(name, { name: args.name, subnets: args.subnetIds.length, sources: args.allowFrom.length });
     const subnets = new SubnetGroup(`${name}-subnets`, { name: args.name, description: 'labforge: Redis private subnets', subnetIds: [...args.subnetIds] }, { parent: this });
-    const sg = clientsOnly(this, name, args, REDIS_PORT, { group: 'Redis: lab clients only', rule: 'Redis from lab clients' });
+    const sg = clientsOnly(this, name, args, 'redis');
     this.group = new ReplicationGroup(
       `${name}-redis`,
       {
@@ -77,9 +71,8 @@ export class Rabbitmq extends pulumi.ComponentResource {
     opts: pulumi.ComponentResourceOptions,
   ) {
     super(componentType('Rabbitmq'), name, {}, opts);
-    if (args.name.length === 0 || args.name.length > 50) throw new Error(`${name}: name must be 1-50 characters`);
-    if (!/^[a-zA-Z0-9._~-]{2,100}$/.test(args.user) || args.user.startsWith('guest')) throw new Error(`${name}: user '${args.user}' is not a valid Amazon MQ user name`);
-    const sg = clientsOnly(this, name, args, AMQPS_PORT, { group: 'RabbitMQ: AMQPS from lab clients only', rule: 'AMQPS from lab clients' });
+    checkRabbitmq(name, { name: args.name, user: args.user, sources: args.allowFrom.length });
+    const sg = clientsOnly(this, name, args, 'rabbitmq');
     this.broker = new Broker(
       `${name}-broker`,
       {
@@ -118,21 +111,10 @@ export class Kafka extends pulumi.ComponentResource {
     opts: pulumi.ComponentResourceOptions,
   ) {
     super(componentType('Kafka'), name, {}, opts);
-    const subnets = args.subnetIds.length;
-    if (subnets < 2 || subnets > 3) throw new Error(`${name}: subnetIds must list 2 or 3 subnets, got ${subnets}`);
-    if (!Number.isInteger(args.brokers) || args.brokers % subnets !== 0) throw new Error(`${name}: brokers must be a multiple of the ${subnets} subnets, got ${args.brokers}`);
+    checkKafka(name, { brokers: args.brokers, subnets: args.subnetIds.length, cidrs: args.allowCidrs.length });
     const sg = new SecurityGroup(
       `${name}-sg`,
-      {
-        name: args.name,
-        vpcId: args.vpcId,
-        description: 'Kafka: TLS listeners from the lab VPCs only',
-        ingress: args.allowCidrs.flatMap((cidr) => [
-          { port: KAFKA_TLS_PORT, from: { cidr }, description: 'Kafka TLS from a lab VPC' },
-          { port: KAFKA_IAM_PORT, from: { cidr }, description: 'Kafka IAM/TLS from a lab VPC' },
-        ]),
-        allowEgress: false,
-      },
+      { name: args.name, vpcId: args.vpcId, description: KAFKA_GROUP_DESCRIPTION, ingress: kafkaIngress(args.allowCidrs), allowEgress: false },
       { parent: this },
     );
     this.cluster = new MskCluster(

@@ -4,6 +4,7 @@ import * as pulumi from '@pulumi/pulumi';
 import { HealthCheck } from '@pulumi/aws/route53/healthCheck.js';
 import { Record as DnsRecord } from '@pulumi/aws/route53/record.js';
 import { Zone } from '@pulumi/aws/route53/zone.js';
+import { checkDns } from '../model/aws-plan-checks.js';
 import { componentType } from './region.js';
 
 export class LatencyDns extends pulumi.ComponentResource {
@@ -12,7 +13,7 @@ export class LatencyDns extends pulumi.ComponentResource {
 
   constructor(name: string, args: { readonly zoneName: string; readonly regions: readonly string[] }, opts: pulumi.ComponentResourceOptions) {
     super(componentType('LatencyDns'), name, {}, opts);
-    if (args.regions.length === 0 || new Set(args.regions).size !== args.regions.length) throw new Error(`${name}: regions must be distinct and not empty`);
+    checkDns(name, args.regions);
     const child = { parent: this };
     const zone = new Zone(`${name}-zone`, { name: args.zoneName, forceDestroy: true, comment: 'labforge lab zone' }, child);
     this.fqdn = `api.${args.zoneName}`;

@@ -8,7 +8,17 @@ import { NodeGroup } from '@pulumi/aws/eks/nodeGroup.js';
 import { Role } from '@pulumi/aws/iam/role.js';
 import { RolePolicy } from '@pulumi/aws/iam/rolePolicy.js';
 import { RolePolicyAttachment } from '@pulumi/aws/iam/rolePolicyAttachment.js';
-import { EKS_CLUSTER_POLICY_ARNS, EKS_NODE_POLICY_ARNS, assumeRolePolicy, eksKeyStatements, policyDocument } from '../model/aws.js';
+import {
+  EKS_CLUSTER_POLICY_ARNS,
+  EKS_NODE_POLICY_ARNS,
+  assumeRolePolicy,
+  eksClusterSettings,
+  eksKeyStatements,
+  eksNodeGroupSettings,
+  eksNodeTemplateSettings,
+  policyDocument,
+} from '../model/aws.js';
+import { checkEks } from '../model/aws-plan-checks.js';
 import { componentType } from './region.js';
 
 export class EksRoles extends pulumi.ComponentResource {
@@ -56,12 +66,7 @@ export class EksCluster extends pulumi.ComponentResource {
 
   constructor(name: string, args: EksClusterArgs, opts: pulumi.ComponentResourceOptions) {
     super(componentType('EksCluster'), name, {}, opts);
-    const { minNodes, maxNodes, desiredNodes } = args;
-    if (!Number.isInteger(minNodes) || minNodes < 1 || maxNodes < minNodes || desiredNodes < minNodes || desiredNodes > maxNodes) {
-      throw new Error(`${name}: node counts must satisfy 1 <= min (${minNodes}) <= desired (${desiredNodes}) <= max (${maxNodes})`);
-    }
-    if (args.subnetIds.length < 2) throw new Error(`${name}: subnetIds must span 2 AZs at least`);
-    if (args.publicAccessCidr !== undefined && /\/0$/.test(args.publicAccessCidr)) throw new Error(`${name}: the API endpoint may not be opened to ${args.publicAccessCidr}`);
+    checkEks(name, { ...args, subnets: args.subnetIds.length });
     const child = { parent: this };
     // EKS uses the cluster role to encrypt secrets with the key: grant this key only.
     const keyPolicy = new RolePolicy(
@@ -69,58 +74,13 @@ export class EksCluster extends pulumi.ComponentResource {
       { name: `${args.name}-kms`, role: args.roles.clusterRole.id, policy: pulumi.output(args.kmsKeyArn).apply((arn) => policyDocument(eksKeyStatements(arn))) },
       child,
     );
-    const publicAccess = args.publicAccessCidr !== undefined;
-    this.cluster = new Cluster(
-      `${name}-cluster`,
-      {
-        name: args.name,
-        version: args.version,
-        roleArn: args.roles.clusterRole.arn,
-        vpcConfig: {
-          subnetIds: [...args.subnetIds],
-          endpointPrivateAccess: true,
-          endpointPublicAccess: publicAccess,
-          publicAccessCidrs: publicAccess ? [args.publicAccessCidr!] : undefined,
-        },
-        encryptionConfig: { provider: { keyArn: args.kmsKeyArn }, resources: ['secrets'] },
-        accessConfig: { authenticationMode: 'API', bootstrapClusterCreatorAdminPermissions: true },
-        deletionProtection: false,
-      },
-      { parent: this, dependsOn: [...args.roles.clusterAttachments, keyPolicy] },
-    );
-    const nodeTags = { ...args.nodeTags, Name: `${args.name}-node` };
-    const template = new LaunchTemplate(
-      `${name}-nodes-lt`,
-      {
-        namePrefix: `${args.name}-nodes-`,
-        description: 'labforge EKS nodes: IMDSv2, encrypted root volume',
-        updateDefaultVersion: true,
-        // Hop limit 1: pods (not on the host network) cannot take the node role's credentials.
-        metadataOptions: { httpTokens: 'required', httpEndpoint: 'enabled', httpPutResponseHopLimit: 1 },
-        blockDeviceMappings: [{ deviceName: '/dev/xvda', ebs: { encrypted: 'true', volumeType: 'gp3', volumeSize: 20, deleteOnTermination: 'true' } }],
-        // The node group's Auto Scaling group launches these; default tags never reach them.
-        tagSpecifications: [
-          { resourceType: 'instance', tags: nodeTags },
-          { resourceType: 'volume', tags: nodeTags },
-        ],
-      },
-      child,
-    );
-    new NodeGroup(
-      `${name}-nodes`,
-      {
-        clusterName: this.cluster.name,
-        nodeGroupName: `${args.name}-nodes`,
-        nodeRoleArn: args.roles.nodeRole.arn,
-        subnetIds: [...args.subnetIds],
-        amiType: 'AL2023_x86_64_STANDARD',
-        instanceTypes: [args.nodeInstanceType],
-        scalingConfig: { minSize: minNodes, maxSize: maxNodes, desiredSize: desiredNodes },
-        launchTemplate: { id: template.id, version: template.latestVersion.apply(String) },
-        updateConfig: { maxUnavailable: 1 },
-      },
-      { parent: this, dependsOn: args.roles.nodeAttachments },
-    );
+    const { clusterRole, nodeRole } = args.roles;
+    const clusterSettings = eksClusterSettings<pulumi.Input<string>>({ ...args, roleArn: clusterRole.arn });
+    this.cluster = new Cluster(`${name}-cluster`, clusterSettings, { parent: this, dependsOn: [...args.roles.clusterAttachments, keyPolicy] });
+    const template = new LaunchTemplate(`${name}-nodes-lt`, eksNodeTemplateSettings(args.name, 20, args.nodeTags), child);
+    const launchTemplate = { id: template.id, version: template.latestVersion.apply(String) };
+    const nodeGroup = eksNodeGroupSettings<pulumi.Input<string>>({ ...args, cluster: args.name, clusterName: this.cluster.name, nodeRoleArn: nodeRole.arn, launchTemplate });
+    new NodeGroup(`${name}-nodes`, nodeGroup, { parent: this, dependsOn: args.roles.nodeAttachments });
     this.registerOutputs({ name: this.cluster.name, endpoint: this.cluster.endpoint });
   }
 

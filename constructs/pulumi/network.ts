@@ -11,8 +11,9 @@ import { RouteTable } from '@pulumi/aws/ec2/routeTable.js';
 import { RouteTableAssociation } from '@pulumi/aws/ec2/routeTableAssociation.js';
 import { Subnet } from '@pulumi/aws/ec2/subnet.js';
 import { Vpc } from '@pulumi/aws/ec2/vpc.js';
-import { PRIVATE_SUBNET_OFFSET } from '../model/aws.js';
-import { regionCidr, subnetCidr } from '../model/names.js';
+import { networkLayout } from '../model/aws-plan.js';
+import { checkNetwork } from '../model/aws-plan-checks.js';
+import { ValidationError } from '../model/errors.js';
 import { componentType } from './region.js';
 
 export interface NetworkArgs {
@@ -36,9 +37,10 @@ export class Network extends pulumi.ComponentResource {
 
   constructor(name: string, args: NetworkArgs, opts: pulumi.ComponentResourceOptions) {
     super(componentType('Network'), name, {}, opts);
-    if (!Number.isInteger(args.azs) || args.azs < 1 || args.azs > 3) throw new Error(`${name}: azs must be 1-3, got ${args.azs}`);
+    checkNetwork(name, args.azs, args.regionIndex);
     const child = { parent: this };
-    this.cidrBlock = regionCidr(args.regionIndex);
+    const layout = networkLayout(args.regionIndex, args.azs, args.privateSubnets);
+    this.cidrBlock = layout.cidr;
     // AZ names differ per account (and us-west-1 has two): ask the API instead of guessing.
     const zones = getAvailabilityZonesOutput({ state: 'available' }, child);
     const az = (i: number) => zones.names.apply((names) => names[i]!);
@@ -51,12 +53,12 @@ export class Network extends pulumi.ComponentResource {
     new Route(`${name}-public-default`, { routeTableId: publicTable.id, destinationCidrBlock: '0.0.0.0/0', gatewayId: igw.id }, child);
 
     const k8s = args.kubernetesSubnetTags;
-    for (let i = 0; i < args.azs; i++) {
+    layout.public.forEach((cidrBlock, i) => {
       const subnet = new Subnet(
         `${name}-public-${i}`,
         {
           vpcId: this.vpc.id,
-          cidrBlock: subnetCidr(args.regionIndex, i),
+          cidrBlock,
           availabilityZone: az(i),
           // Instances ask for a public IP themselves; nothing gets one by accident.
           mapPublicIpOnLaunch: false,
@@ -66,8 +68,8 @@ export class Network extends pulumi.ComponentResource {
       );
       new RouteTableAssociation(`${name}-public-${i}-rta`, { subnetId: subnet.id, routeTableId: publicTable.id }, child);
       this.publicSubnets.push(subnet);
-    }
-    if (args.privateSubnets) {
+    });
+    if (layout.private.length > 0) {
       const eip = new Eip(`${name}-nat-eip`, { domain: 'vpc', tags: { Name: `${args.name}-nat` } }, child);
       const nat = new NatGateway(
         `${name}-nat`,
@@ -77,12 +79,12 @@ export class Network extends pulumi.ComponentResource {
       const privateTable = new RouteTable(`${name}-private-rt`, { vpcId: this.vpc.id, tags: { Name: `${args.name}-private` } }, child);
       new Route(`${name}-private-default`, { routeTableId: privateTable.id, destinationCidrBlock: '0.0.0.0/0', natGatewayId: nat.id }, child);
       this.privateRouteTables.push(privateTable);
-      for (let i = 0; i < args.azs; i++) {
+      layout.private.forEach((cidrBlock, i) => {
         const subnet = new Subnet(
           `${name}-private-${i}`,
           {
             vpcId: this.vpc.id,
-            cidrBlock: subnetCidr(args.regionIndex, PRIVATE_SUBNET_OFFSET + i),
+            cidrBlock,
             availabilityZone: az(i),
             tags: { Name: `${args.name}-private-${i}`, ...(k8s ? { 'kubernetes.io/role/internal-elb': '1' } : {}) },
           },
@@ -90,14 +92,14 @@ export class Network extends pulumi.ComponentResource {
         );
         new RouteTableAssociation(`${name}-private-${i}-rta`, { subnetId: subnet.id, routeTableId: privateTable.id }, child);
         this.privateSubnets.push(subnet);
-      }
+      });
     }
     this.registerOutputs({ vpcId: this.vpc.id, cidrBlock: this.cidrBlock });
   }
 
   /** Ids of the private subnets; throws when the network has none (a spec/engine mismatch). */
   privateSubnetIds(forWhat: string): pulumi.Output<string>[] {
-    if (this.privateSubnets.length === 0) throw new Error(`${forWhat} needs private subnets, the network has none`);
+    if (this.privateSubnets.length === 0) throw new ValidationError(`${forWhat} needs private subnets, the network has none`);
     return this.privateSubnets.map((s) => s.id);
   }
 }

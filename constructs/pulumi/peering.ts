@@ -5,6 +5,7 @@ import type { Provider } from '@pulumi/aws/provider.js';
 import { Route } from '@pulumi/aws/ec2/route.js';
 import { VpcPeeringConnection } from '@pulumi/aws/ec2/vpcPeeringConnection.js';
 import { VpcPeeringConnectionAccepter } from '@pulumi/aws/ec2/vpcPeeringConnectionAccepter.js';
+import { checkPeering } from '../model/aws-plan-checks.js';
 import { componentType } from './region.js';
 
 export interface PeeringSide {
@@ -19,8 +20,7 @@ export class RegionPeering extends pulumi.ComponentResource {
   constructor(name: string, args: { readonly name: string; readonly requester: PeeringSide; readonly accepter: PeeringSide }, opts: pulumi.ComponentResourceOptions) {
     super(componentType('RegionPeering'), name, {}, opts);
     const { requester, accepter } = args;
-    if (requester.region === accepter.region) throw new Error(`${name}: both sides are in ${requester.region}`);
-    if (requester.cidr === accepter.cidr) throw new Error(`${name}: both VPCs use ${requester.cidr}; peered CIDRs must not overlap`);
+    checkPeering(name, requester, accepter);
     const connection = new VpcPeeringConnection(
       `${name}-request`,
       // auto_accept only works within one region; the accepter side accepts below.

@@ -3,7 +3,9 @@
 import * as pulumi from '@pulumi/pulumi';
 import { Instance } from '@pulumi/aws/rds/instance.js';
 import { SubnetGroup } from '@pulumi/aws/rds/subnetGroup.js';
-import { POSTGRES_PORT } from '../model/aws.js';
+import { DISPOSABLE_DATABASE } from '../model/aws.js';
+import { checkRds } from '../model/aws-plan-checks.js';
+import { clientGroupDescription, clientIngress } from '../model/aws-plan-ingress.js';
 import { componentType } from './region.js';
 import { SecurityGroup, type Source } from './security-group.js';
 
@@ -36,32 +38,16 @@ export interface PostgresReplicaArgs extends RdsCommonArgs {
   readonly kmsKeyArn: pulumi.Input<string>;
 }
 
-/** Settings every lab database shares: private, single-AZ, disposable. */
-const DISPOSABLE = {
-  storageEncrypted: true,
-  publiclyAccessible: false,
-  multiAz: false,
-  deletionProtection: false,
-  skipFinalSnapshot: true,
-  applyImmediately: true,
-  autoMinorVersionUpgrade: true,
-  copyTagsToSnapshot: true,
-  // Learners can practise token-based logins; passwords keep working too.
-  iamDatabaseAuthenticationEnabled: true,
-} as const;
-
-function subnetsAndGroup(parent: pulumi.ComponentResource, name: string, args: RdsCommonArgs) {
-  if (!/^[a-z][a-z0-9-]{0,62}$/.test(args.identifier)) throw new Error(`${name}: identifier '${args.identifier}' is not a valid RDS identifier`);
-  if (args.subnetIds.length < 2) throw new Error(`${name}: subnetIds must list at least 2 subnets (RDS needs two AZs)`);
-  if (args.allowFrom.length === 0) throw new Error(`${name}: allowFrom must name at least one source`);
+function subnetsAndGroup(parent: pulumi.ComponentResource, name: string, args: RdsCommonArgs & { readonly backupRetentionDays?: number }) {
+  checkRds(name, { ...args, subnets: args.subnetIds.length, sources: args.allowFrom.length });
   const group = new SubnetGroup(`${name}-subnets`, { name: args.identifier, description: 'labforge: PostgreSQL private subnets', subnetIds: [...args.subnetIds] }, { parent });
   const sg = new SecurityGroup(
     `${name}-sg`,
     {
       name: args.identifier,
       vpcId: args.vpcId,
-      description: 'PostgreSQL: lab clients only',
-      ingress: args.allowFrom.map((from) => ({ port: POSTGRES_PORT, from, description: 'PostgreSQL from lab clients' })),
+      description: clientGroupDescription('postgres'),
+      ingress: clientIngress('postgres', args.allowFrom),
       allowEgress: false,
     },
     { parent },
@@ -74,12 +60,11 @@ export class Postgres extends pulumi.ComponentResource {
 
   constructor(name: string, args: PostgresArgs, opts: pulumi.ComponentResourceOptions) {
     super(componentType('Postgres'), name, {}, opts);
-    if (!Number.isInteger(args.storageGb) || args.storageGb < 20) throw new Error(`${name}: storageGb must be >= 20, got ${args.storageGb}`);
     const { group, sg } = subnetsAndGroup(this, name, args);
     this.db = new Instance(
       `${name}-db`,
       {
-        ...DISPOSABLE,
+        ...DISPOSABLE_DATABASE,
         identifier: args.identifier,
         engine: 'postgres',
         engineVersion: args.version,
@@ -110,7 +95,7 @@ export class PostgresReplica extends pulumi.ComponentResource {
     this.db = new Instance(
       `${name}-db`,
       {
-        ...DISPOSABLE,
+        ...DISPOSABLE_DATABASE,
         identifier: args.identifier,
         replicateSourceDb: args.sourceArn,
         instanceClass: args.instanceClass,

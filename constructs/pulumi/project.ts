@@ -18,11 +18,10 @@
 //   one copy of the SDK, or resources would register with a second, unconnected runtime.
 import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { awsPlan } from '../model/aws-plan.js';
 import type { LabDeployment } from '../model/deployment.js';
 import { ExternalError, ValidationError } from '../model/errors.js';
-import { clusterOutputNames } from '../model/names.js';
 import { packageRoot, templatePath } from '../model/paths.js';
-import { componentsOf } from '../model/validate.js';
 
 /** Where `synth --target pulumi` writes unless --out says otherwise. */
 export const PULUMI_OUT = 'pulumi.out';
@@ -67,19 +66,10 @@ function componentSources(): ComponentSources {
   return sources;
 }
 
-/** Every stack output of the lab: its spec's outputs, then each EKS cluster's name, endpoint and CA. */
+/** Every stack output of the lab, from its AWS plan (which the components build from too): its spec's outputs, then each EKS cluster's name, endpoint and CA. */
 export function stackOutputs(d: LabDeployment): PulumiProjectStackOutput[] {
-  const outputs: PulumiProjectStackOutput[] = d.lab.outputs.map((o) => ({ name: o.name, description: o.description, sensitive: o.sensitive }));
-  if (componentsOf(d.lab, 'kubernetes-cluster').length > 0) {
-    for (const region of d.regions) {
-      const names = clusterOutputNames(region);
-      outputs.push(
-        { name: names.name, description: `EKS cluster in ${region}: name`, sensitive: false },
-        { name: names.endpoint, description: `EKS cluster in ${region}: API server endpoint`, sensitive: false },
-        { name: names.ca, description: `EKS cluster in ${region}: CA certificate (base64)`, sensitive: false },
-      );
-    }
-  }
+  const plan = awsPlan(d);
+  const outputs = [...plan.outputs, ...plan.clusterOutputs].map(({ name, description, sensitive }) => ({ name, description, sensitive }));
   const seen = new Set<string>();
   for (const { name } of outputs) {
     const where = `pulumi project of lab '${d.name}': output '${name}'`;

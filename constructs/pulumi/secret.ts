@@ -3,6 +3,7 @@
 import * as pulumi from '@pulumi/pulumi';
 import { Parameter } from '@pulumi/aws/ssm/parameter.js';
 import { RandomPassword } from '@pulumi/random/randomPassword.js';
+import { checkSecret } from '../model/aws-plan-checks.js';
 import { componentType } from './region.js';
 
 export interface GeneratedSecretArgs {
@@ -18,9 +19,10 @@ export class GeneratedSecret extends pulumi.ComponentResource {
 
   constructor(name: string, args: GeneratedSecretArgs, opts: pulumi.ComponentResourceOptions) {
     super(componentType('GeneratedSecret'), name, {}, opts);
-    if (args.parameterName !== undefined && !args.parameterName.startsWith('/')) throw new Error(`${name}: parameterName must start with '/'`);
-    // 32 letters and digits: RDS, Amazon MQ and ElastiCache each forbid a different set of specials.
-    const password = new RandomPassword(`${name}-password`, { length: 32, special: false, minNumeric: 2, minUpper: 2, minLower: 2 }, { parent: this });
+    const length = 32;
+    checkSecret(name, { length, parameterName: args.parameterName });
+    // Letters and digits only: RDS, Amazon MQ and ElastiCache each forbid a different set of specials.
+    const password = new RandomPassword(`${name}-password`, { length, special: false, minNumeric: 2, minUpper: 2, minLower: 2 }, { parent: this });
     this.value = pulumi.secret(password.result);
     if (args.parameterName !== undefined) {
       this.parameter = new Parameter(

@@ -7,6 +7,7 @@ import { Bucket as S3Bucket } from '@pulumi/aws/s3/bucket.js';
 import { BucketOwnershipControls } from '@pulumi/aws/s3/bucketOwnershipControls.js';
 import { BucketPublicAccessBlock } from '@pulumi/aws/s3/bucketPublicAccessBlock.js';
 import { BucketServerSideEncryptionConfiguration } from '@pulumi/aws/s3/bucketServerSideEncryptionConfiguration.js';
+import { checkBucketPrefix, checkRegistry } from '../model/aws-plan-checks.js';
 import { componentType } from './region.js';
 
 export class Bucket extends pulumi.ComponentResource {
@@ -14,7 +15,7 @@ export class Bucket extends pulumi.ComponentResource {
 
   constructor(name: string, args: { readonly namePrefix: string }, opts: pulumi.ComponentResourceOptions) {
     super(componentType('Bucket'), name, {}, opts);
-    if (!/^[a-z0-9][a-z0-9.-]{0,36}$/.test(args.namePrefix)) throw new Error(`${name}: namePrefix '${args.namePrefix}' must be <= 37 lowercase characters`);
+    checkBucketPrefix(name, args.namePrefix);
     const child = { parent: this };
     this.bucket = new S3Bucket(`${name}-bucket`, { bucketPrefix: args.namePrefix, forceDestroy: true }, child);
     new BucketPublicAccessBlock(
@@ -37,10 +38,8 @@ export class Registry extends pulumi.ComponentResource {
 
   constructor(name: string, args: { readonly namespace: string; readonly repositories: readonly string[] }, opts: pulumi.ComponentResourceOptions) {
     super(componentType('Registry'), name, {}, opts);
-    if (args.repositories.length === 0) throw new Error(`${name}: repositories must not be empty`);
+    checkRegistry(name, args.repositories);
     for (const repo of args.repositories) {
-      if (!/^[a-z0-9][a-z0-9._-]*$/.test(repo)) throw new Error(`${name}: repository name '${repo}' is not valid for ECR`);
-      if (repo in this.urls) throw new Error(`${name}: repository '${repo}' is listed twice`);
       this.urls[repo] = new Repository(
         `${name}-${repo}`,
         {

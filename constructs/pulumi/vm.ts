@@ -6,7 +6,8 @@ import { Instance } from '@pulumi/aws/ec2/instance.js';
 import { InstanceProfile } from '@pulumi/aws/iam/instanceProfile.js';
 import { Role } from '@pulumi/aws/iam/role.js';
 import { RolePolicy } from '@pulumi/aws/iam/rolePolicy.js';
-import { DEBIAN_AMI_FILTERS, DEBIAN_AMI_OWNER, assumeRolePolicy, policyDocument, vmAccessStatements } from '../model/aws.js';
+import { DEBIAN_AMI_FILTERS, DEBIAN_AMI_OWNER, IMDSV2_ONLY, assumeRolePolicy, encryptedRootVolume, policyDocument, vmAccessStatements } from '../model/aws.js';
+import { checkVm } from '../model/aws-plan-checks.js';
 import { componentType } from './region.js';
 
 export interface VmArgs {
@@ -32,8 +33,7 @@ export class Vm extends pulumi.ComponentResource {
 
   constructor(name: string, args: VmArgs, opts: pulumi.ComponentResourceOptions) {
     super(componentType('Vm'), name, {}, opts);
-    if (!Number.isInteger(args.diskGb) || args.diskGb < 8) throw new Error(`${name}: diskGb must be a whole number >= 8, got ${args.diskGb}`);
-    if (args.securityGroupIds.length === 0) throw new Error(`${name}: securityGroupIds must not be empty`);
+    checkVm(name, { diskGb: args.diskGb, securityGroups: args.securityGroupIds.length });
     const child = { parent: this };
     const ami = getAmiOutput(
       { mostRecent: true, owners: [DEBIAN_AMI_OWNER], filters: DEBIAN_AMI_FILTERS.map((f) => ({ name: f.name, values: [...f.values] })) },
@@ -60,14 +60,8 @@ export class Vm extends pulumi.ComponentResource {
         ebsOptimized: true,
         iamInstanceProfile: profile.name,
         // IMDSv2 only, one hop: containers on the host cannot reach the instance credentials.
-        metadataOptions: { httpTokens: 'required', httpEndpoint: 'enabled', httpPutResponseHopLimit: 1 },
-        rootBlockDevice: {
-          encrypted: true,
-          volumeType: 'gp3',
-          volumeSize: args.diskGb,
-          deleteOnTermination: true,
-          tags: { ...args.volumeTags, Name: args.name },
-        },
+        metadataOptions: IMDSV2_ONLY,
+        rootBlockDevice: encryptedRootVolume(args.diskGb, args.name, args.volumeTags),
         userData: args.userData,
         userDataReplaceOnChange: true,
         tags: { Name: args.name },

@@ -5,7 +5,7 @@ import { LabEksCluster } from '../../constructs/aws/eks.js';
 import { EksRoles } from '../../constructs/aws/iam.js';
 import { LabKafka } from '../../constructs/aws/kafka.js';
 import { LabNetwork } from '../../constructs/aws/network.js';
-import { placeShards } from '../../constructs/model/aws.js';
+import { placeShards } from '../../constructs/model/aws-plan.js';
 import { LabSecurityGroup } from '../../constructs/aws/security-group.js';
 import { addLabStacks } from '../../constructs/aws/synth.js';
 import { resolveDeployment } from '../../constructs/model/deployment.js';
