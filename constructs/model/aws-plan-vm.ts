@@ -11,6 +11,10 @@ import type { LabDeployment } from './deployment.js';
 import { ValidationError } from './errors.js';
 import type { ComponentOf, LabSpec } from './types.js';
 import { componentsOf } from './validate.js';
+import { postgresUrl } from './urls.js';
+
+/** Where an address known only at apply time goes in a URL. */
+const HOST_SLOT = 'vm-public-ip.invalid';
 
 /** What planning the VMs needs from the rest of the plan. */
 export interface VmPlanning {
@@ -82,7 +86,10 @@ function postgresHost(p: VmPlanning, pg: ComponentOf<'postgres'>, vm: Placed): V
     },
   };
   p.values.set('postgres_password', password);
-  p.values.set('postgres_url', { join: ['postgres://', pg.user, '@', ref(vm.uid, 'public-ip'), `:${POSTGRES_PORT}/`, pg.database] });
+  // The URL comes from the one URL builder; the VM's address exists only once it is created, so
+  // the builder writes a slot that the engine's reference fills.
+  const [before, after] = postgresUrl({ host: HOST_SLOT, port: POSTGRES_PORT, user: pg.user, database: pg.database }).split(HOST_SLOT) as [string, string];
+  p.values.set('postgres_url', { join: [before, ref(vm.uid, 'public-ip'), after] });
   return { userData, readParameters: [parameter('parameter-arn')], buckets: [] };
 }
 

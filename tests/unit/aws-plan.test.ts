@@ -200,7 +200,7 @@ describe('outputs per level', () => {
 
   it('beginner: the PostgreSQL URL is built from the VM\'s public IP', () => {
     const url = plan('beginner').outputs.find((o) => o.name === 'postgres_url')!.value;
-    expect(url).toEqual({ join: ['postgres://', 'learner', '@', { ref: 'server', attribute: 'public-ip' }, ':5432/', 'lab'] });
+    expect(url).toEqual({ join: ['postgres://learner@', { ref: 'server', attribute: 'public-ip' }, ':5432/lab'] });
   });
 
   it('marks the generated passwords sensitive and nothing else', () => {
