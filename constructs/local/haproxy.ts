@@ -7,7 +7,7 @@ import { templatePath } from '../model/paths.js';
 import { requireBinary } from './binaries.js';
 import type { RunAs } from './home.js';
 import { isListening } from './ports.js';
-import { PortInUseError } from './postgres.js';
+import { PortInUseError } from './ports.js';
 import { isAlive, stopProcess, type ProcessRecord } from './proc.js';
 import { lastLines, makeOwnedDir, serviceEnv, spawnService, throwIfAborted } from './spawn.js';
 

@@ -1,5 +1,9 @@
 // Loopback ports: picking free ones at `up`, and proving at `down` that nothing listens any more.
 import { createConnection, createServer } from 'node:net';
+import { ExternalError } from '../model/errors.js';
+
+/** A server could not bind its port (another program holds it). */
+export class PortInUseError extends ExternalError {}
 
 export const LOOPBACK = '127.0.0.1';
 

@@ -4,6 +4,7 @@ import { createHash, createHmac, pbkdf2Sync, randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ExternalError } from '../model/errors.js';
+import { PortInUseError } from './ports.js';
 import { templatePath } from '../model/paths.js';
 import { requireBinary } from './binaries.js';
 import type { ComponentState, RunAs } from './home.js';
@@ -141,9 +142,6 @@ export function startServer(c: ComponentState, runAs: RunAs): ProcessRecord {
     runAs,
   });
 }
-
-/** Error for a server that could not bind its port. */
-export class PortInUseError extends ExternalError {}
 
 /** Polls postmaster.pid every 10 ms until the server says `ready`, or fails with its log. */
 export async function waitReady(c: ComponentState, record: ProcessRecord, signal?: AbortSignal, timeoutMs = 30_000): Promise<void> {

@@ -10,7 +10,7 @@ import { ExternalError } from '../model/errors.js';
 import { findBinary, installCommand, requireBinary } from './binaries.js';
 import type { RunAs } from './home.js';
 import { isListening } from './ports.js';
-import { PortInUseError } from './postgres.js';
+import { PortInUseError } from './ports.js';
 import { isAlive, stopProcess, type ProcessRecord } from './proc.js';
 import { lastLines, makeOwnedDir, serviceEnv, spawnService, throwIfAborted } from './spawn.js';
 import { amqpUrl, httpUrl } from '../model/urls.js';

@@ -33,7 +33,7 @@ import {
   type IpPermission,
 } from '@aws-sdk/client-ec2';
 import { DeleteLoadBalancerCommand, DeleteTargetGroupCommand, DescribeLoadBalancersCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { errorMessage, errorName, type AwsClients } from './clients.js';
+import { errorMessage, errorName, type AwsClients } from '../aws-sdk/clients.js';
 import { MINUTE, waitUntilGone, withRetries, type RetryPolicy } from './retry.js';
 import type { SweepResource } from './types.js';
 

@@ -2,7 +2,7 @@
 // stage at once (a few at a time), every call with bounded retries. A failure is recorded with
 // its message and the pass goes on: what depends on the failed resource fails in turn and says
 // why, and the next pass tries again.
-import { errorMessage, isNotFound, mapLimit } from './clients.js';
+import { errorMessage, isNotFound, mapLimit } from '../aws-sdk/clients.js';
 import { ec2Deleters, type DeleteContext, type Deleter } from './delete-ec2.js';
 import { serviceDeleters } from './delete-services.js';
 import { keyOf, type SweepResource } from './types.js';

@@ -20,7 +20,7 @@ import {
   type Filter,
 } from '@aws-sdk/client-ec2';
 import { DescribeTagsCommand, paginateDescribeLoadBalancers, paginateDescribeTargetGroups } from '@aws-sdk/client-elastic-load-balancing-v2';
-import type { AwsClients } from './clients.js';
+import type { AwsClients } from '../aws-sdk/clients.js';
 import { filterTags, matchesFilter, tagRecord, type SweepFilter, type SweepResource } from './types.js';
 
 export interface ListContext {

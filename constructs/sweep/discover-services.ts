@@ -14,7 +14,7 @@ import { paginateGetResources } from '@aws-sdk/client-resource-groups-tagging-ap
 import { ListTagsForResourcesCommand, paginateListHealthChecks, paginateListHostedZones } from '@aws-sdk/client-route-53';
 import { GetBucketLocationCommand, GetBucketTaggingCommand, paginateListBuckets } from '@aws-sdk/client-s3';
 import { ListTagsForResourceCommand as SsmTags, paginateDescribeParameters } from '@aws-sdk/client-ssm';
-import { errorName, mapLimit } from './clients.js';
+import { errorName, mapLimit } from '../aws-sdk/clients.js';
 import type { ListContext, Lister } from './discover-ec2.js';
 import { GLOBAL, filterTags, matchesFilter, parseArn, tagRecord, type SweepResource } from './types.js';
 

@@ -2,7 +2,7 @@
 // looked for inside them), then every other lister at once; S3, IAM and Route 53 once for the
 // account. A lister that fails is recorded, not fatal: the receipt says which kinds it could
 // not vouch for. Only resources whose tags match the filter are kept, plus the VPC-scoped ones.
-import { errorMessage, type AwsClients } from './clients.js';
+import { errorMessage, type AwsClients } from '../aws-sdk/clients.js';
 import { ec2Listers, elbLister, vpcEniLister, vpcLister, type ListContext, type Lister } from './discover-ec2.js';
 import { globalListers, listedKinds, serviceListers, taggingLister } from './discover-services.js';
 import { GLOBAL, keyOf, matchesFilter, type ListingFailure, type SweepFilter, type SweepResource } from './types.js';

@@ -1,7 +1,7 @@
 // `labforge sweep`: find every cloud resource that carries a lab's or an owner's labforge tags
 // and, when asked, delete them in dependency order, then look again and delete what the first
 // pass could not, and end with a receipt built from a final, independent listing.
-import { AwsClients, callerAccount } from './clients.js';
+import { AwsClients, callerAccount } from '../aws-sdk/clients.js';
 import { deletePass, type DeleteOutcome } from './delete.js';
 import { LISTED_KINDS, discover } from './discover.js';
 import { DEFAULT_RETRY, type RetryPolicy } from './retry.js';

@@ -1,7 +1,7 @@
 // Bounded patience: retries with backoff for errors that pass (something still depends on the
 // resource, throttling), and polling until a resource is gone, each with a limit and a message
 // that says what was waited for.
-import { errorMessage, isNotFound, isRetryable } from './clients.js';
+import { errorMessage, isNotFound, isRetryable } from '../aws-sdk/clients.js';
 
 export interface RetryPolicy {
   /** Tries of one delete call before the error goes into the receipt. @default 6 */

@@ -10,7 +10,7 @@ import { probePostgres } from '../../health/postgres.js';
 import { withRetry, type ProbeResult, type RetryPolicy } from '../../health/probe.js';
 import { componentsOf } from '../model/validate.js';
 import type { LabSpec } from '../model/types.js';
-import type { AwsClients } from '../sweep/clients.js';
+import type { AwsClients } from '../aws-sdk/clients.js';
 import { httpUrl } from '../model/urls.js';
 
 export interface CloudCheck extends ProbeResult {

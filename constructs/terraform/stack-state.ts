@@ -6,7 +6,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { backendRegion, describeBackend, stateKey, type S3StateBackend } from '../model/backend.js';
 import { ExternalError } from '../model/errors.js';
-import { AwsClients, errorMessage, errorName } from '../sweep/clients.js';
+import { AwsClients, errorMessage, errorName } from '../aws-sdk/clients.js';
 import { emulatorSettings } from './emulator.js';
 import { awsLabLayout, type AwsLabState } from './state.js';
 

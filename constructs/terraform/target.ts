@@ -3,7 +3,7 @@
 // user's own bucket), read without tofu/terraform.
 import { ExternalError } from '../model/errors.js';
 import { getLab } from '../../labs/index.js';
-import { AwsClients } from '../sweep/clients.js';
+import { AwsClients } from '../aws-sdk/clients.js';
 import { emulatorSettings } from './emulator.js';
 import { cloudHealth, type CloudCheck } from './health.js';
 import { isRunning } from '../model/tool.js';

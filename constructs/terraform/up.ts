@@ -13,7 +13,7 @@ import type { LabDeployment } from '../model/deployment.js';
 import { ExternalError, UsageError } from '../model/errors.js';
 import { existingCloudLab, generatePassword, removeHomeIfEmpty, writeFileAtomic } from '../model/home.js';
 import type { Level } from '../model/types.js';
-import { AwsClients, callerAccount, errorMessage, errorName } from '../sweep/clients.js';
+import { AwsClients, callerAccount, errorMessage, errorName } from '../aws-sdk/clients.js';
 import { findTerraform, jsonOf, runJson, terraformEnv, type TerraformBinary, type TerraformMessage } from './binary.js';
 import { emulatorSettings, excludeArgs, writeEmulatorOverride, type EmulatorSettings } from './emulator.js';
 import { cloudHealth, type CloudCheck } from './health.js';

@@ -3,11 +3,10 @@
 import { ExternalError } from '../../model/errors.js';
 import type { ComponentKindLocal, ComponentState, LabLayout, LabSecrets, LabState, RunAs } from '../home.js';
 import { writeState } from '../home.js';
-import { isListening, pickFreePort } from '../ports.js';
-import { PortInUseError } from '../postgres.js';
+import { isListening, pickFreePort, PortInUseError } from '../ports.js';
 import { isAlive, type ProcessRecord } from '../proc.js';
 import { lastLines, throwIfAborted } from '../spawn.js';
-import type { NamedPort, NamedProcess } from './types.js';
+import type { NamedPort, NamedProcess } from './parts.js';
 
 export function elapsed(since: number): string {
   return `${((performance.now() - since) / 1000).toFixed(2)}s`;

@@ -4,8 +4,10 @@
 import type { ProbeResult, RetryPolicy } from '../../../health/index.js';
 import type { Component, LabSpec } from '../../model/types.js';
 import type { ComponentKindLocal, ComponentState, LabLayout, LabSecrets, RunAs } from '../home.js';
-import type { ProcessRecord } from '../proc.js';
 import type { RunContext } from './context.js';
+import type { NamedLink, NamedPort, NamedProcess } from './parts.js';
+
+export type { NamedLink, NamedPort, NamedProcess } from './parts.js';
 
 export type Outcome = 'running' | 'started' | 'restarted';
 
@@ -35,24 +37,6 @@ export interface ProbeEnv {
   readonly lab: string;
   readonly secrets: LabSecrets;
   readonly components: readonly ComponentState[];
-}
-
-export interface NamedProcess {
-  /** `server` for the main process; helpers by their name (`epmd`). */
-  readonly name: string;
-  readonly record: ProcessRecord;
-}
-
-export interface NamedLink {
-  readonly name: string;
-  readonly url: string;
-}
-
-export interface NamedPort {
-  /** `port` for the main one; others by their name (`dist`, `epmd`). */
-  readonly name: string;
-  readonly host: string;
-  readonly port: number;
 }
 
 /**

@@ -1,6 +1,7 @@
 // One AWS SDK v3 client per service and region, configured once: the endpoint (AWS_ENDPOINT_URL,
 // passed in by the CLI so an emulator such as moto can stand in for AWS), bounded retries and
-// timeouts. Also the error helpers the sweep shares: not-found, retryable, one-line messages.
+// timeouts. Also the error helpers: not-found, retryable, one-line messages. Shared by the aws
+// target's lifecycle (constructs/terraform) and the tag sweep (constructs/sweep); no cdktf here.
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { ECRClient } from '@aws-sdk/client-ecr';
 import { EKSClient } from '@aws-sdk/client-eks';
