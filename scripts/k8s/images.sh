@@ -12,7 +12,8 @@
 # Images: scripts/k8s/images/images.json. Cache: <cache>/images-<hash>/<name>-<recipe hash>/ with
 # <cache> as in scripts/kafka/fetch.sh (as root /var/cache/labforge); each image's directory
 # gets its marker last, and index.json (ref -> digest -> archive) is rewritten after each build.
-# Import into a cluster's containerd: ctr -n k8s.io images import <archive>
+# LABFORGE_DEBIAN_MIRROR replaces images.json's mirror; LABFORGE_IMAGE_JOBS (default 2) is how
+# many images build at once. Import into a cluster's containerd: ctr -n k8s.io images import <archive>
 set -euo pipefail
 umask 022
 

@@ -15,6 +15,10 @@ rm -rf "$root/usr/share/i18n/charmaps" "$root/usr/share/i18n/locales"
 rm -rf "$root/usr/lib/postgresql/$major/lib/llvmjit.so" "$root/usr/lib/postgresql/$major/lib/llvmjit_types.bc" \
   "$root/usr/lib/postgresql/$major/lib/bitcode"
 chroot "$root" dpkg --purge --force-depends libllvm19 libz3-4 >/dev/null
+# ssl-cert's snakeoil key pair is made at install: a private key every container of the image
+# would share, and a different one per build. Nothing here uses it (initdb writes ssl = off).
+rm -f "$root/etc/ssl/private/ssl-cert-snakeoil.key" "$root/etc/ssl/certs/ssl-cert-snakeoil.pem"
+find "$root/etc/ssl/certs" -xtype l -delete
 # Listen on every address by default (the sample initdb copies into postgresql.conf).
 sed -ri "s!^#?(listen_addresses)\s*=\s*\S+.*!\1 = '*'!" "$root/usr/share/postgresql/$major/postgresql.conf.sample"
 grep -qF "listen_addresses = '*'" "$root/usr/share/postgresql/$major/postgresql.conf.sample"
