@@ -328,8 +328,3 @@ async function removeDir(dir: string): Promise<void> {
   rmSync(dir, { recursive: true, force: true });
 }
 
-/** A directory of files for a bind mount's source (init scripts), returned as FileMounts. */
-export function fileMounts(dir: string, files: Readonly<Record<string, FileMount>>): Record<string, FileMount> {
-  return Object.fromEntries(Object.entries(files).map(([name, file]) => [join(dir, name), file]));
-}
-
