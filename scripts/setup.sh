@@ -3,8 +3,9 @@
 # and puts `labforge` on PATH.
 #   scripts/setup.sh          servers of the beginner and intermediate labs + npm packages
 #   scripts/setup.sh --all    also RabbitMQ, HAProxy, Java and the Kafka jars (advanced, expert)
-#   scripts/setup.sh --test   everything, plus the test tools (kcat, amqp-tools, checkov and moto from PyPI, etcd, and
-#                             kube-apiserver, kube-controller-manager and kubectl built with Go)
+#   scripts/setup.sh --test   everything, plus the test tools (kcat, amqp-tools, checkov and moto from PyPI, etcd,
+#                             kube-apiserver, kube-controller-manager and kubectl built with Go, and
+#                             the k8s labs' images built from Debian packages)
 # Safe to run again: every step skips what is already there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -29,6 +30,9 @@ if $want_tests; then
   packages+=(kcat amqp-tools)
   # The Kubernetes control plane of tests/e2e/k8s-*.ts: etcd, and the tools scripts/k8s/ uses.
   packages+=(etcd-server openssl curl)
+  # The k8s labs' images, built locally (no registry is reachable): mmdebstrap and unzip build
+  # them; runc, containerd and iproute2 run them in tests/e2e/images-*.test.ts.
+  packages+=(mmdebstrap unzip runc containerd iproute2)
 fi
 missing=()
 for pkg in "${packages[@]}"; do
@@ -77,4 +81,8 @@ if $want_tests; then
     exit 1
   fi
   scripts/k8s/build-apiserver.sh >/dev/null
+
+  # The images the k8s labs run (PostgreSQL, Redis, RabbitMQ, Kafka, Node.js), from Debian
+  # packages into the cache; later runs find them built (docs/images.md).
+  scripts/k8s/images.sh build
 fi
