@@ -16,9 +16,7 @@ export function progress(line: string): void {
 export function table(rows: readonly (readonly string[])[]): string {
   const widths: number[] = [];
   for (const row of rows) row.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, cell.length)));
-  return rows
-    .map((row) => row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  '))
-    .join('\n');
+  return rows.map((row) => row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  ')).join('\n');
 }
 
 export function usd(amount: number): string {
@@ -26,7 +24,10 @@ export function usd(amount: number): string {
 }
 
 /** The level's exercises, numbered, each with its steps: the close of every `up`. */
-export function printExercises(lab: { readonly exercises: readonly { id: string; title: string; steps: readonly string[] }[] }, heading: string): void {
+export function printExercises(
+  lab: { readonly exercises: readonly { id: string; title: string; steps: readonly string[] }[] },
+  heading: string,
+): void {
   print(heading);
   lab.exercises.forEach((e, i) => {
     print(`  ${i + 1}. ${e.title} (${e.id})`);

@@ -44,10 +44,23 @@ export function probeEventFlow(name: string, e: EventFlowEndpoint, policy: Retry
     const { Producer, stringSerializers } = await kafkaClient();
     const id = randomUUID();
     const from = sizeOf(e.seenFile);
-    const producer = new Producer({ clientId: 'labforge-health', bootstrapBrokers: [...e.bootstrap], serializers: stringSerializers, timeout: 2000, retries: 0 });
+    const producer = new Producer({
+      clientId: 'labforge-health',
+      bootstrapBrokers: [...e.bootstrap],
+      serializers: stringSerializers,
+      timeout: 2000,
+      retries: 0,
+    });
     const started = performance.now();
     try {
-      const event = { id, type: 'labforge.probe', at: new Date().toISOString(), source: 'labforge health', key: 'labforge-health', data: {} };
+      const event = {
+        id,
+        type: 'labforge.probe',
+        at: new Date().toISOString(),
+        source: 'labforge health',
+        key: 'labforge-health',
+        data: {},
+      };
       await producer.send({ acks: -1, messages: [{ topic: e.topic, key: 'labforge-health', value: JSON.stringify(event) }] });
     } finally {
       await producer.close().catch(() => {});
@@ -55,7 +68,10 @@ export function probeEventFlow(name: string, e: EventFlowEndpoint, policy: Retry
     const produced = performance.now();
     const deadline = produced + wait;
     while (!seenAfter(e.seenFile, from, id)) {
-      if (performance.now() > deadline) throw new Error(`event ${id} produced to ${e.topic} but not consumed within ${wait} ms${e.path ? ` (${e.path})` : ''}: is the consumer's region cut off?`);
+      if (performance.now() > deadline)
+        throw new Error(
+          `event ${id} produced to ${e.topic} but not consumed within ${wait} ms${e.path ? ` (${e.path})` : ''}: is the consumer's region cut off?`,
+        );
       await sleep(25);
     }
     const ms = (t: number) => Math.round(t);

@@ -11,11 +11,16 @@ export interface JobsEndpoint {
   readonly password: string;
 }
 
-function call(url: string, timeoutMs: number, init: { method?: string; body?: unknown; token?: string } = {}): Promise<{ status: number; body: any }> {
+function call(
+  url: string,
+  timeoutMs: number,
+  init: { method?: string; body?: unknown; token?: string } = {},
+): Promise<{ status: number; body: any }> {
   return new Promise((resolve, reject) => {
     const text = init.body === undefined ? undefined : JSON.stringify(init.body);
     const headers: Record<string, string> = { accept: 'application/json', connection: 'close' };
-    if (text !== undefined) Object.assign(headers, { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(text)) });
+    if (text !== undefined)
+      Object.assign(headers, { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(text)) });
     if (init.token) headers.authorization = `Bearer ${init.token}`;
     const req = httpRequest(url, { method: init.method ?? 'GET', headers, agent: false, timeout: timeoutMs }, (res) => {
       let raw = '';
@@ -43,17 +48,23 @@ export function probeJobs(name: string, endpoint: JobsEndpoint, policy: RetryPol
   return withRetry(name, { timeoutMs: 5000, ...policy }, async (timeoutMs, abandon) => {
     // A little before withRetry's own limit, so the failure says what was pending.
     const deadline = Date.now() + timeoutMs * 0.9;
-    const login = await call(`${endpoint.baseUrl}/auth/login`, timeoutMs, { method: 'POST', body: { email: endpoint.email, password: endpoint.password } });
+    const login = await call(`${endpoint.baseUrl}/auth/login`, timeoutMs, {
+      method: 'POST',
+      body: { email: endpoint.email, password: endpoint.password },
+    });
     const token = login.body?.token;
     if (login.status !== 200 || typeof token !== 'string') throw new Error(`POST /auth/login answered ${login.status}`);
     const queued = await call(`${endpoint.baseUrl}/jobs`, timeoutMs, { method: 'POST', body: { type: 'welcome-email' }, token });
     const jobId = queued.body?.jobId;
-    if (queued.status !== 202 || typeof jobId !== 'string') throw new Error(`POST /jobs answered ${queued.status} ${JSON.stringify(queued.body).slice(0, 120)}`);
+    if (queued.status !== 202 || typeof jobId !== 'string')
+      throw new Error(`POST /jobs answered ${queued.status} ${JSON.stringify(queued.body).slice(0, 120)}`);
     for (let polls = 1; ; polls++) {
       const state = await call(`${endpoint.baseUrl}/jobs/${jobId}`, timeoutMs, { token });
-      if (state.status === 200 && state.body?.status === 'done') return `job ${jobId} done by the worker after ${polls} polls via ${endpoint.baseUrl}`;
+      if (state.status === 200 && state.body?.status === 'done')
+        return `job ${jobId} done by the worker after ${polls} polls via ${endpoint.baseUrl}`;
       if (state.status !== 202) throw new Error(`GET /jobs/${jobId} answered ${state.status}`);
-      if (Date.now() > deadline || abandon.aborted) throw new Error(`job ${jobId} still pending after ${timeoutMs} ms: is the worker consuming 'jobs'?`);
+      if (Date.now() > deadline || abandon.aborted)
+        throw new Error(`job ${jobId} still pending after ${timeoutMs} ms: is the worker consuming 'jobs'?`);
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
   });

@@ -60,7 +60,13 @@ export function kafkaClient(): Promise<Client> {
 
 function baseOptions(bootstrap: readonly string[], timeoutMs: number) {
   // One short-lived client per attempt and no retries inside it: withRetry owns retrying.
-  return { clientId: 'labforge-health', bootstrapBrokers: [...bootstrap], timeout: timeoutMs, retries: 0 as const, connectTimeout: timeoutMs };
+  return {
+    clientId: 'labforge-health',
+    bootstrapBrokers: [...bootstrap],
+    timeout: timeoutMs,
+    retries: 0 as const,
+    connectTimeout: timeoutMs,
+  };
 }
 
 /** Metadata of the given topics as one broker sees it (a real request, never cached). */
@@ -86,7 +92,10 @@ export async function describeKafka(bootstrap: readonly string[], topics: readon
 const label = (p: KafkaPartitionState) => `${p.topic}/${p.partition}`;
 
 /** Partitions without a leader, and partitions whose ISR is short of `rf` (or of their replicas). */
-export function assessPartitions(view: KafkaClusterView, rf?: number): { leaderless: KafkaPartitionState[]; underReplicated: KafkaPartitionState[] } {
+export function assessPartitions(
+  view: KafkaClusterView,
+  rf?: number,
+): { leaderless: KafkaPartitionState[]; underReplicated: KafkaPartitionState[] } {
   const live = new Set(view.brokers);
   return {
     leaderless: view.partitions.filter((p) => p.leader < 0 || !live.has(p.leader)),
@@ -107,12 +116,19 @@ async function roundTrip(view: KafkaClusterView, bootstrap: readonly string[], t
   try {
     // acks belongs on send(): the client ignores it in the constructor (non-idempotent producers
     // default to acks=1 there), and only acks=all proves the ISR took the write.
-    const sent = await producer.send({ acks: -1, messages: partitions.map((p) => ({ topic, partition: p.partition, key: nonce, value: values.get(p.partition)! })) });
+    const sent = await producer.send({
+      acks: -1,
+      messages: partitions.map((p) => ({ topic, partition: p.partition, key: nonce, value: values.get(p.partition)! })),
+    });
     offsets = new Map((sent.offsets ?? []).map((o) => [o.partition, o.offset]));
   } finally {
     await producer.close().catch(() => {});
   }
-  const consumer = new Consumer({ ...baseOptions(bootstrap, timeoutMs), groupId: `labforge-health-${nonce}`, deserializers: stringDeserializers });
+  const consumer = new Consumer({
+    ...baseOptions(bootstrap, timeoutMs),
+    groupId: `labforge-health-${nonce}`,
+    deserializers: stringDeserializers,
+  });
   try {
     for (const p of partitions) {
       const offset = offsets.get(p.partition);
@@ -120,14 +136,23 @@ async function roundTrip(view: KafkaClusterView, bootstrap: readonly string[], t
       const res = await consumer.fetch({
         node: p.leader,
         maxWaitTime: 200,
-        topics: [{ topicId, partitions: [{ partition: p.partition, currentLeaderEpoch: -1, fetchOffset: offset, lastFetchedEpoch: -1, partitionMaxBytes: 64 * 1024 }] }],
+        topics: [
+          {
+            topicId,
+            partitions: [
+              { partition: p.partition, currentLeaderEpoch: -1, fetchOffset: offset, lastFetchedEpoch: -1, partitionMaxBytes: 64 * 1024 },
+            ],
+          },
+        ],
       });
       const part = res.responses.find((t) => t.topicId === topicId)?.partitions.find((x) => x.partitionIndex === p.partition);
-      if (!part || part.errorCode !== 0) throw new Error(`fetch from ${label(p)} on broker ${p.leader} failed (error code ${part?.errorCode ?? 'none'})`);
+      if (!part || part.errorCode !== 0)
+        throw new Error(`fetch from ${label(p)} on broker ${p.leader} failed (error code ${part?.errorCode ?? 'none'})`);
       const got = (part.records ?? [])
         .flatMap((batch) => batch.records.map((r) => ({ offset: batch.firstOffset + BigInt(r.offsetDelta), value: r.value?.toString() })))
         .find((r) => r.offset === offset);
-      if (got?.value !== values.get(p.partition)) throw new Error(`fetched ${label(p)}@${offset} from broker ${p.leader}, but not the message produced there`);
+      if (got?.value !== values.get(p.partition))
+        throw new Error(`fetched ${label(p)}@${offset} from broker ${p.leader}, but not the message produced there`);
     }
   } finally {
     await consumer.close().catch(() => {});

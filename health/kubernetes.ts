@@ -8,7 +8,12 @@ import { withRetry, type ProbeResult, type RetryPolicy } from './probe.js';
  */
 export interface KubeReader {
   list<T>(kind: 'Pod' | 'EndpointSlice', options: { namespace: string; labelSelector?: string }): Promise<T[]>;
-  proxyGet<T>(namespace: string, service: string, port: string | number, path: string): Promise<{ readonly status: number; readonly body: T }>;
+  proxyGet<T>(
+    namespace: string,
+    service: string,
+    port: string | number,
+    path: string,
+  ): Promise<{ readonly status: number; readonly body: T }>;
 }
 
 interface PodView {
@@ -82,9 +87,17 @@ function answerText(body: unknown): string {
 }
 
 /** GET <path> on the Service through the API server proxy answers 200 with `status: ok`. */
-export function probeServiceHttp(e: ServiceEndpoint & { readonly port: string | number; readonly path: string }, policy: RetryPolicy): Promise<ProbeResult> {
+export function probeServiceHttp(
+  e: ServiceEndpoint & { readonly port: string | number; readonly path: string },
+  policy: RetryPolicy,
+): Promise<ProbeResult> {
   return withRetry(`${e.service} GET ${e.path}`, policy, async () => {
-    const res = await e.client.proxyGet<{ status?: string; instance?: string } | string | undefined>(e.namespace, e.service, e.port, e.path);
+    const res = await e.client.proxyGet<{ status?: string; instance?: string } | string | undefined>(
+      e.namespace,
+      e.service,
+      e.port,
+      e.path,
+    );
     if (res.status !== 200) throw new Error(`answered ${res.status}: ${answerText(res.body)}`);
     if (typeof res.body !== 'object') throw new Error('the answer is not JSON');
     if (res.body?.status !== 'ok') throw new Error(`status ${JSON.stringify(res.body?.status)}, expected "ok"`);

@@ -23,13 +23,18 @@ export async function probeRabbitManagement(name: string, endpoint: ManagementEn
   const snippet = (body: unknown) => JSON.stringify(body).slice(0, 160);
   return withRetry(name, policy, async (timeoutMs) => {
     const overview = await request(`${endpoint.baseUrl}/api/overview`, timeoutMs, { headers });
-    if (overview.status !== 200) throw new Error(`GET /api/overview as ${endpoint.user} answered ${overview.status} ${snippet(overview.body)}`);
+    if (overview.status !== 200)
+      throw new Error(`GET /api/overview as ${endpoint.user} answered ${overview.status} ${snippet(overview.body)}`);
     const version = (overview.body as { rabbitmq_version?: string })?.rabbitmq_version ?? '?';
     const res = await request(`${endpoint.baseUrl}/api/vhosts`, timeoutMs, { headers });
-    const mine = Array.isArray(res.body) ? (res.body as { name?: string; cluster_state?: Record<string, string> }[]).find((v) => v.name === vhost) : undefined;
+    const mine = Array.isArray(res.body)
+      ? (res.body as { name?: string; cluster_state?: Record<string, string> }[]).find((v) => v.name === vhost)
+      : undefined;
     const state = mine?.cluster_state?.[endpoint.node];
     if (res.status !== 200 || state !== 'running') {
-      throw new Error(`GET /api/vhosts answered ${res.status}, vhost ${vhost} on node ${endpoint.node} ${state ?? 'absent'}: ${snippet(res.body)}`);
+      throw new Error(
+        `GET /api/vhosts answered ${res.status}, vhost ${vhost} on node ${endpoint.node} ${state ?? 'absent'}: ${snippet(res.body)}`,
+      );
     }
     return `GET /api/overview as ${endpoint.user} on ${endpoint.baseUrl}: 200 (RabbitMQ ${version}); vhost ${vhost} running on node ${endpoint.node}`;
   });

@@ -32,7 +32,12 @@ type Client = InstanceType<(typeof import('pg'))['default']['Client']>;
 
 async function open(endpoint: PostgresEndpoint, timeoutMs: number, abandon: AbortSignal): Promise<Client> {
   const { default: pg } = await import('pg');
-  const client = new pg.Client({ ...endpoint, connectionTimeoutMillis: timeoutMs, query_timeout: timeoutMs, application_name: 'labforge-health' });
+  const client = new pg.Client({
+    ...endpoint,
+    connectionTimeoutMillis: timeoutMs,
+    query_timeout: timeoutMs,
+    application_name: 'labforge-health',
+  });
   client.on('error', () => {});
   abandon.addEventListener('abort', () => void client.end().catch(() => {}), { once: true });
   try {
@@ -50,12 +55,18 @@ const where = (e: PostgresEndpoint) => `${e.host}:${e.port}/${e.database}`;
  * Measures lag: the primary's current LSN first, then the replica's replay LSN, so the figure
  * never understates (a negative difference, the replica already past it, counts as 0).
  */
-export async function measureLag(e: ReplicaEndpoints, timeoutMs = 2000, abandon: AbortSignal = new AbortController().signal): Promise<ReplicationLag> {
+export async function measureLag(
+  e: ReplicaEndpoints,
+  timeoutMs = 2000,
+  abandon: AbortSignal = new AbortController().signal,
+): Promise<ReplicationLag> {
   const primary = await open(e.primary, timeoutMs, abandon);
   let primaryLsn: string;
   let attached: boolean | undefined;
   try {
-    const p = await primary.query<{ lsn: string; recovery: boolean }>('SELECT pg_current_wal_lsn()::text AS lsn, pg_is_in_recovery() AS recovery');
+    const p = await primary.query<{ lsn: string; recovery: boolean }>(
+      'SELECT pg_current_wal_lsn()::text AS lsn, pg_is_in_recovery() AS recovery',
+    );
     if (p.rows[0]?.recovery) throw new Error(`primary ${where(e.primary)} is in recovery (a replica, not a primary)`);
     primaryLsn = p.rows[0]!.lsn;
     if (e.slot) {
@@ -114,7 +125,8 @@ export function probeReplica(name: string, e: ReplicaEndpoints, policy: RetryPol
     const lag = await measureLag(e, timeoutMs, abandon);
     const figures = `lag ${formatBytes(lag.bytes)} / ${lag.seconds.toFixed(2)} s (replayed to ${lag.replayLsn ?? 'nothing'}, primary at ${lag.primaryLsn})`;
     if (!lag.inRecovery) throw new Error(`${where(e.replica)} is not in recovery (promoted?); ${figures}`);
-    if (lag.attached === false) throw new Error(`replica ${where(e.replica)} is disconnected: slot ${e.slot} inactive on ${where(e.primary)}; ${figures}`);
+    if (lag.attached === false)
+      throw new Error(`replica ${where(e.replica)} is disconnected: slot ${e.slot} inactive on ${where(e.primary)}; ${figures}`);
     if (lag.bytes > maxBytes) throw new Error(`replica ${where(e.replica)} too far behind: ${figures} > ${formatBytes(maxBytes)}`);
     if (lag.seconds > maxSeconds) throw new Error(`replica ${where(e.replica)} too far behind: ${figures} > ${maxSeconds} s`);
     return `replica on ${where(e.replica)} streaming${e.slot ? ` (slot ${e.slot} active)` : ''}, ${figures}`;

@@ -4,7 +4,8 @@ import type { LabSpec } from '../constructs/model/types.js';
 export const advanced: LabSpec = {
   level: 'advanced',
   title: 'Advanced: microservices, RabbitMQ, caching and load balancing',
-  summary: 'An EKS cluster with API and worker services, Amazon MQ (RabbitMQ), Redis and PostgreSQL; locally three API instances behind HAProxy and a queue worker.',
+  summary:
+    'An EKS cluster with API and worker services, Amazon MQ (RabbitMQ), Redis and PostgreSQL; locally three API instances behind HAProxy and a queue worker.',
   skills: [
     'Expertise in building scalable and secure APIs, including complex query optimization, advanced authentication/authorization (e.g., SSO, RBAC).',
     'Knowledge of microservices architecture and ability to design and develop microservices-based applications.',
@@ -43,7 +44,14 @@ export const advanced: LabSpec = {
       user: 'learner',
     },
     { kind: 'redis', id: 'cache', description: 'Redis 7 (ElastiCache, private)', nodeType: 'cache.t3.micro' },
-    { kind: 'rabbitmq', id: 'mq', description: 'RabbitMQ 3 (Amazon MQ, private) with a learner vhost', instanceType: 'mq.t3.micro', vhost: 'lab', user: 'learner' },
+    {
+      kind: 'rabbitmq',
+      id: 'mq',
+      description: 'RabbitMQ 3 (Amazon MQ, private) with a learner vhost',
+      instanceType: 'mq.t3.micro',
+      vhost: 'lab',
+      user: 'learner',
+    },
     { kind: 'registry', id: 'images', description: 'ECR repositories for the service images', repositories: ['api', 'worker'] },
     {
       kind: 'service',
@@ -63,7 +71,14 @@ export const advanced: LabSpec = {
       port: 0,
       uses: ['db', 'mq'],
     },
-    { kind: 'load-balancer', id: 'lb', description: 'Round-robin load balancer with health-checked backends', target: 'api', algorithm: 'roundrobin', globalDns: false },
+    {
+      kind: 'load-balancer',
+      id: 'lb',
+      description: 'Round-robin load balancer with health-checked backends',
+      target: 'api',
+      algorithm: 'roundrobin',
+      globalDns: false,
+    },
   ],
   regions: { min: 1, default: ['us-east-1'] },
   outputs: [
@@ -104,8 +119,8 @@ export const advanced: LabSpec = {
       task: 'Implementing caching strategies (e.g., Redis, Memcached) to optimize API performance.',
       skills: [4, 0],
       steps: [
-        'In your app (`--app-url`), serve the heavy read `GET /users/:id/summary` as JSON `{id, email, notes, emailsSent}` (the user\'s note count and `SELECT count(*) FROM emails_sent WHERE user_id = $1`). Measure its p95 latency, add cache-aside with the lab\'s Redis (a TTL of a minute; header `X-Cache: MISS` when it read PostgreSQL, `HIT` when it answered from Redis), measure again.',
-        'Invalidate on write and prove no stale read with a test: `POST /users/:id/notes {title}` adds a note (201) and drops that user\'s cached summary, so the next read counts it.',
+        "In your app (`--app-url`), serve the heavy read `GET /users/:id/summary` as JSON `{id, email, notes, emailsSent}` (the user's note count and `SELECT count(*) FROM emails_sent WHERE user_id = $1`). Measure its p95 latency, add cache-aside with the lab's Redis (a TTL of a minute; header `X-Cache: MISS` when it read PostgreSQL, `HIT` when it answered from Redis), measure again.",
+        "Invalidate on write and prove no stale read with a test: `POST /users/:id/notes {title}` adds a note (201) and drops that user's cached summary, so the next read counts it.",
         'Optimise the heaviest query, the `emails_sent` count per user, with an index on `emails_sent (user_id)`: fill the table first (`INSERT ... SELECT FROM generate_series(1, 100000)`) and compare EXPLAIN ANALYZE before and after.',
       ],
     },
@@ -117,7 +132,7 @@ export const advanced: LabSpec = {
       steps: [
         'Send requests through the load balancer (the HAProxy URL) and see every instance answer (each reply names its instance in `X-Instance`).',
         'Stop one API instance (`kill` its pid from `labforge status <lab>`): the load balancer takes it out and requests keep succeeding (send some while it is out); then `labforge up <lab>` starts it again and HAProxy takes it back.',
-        'Add role-based access (RBAC) to your app: an `admin` role may requeue dead letters with `POST /admin/requeue {jobId}` (move that message from `jobs.dead` back to `jobs`, 200; 404 when it is not there), others get 403; the role comes from the lab API\'s login token (HS256, the JWT secret from `labforge secrets <lab>`: 401 when missing or not valid); make a user admin with `UPDATE users SET role = \'admin\'` and log in again.',
+        "Add role-based access (RBAC) to your app: an `admin` role may requeue dead letters with `POST /admin/requeue {jobId}` (move that message from `jobs.dead` back to `jobs`, 200; 404 when it is not there), others get 403; the role comes from the lab API's login token (HS256, the JWT secret from `labforge secrets <lab>`: 401 when missing or not valid); make a user admin with `UPDATE users SET role = 'admin'` and log in again.",
       ],
     },
   ],

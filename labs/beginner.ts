@@ -18,7 +18,13 @@ export const beginner: LabSpec = {
     'Implementing basic user authentication and handling form data.',
   ],
   components: [
-    { kind: 'network', id: 'net', description: 'VPC with one public subnet, reachable only from --allow-cidr', azs: 1, privateSubnets: false },
+    {
+      kind: 'network',
+      id: 'net',
+      description: 'VPC with one public subnet, reachable only from --allow-cidr',
+      azs: 1,
+      privateSubnets: false,
+    },
     {
       kind: 'vm',
       id: 'server',

@@ -20,7 +20,13 @@ export const expert: LabSpec = {
     'Optimizing backend services to handle millions of users or high-volume real-time data streams.',
   ],
   components: [
-    { kind: 'network', id: 'net', description: 'Per region: VPC (non-overlapping CIDR) over 3 AZs, peered with every other region', azs: 3, privateSubnets: true },
+    {
+      kind: 'network',
+      id: 'net',
+      description: 'Per region: VPC (non-overlapping CIDR) over 3 AZs, peered with every other region',
+      azs: 3,
+      privateSubnets: true,
+    },
     {
       kind: 'kubernetes-cluster',
       id: 'k8s',
@@ -86,8 +92,8 @@ export const expert: LabSpec = {
       task: 'Architecting large-scale distributed systems with fault-tolerant and highly available components.',
       skills: [0, 3],
       steps: [
-        'Route the key `exercise-key` to its shard (shard = first 4 bytes of md5(key) as an unsigned integer, mod the shard count; `GET /shards/exercise-key` on an API agrees): on that shard\'s primary only, `CREATE TABLE exercise_keys (key text PRIMARY KEY, value text NOT NULL)` and insert the key; read it back on the shard\'s replica in the other region.',
-        'Kill a shard primary (`labforge chaos <lab> kill-primary 0`): the lab promotes its replica and repoints the APIs; write a key of that shard through each region\'s load balancer, then let `labforge up <lab>` rebuild a replica.',
+        "Route the key `exercise-key` to its shard (shard = first 4 bytes of md5(key) as an unsigned integer, mod the shard count; `GET /shards/exercise-key` on an API agrees): on that shard's primary only, `CREATE TABLE exercise_keys (key text PRIMARY KEY, value text NOT NULL)` and insert the key; read it back on the shard's replica in the other region.",
+        "Kill a shard primary (`labforge chaos <lab> kill-primary 0`): the lab promotes its replica and repoints the APIs; write a key of that shard through each region's load balancer, then let `labforge up <lab>` rebuild a replica.",
         'Partition a region (`labforge chaos <lab> partition 1`, observe, `labforge chaos <lab> heal`) and explain which reads become stale and which writes fail (CAP): write `partition.json` in your working directory, for the lab as it is now: `{"region": 1, "staleReplicas": ["db-..."], "unwritable": {"0": [shards clients of region 0 cannot write], "1": [...]}}`.',
         'Measure replication lag and cross-region latency and compare them with the injected delay: write `latency.json` in your working directory: `{"injectedDelayMs": ..., "crossRegionRttMs": ... (one query on an open connection through a link), "replicationLagMs": ... (a write on a primary until its replica in the other region shows it)}`.',
       ],
@@ -98,9 +104,9 @@ export const expert: LabSpec = {
       task: 'Implementing advanced security mechanisms like end-to-end encryption and secure API gateways.',
       skills: [2],
       steps: [
-        'Serve your gateway over TLS only, with a certificate for 127.0.0.1 in `tls/gateway.crt` of your working directory (self-signed is fine), and prove a plaintext connection to it is refused; check with `--app-url https://127.0.0.1:<port>`. The local lab\'s own PostgreSQL and Kafka speak plaintext on loopback (its APIs, replicas and health checks rely on it), so TLS on them belongs to the AWS code (`labforge synth expert --target aws`) and is not checked here.',
-        'Put the gateway in front of the API (forwarding to a region\'s load balancer): every path needs a valid JWT of the lab API (HS256, the JWT secret from `labforge secrets <lab>`; 401 for a missing, forged, `alg: none` or expired token), and each client (the token\'s `sub`) gets at most 10 requests per second, then 429 with Retry-After.',
-        'Encrypt a sensitive column at the application layer: table `customer_pii (email text, ssn bytea, key_id text)` on shard 0\'s primary, ssn = AES-256-GCM (12-byte IV, ciphertext, 16-byte tag) with the key in `keys/<key_id>.key` of your working directory (64 hex digits, mode 0600); then rotate its key: re-encrypt every row with a new key and keep the old key file.',
+        "Serve your gateway over TLS only, with a certificate for 127.0.0.1 in `tls/gateway.crt` of your working directory (self-signed is fine), and prove a plaintext connection to it is refused; check with `--app-url https://127.0.0.1:<port>`. The local lab's own PostgreSQL and Kafka speak plaintext on loopback (its APIs, replicas and health checks rely on it), so TLS on them belongs to the AWS code (`labforge synth expert --target aws`) and is not checked here.",
+        "Put the gateway in front of the API (forwarding to a region's load balancer): every path needs a valid JWT of the lab API (HS256, the JWT secret from `labforge secrets <lab>`; 401 for a missing, forged, `alg: none` or expired token), and each client (the token's `sub`) gets at most 10 requests per second, then 429 with Retry-After.",
+        "Encrypt a sensitive column at the application layer: table `customer_pii (email text, ssn bytea, key_id text)` on shard 0's primary, ssn = AES-256-GCM (12-byte IV, ciphertext, 16-byte tag) with the key in `keys/<key_id>.key` of your working directory (64 hex digits, mode 0600); then rotate its key: re-encrypt every row with a new key and keep the old key file.",
       ],
     },
     {
@@ -120,7 +126,7 @@ export const expert: LabSpec = {
       task: 'Optimizing backend services to handle millions of users or high-volume real-time data streams.',
       skills: [1, 0],
       steps: [
-        'Publish order events (JSON objects with an `orderId`) to `orders.events` from region 0 and consume them with a consumer group `orders-read-model` in region 1 (bootstrap through region 1\'s links to the brokers, `labforge status`), committing its offsets.',
+        "Publish order events (JSON objects with an `orderId`) to `orders.events` from region 0 and consume them with a consumer group `orders-read-model` in region 1 (bootstrap through region 1's links to the brokers, `labforge status`), committing its offsets.",
         'Build a CQRS read model from the event stream, table `order_read_model` (one row per `orderId`, column `order_id`) on shard 0\'s primary, and measure its lag under load: at least 1000 events, each from produced to written, into `stream-lag.json` in your working directory: `{"events": ..., "p50Ms": ..., "p99Ms": ...}`.',
         'Kill a broker (`labforge chaos <lab> kill-broker 2`) and show produce and consume continue with replication factor 3; then `labforge up <lab>` restarts it and it rejoins every ISR.',
       ],

@@ -19,7 +19,13 @@ export const intermediate: LabSpec = {
     'Connecting your backend with external services via APIs (e.g., payment gateways, third-party APIs).',
   ],
   components: [
-    { kind: 'network', id: 'net', description: 'VPC over 2 AZs, public and private subnets, one NAT gateway', azs: 2, privateSubnets: true },
+    {
+      kind: 'network',
+      id: 'net',
+      description: 'VPC over 2 AZs, public and private subnets, one NAT gateway',
+      azs: 2,
+      privateSubnets: true,
+    },
     { kind: 'vm', id: 'app', description: 'App VM that runs the starter API', instanceType: 't3.small', diskGb: 20, role: 'app-host' },
     {
       kind: 'postgres',
@@ -88,7 +94,7 @@ export const intermediate: LabSpec = {
         'Add request logging: echo the X-Request-Id header (or make one up) and append one JSON line per request {requestId, method, path, status, ms} to logs/requests.log of your working directory (`--workdir`).',
         'Turn thrown errors into JSON problem responses (Content-Type: application/problem+json, {type, title, status, detail}, no stack trace) with the right status codes: 400 for a broken JSON body, 401, 404.',
         'Add security headers to every reply (X-Content-Type-Options: nosniff, X-Frame-Options: DENY, a Referrer-Policy; no X-Powered-By) and a rate limit on POST /auth/login: at most 10 failed attempts per email a minute, then 429 with Retry-After.',
-        'Accept a file upload: POST /uploads (Bearer, multipart/form-data, field file) answers 201 and stores the bytes in the uploads bucket (locally: the uploads/ directory of your working directory) under a name of its own, never the client\'s.',
+        "Accept a file upload: POST /uploads (Bearer, multipart/form-data, field file) answers 201 and stores the bytes in the uploads bucket (locally: the uploads/ directory of your working directory) under a name of its own, never the client's.",
       ],
     },
     {
@@ -98,7 +104,7 @@ export const intermediate: LabSpec = {
       skills: [0, 2],
       steps: [
         'Put PAYMENT_URL=http://127.0.0.1:<free port> and PAYMENT_WEBHOOK_SECRET=<16+ characters> in .env of your working directory and give them to your app; the check plays the payment provider at PAYMENT_URL while it runs.',
-        'Write a client for a payment provider stub: POST /payments {amountCents, currency} (Bearer) calls POST $PAYMENT_URL/charges with an Idempotency-Key, a timeout (at most 2 s an attempt) and retries with backoff (100 ms or more) on timeouts and 5xx, and answers 201 with the charge id. The check\'s stub never answers the first attempt and sends 503 to the second.',
+        "Write a client for a payment provider stub: POST /payments {amountCents, currency} (Bearer) calls POST $PAYMENT_URL/charges with an Idempotency-Key, a timeout (at most 2 s an attempt) and retries with backoff (100 ms or more) on timeouts and 5xx, and answers 201 with the charge id. The check's stub never answers the first attempt and sends 503 to the second.",
         'Verify a webhook signature (HMAC) before trusting its body: POST /webhooks/payment carries X-Signature: sha256=<hex HMAC-SHA256 of the raw body with PAYMENT_WEBHOOK_SECRET>; answer 2xx when it matches (a duplicate delivery too), 401 when it is missing or wrong.',
       ],
     },

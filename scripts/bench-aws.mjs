@@ -43,7 +43,13 @@ export async function awsBenchmarks({ root, bin }) {
   try {
     const endpoint = `http://localhost:${port}`;
     for (let i = 0; i < 100; i++) {
-      if (await fetch(`${endpoint}/moto-api/`).then((r) => r.ok, () => false)) break;
+      if (
+        await fetch(`${endpoint}/moto-api/`).then(
+          (r) => r.ok,
+          () => false,
+        )
+      )
+        break;
       await new Promise((r) => setTimeout(r, 100));
     }
     const env = {
@@ -57,11 +63,20 @@ export async function awsBenchmarks({ root, bin }) {
       AWS_EC2_METADATA_DISABLED: 'true',
       AWS_PROFILE: '',
     };
-    const up = timed('labforge up beginner --target aws --yes', bin, ['up', 'beginner', '--target', 'aws', '--yes', '--name', 'bench'], env);
+    const up = timed(
+      'labforge up beginner --target aws --yes',
+      bin,
+      ['up', 'beginner', '--target', 'aws', '--yes', '--name', 'bench'],
+      env,
+    );
     const down = timed('labforge down bench (aws)', bin, ['down', 'bench'], env);
     const providers = readFileSync(join(dir, 'providers'), 'utf8').trim().replace(/\n/g, ', ');
     return [
-      { what: '`labforge up beginner --target aws --yes` (15 resources; tofu + AWS provider against moto, 1 run)', ms: up, target: `init, plan, apply; ${providers}; on AWS the VM's boot adds minutes` },
+      {
+        what: '`labforge up beginner --target aws --yes` (15 resources; tofu + AWS provider against moto, 1 run)',
+        ms: up,
+        target: `init, plan, apply; ${providers}; on AWS the VM's boot adds minutes`,
+      },
       { what: '`labforge down` of it (destroy + tag sweep, 1 run)', ms: down, target: 'destroy, state check, sweep of us-east-1' },
     ];
   } finally {

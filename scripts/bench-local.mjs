@@ -54,7 +54,12 @@ async function postgresFloorOnce() {
     const port = await freePort();
     const opts = { uid, gid, cwd: dir };
     const init = timed('initdb', join(bin, 'initdb'), ['-D', join(dir, 'pg'), '-U', 'postgres', '--auth=trust', '-N'], opts);
-    const start = timed('pg_ctl start', join(bin, 'pg_ctl'), ['-D', join(dir, 'pg'), '-l', join(dir, 'log'), '-o', `-k ${dir} -h 127.0.0.1 -p ${port}`, '-w', 'start'], opts);
+    const start = timed(
+      'pg_ctl start',
+      join(bin, 'pg_ctl'),
+      ['-D', join(dir, 'pg'), '-l', join(dir, 'log'), '-o', `-k ${dir} -h 127.0.0.1 -p ${port}`, '-w', 'start'],
+      opts,
+    );
     timed('pg_ctl stop', join(bin, 'pg_ctl'), ['-D', join(dir, 'pg'), '-m', 'immediate', 'stop'], opts);
     rmSync(dir, { recursive: true, force: true });
     return init + start;
@@ -116,17 +121,27 @@ export async function localBenchmarks({ bin, runs }) {
   const stat = (level, key) => median(runsOf[level].map((r) => r[key]));
   process.stderr.write(`postgres floor (initdb + pg_ctl start -w): median ${floor.toFixed(0)} ms\n`);
   for (const level of Object.keys(runsOf)) {
-    process.stderr.write(`local ${level}: up ${stat(level, 'up').toFixed(0)} ms, down ${stat(level, 'down').toFixed(0)} ms, RSS ${stat(level, 'rssMiB').toFixed(0)} MiB\n`);
+    process.stderr.write(
+      `local ${level}: up ${stat(level, 'up').toFixed(0)} ms, down ${stat(level, 'down').toFixed(0)} ms, RSS ${stat(level, 'rssMiB').toFixed(0)} MiB\n`,
+    );
   }
   const rss = (level) => `RSS after up: ${stat(level, 'rssMiB').toFixed(0)} MiB`;
   return [
     { what: 'floor: bare `initdb` + `pg_ctl start -w`', ms: floor, target: '' },
-    { what: '`labforge up beginner` → healthy', ms: stat('beginner', 'up'), target: `≤ 1.5× floor: ${(stat('beginner', 'up') / floor).toFixed(2)}×; ${rss('beginner')}` },
+    {
+      what: '`labforge up beginner` → healthy',
+      ms: stat('beginner', 'up'),
+      target: `≤ 1.5× floor: ${(stat('beginner', 'up') / floor).toFixed(2)}×; ${rss('beginner')}`,
+    },
     { what: '`labforge down` (beginner)', ms: stat('beginner', 'down'), target: '≤ 1 s' },
     { what: '`labforge up intermediate` → healthy', ms: stat('intermediate', 'up'), target: `≤ 3 s; ${rss('intermediate')}` },
     { what: '`labforge down` (intermediate)', ms: stat('intermediate', 'down'), target: '≤ 1 s' },
     ...HEAVY_LEVELS.flatMap(({ level, upTarget, rssTarget }) => [
-      { what: `\`labforge up ${level}\` → healthy`, ms: stat(level, 'up'), target: `${upTarget}; ${rss(level)}${rssTarget ? ` (${rssTarget})` : ''}` },
+      {
+        what: `\`labforge up ${level}\` → healthy`,
+        ms: stat(level, 'up'),
+        target: `${upTarget}; ${rss(level)}${rssTarget ? ` (${rssTarget})` : ''}`,
+      },
       { what: `\`labforge down\` (${level})`, ms: stat(level, 'down'), target: '≤ 2 s' },
     ]),
   ];

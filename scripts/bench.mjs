@@ -42,10 +42,32 @@ function startupAndSynth() {
   const list = medianMs('labforge list', process.execPath, [BIN, 'list']);
   const out = mkdtempSync(join(tmpdir(), 'lf-bench-'));
   const synthAll = medianMs('labforge synth all', process.execPath, [BIN, 'synth', 'all', '--out', join(out, 'labforge')]);
-  const synthK8s = medianMs('labforge synth all --target k8s', process.execPath, [BIN, 'synth', 'all', '--target', 'k8s', '--out', join(out, 'k8s')]);
-  const synthPulumi = medianMs('labforge synth all --target pulumi', process.execPath, [BIN, 'synth', 'all', '--target', 'pulumi', '--out', join(out, 'pulumi')]);
+  const synthK8s = medianMs('labforge synth all --target k8s', process.execPath, [
+    BIN,
+    'synth',
+    'all',
+    '--target',
+    'k8s',
+    '--out',
+    join(out, 'k8s'),
+  ]);
+  const synthPulumi = medianMs('labforge synth all --target pulumi', process.execPath, [
+    BIN,
+    'synth',
+    'all',
+    '--target',
+    'pulumi',
+    '--out',
+    join(out, 'pulumi'),
+  ]);
   const resourcesAws = medianMs('labforge resources expert', process.execPath, [BIN, 'resources', 'expert']);
-  const resourcesPulumi = medianMs('labforge resources expert --target pulumi', process.execPath, [BIN, 'resources', 'expert', '--target', 'pulumi']);
+  const resourcesPulumi = medianMs('labforge resources expert --target pulumi', process.execPath, [
+    BIN,
+    'resources',
+    'expert',
+    '--target',
+    'pulumi',
+  ]);
   const cost = medianMs('labforge cost expert', process.execPath, [BIN, 'cost', 'expert']);
   // The same app through cdktf-cli (cdktf.json), as a cdktf user would run it.
   const cdktfEnv = { CHECKPOINT_DISABLE: '1', DISABLE_VERSION_CHECK: 'true', CDKTF_DISABLE_TELEMETRY: '1' };
@@ -57,12 +79,32 @@ function startupAndSynth() {
     { what: '`node -e 0` (floor)', ms: node, target: '' },
     { what: '`labforge --help`', ms: help, target: `≤ 3× node: ${(help / node).toFixed(2)}×` },
     { what: '`labforge list`', ms: list, target: `${(list / node).toFixed(2)}× node` },
-    { what: '`labforge synth all` (4 levels: 6 stacks + EKS manifests)', ms: synthAll, target: `${(cdktf / synthAll).toFixed(1)}× faster than one cdktf synth (target ≥ 3×)` },
+    {
+      what: '`labforge synth all` (4 levels: 6 stacks + EKS manifests)',
+      ms: synthAll,
+      target: `${(cdktf / synthAll).toFixed(1)}× faster than one cdktf synth (target ≥ 3×)`,
+    },
     { what: '`npx cdktf synth` (same app)', ms: cdktf, target: '' },
-    { what: '`labforge synth all --target k8s` (advanced, expert manifests)', ms: synthK8s, target: `${(synthK8s / node).toFixed(1)}× node` },
-    { what: '`labforge synth all --target pulumi` (4 Pulumi projects, no Pulumi loaded)', ms: synthPulumi, target: `${(synthPulumi / node).toFixed(1)}× node` },
-    { what: '`labforge resources expert` (cdktf inventory, in memory)', ms: resourcesAws, target: `${(resourcesAws / node).toFixed(1)}× node` },
-    { what: '`labforge resources expert --target pulumi` (mock-monitor run)', ms: resourcesPulumi, target: `${(resourcesPulumi / node).toFixed(1)}× node` },
+    {
+      what: '`labforge synth all --target k8s` (advanced, expert manifests)',
+      ms: synthK8s,
+      target: `${(synthK8s / node).toFixed(1)}× node`,
+    },
+    {
+      what: '`labforge synth all --target pulumi` (4 Pulumi projects, no Pulumi loaded)',
+      ms: synthPulumi,
+      target: `${(synthPulumi / node).toFixed(1)}× node`,
+    },
+    {
+      what: '`labforge resources expert` (cdktf inventory, in memory)',
+      ms: resourcesAws,
+      target: `${(resourcesAws / node).toFixed(1)}× node`,
+    },
+    {
+      what: '`labforge resources expert --target pulumi` (mock-monitor run)',
+      ms: resourcesPulumi,
+      target: `${(resourcesPulumi / node).toFixed(1)}× node`,
+    },
     { what: '`labforge cost expert` (prices the cdktf inventory)', ms: cost, target: `${(cost / node).toFixed(1)}× node` },
   ];
 }
@@ -82,7 +124,10 @@ const lines = [
   '',
   '| what | median | against the target |',
   '| --- | ---: | --- |',
-  ...rows.map((r) => `| ${r.what} | ${Number.isNaN(r.ms) ? '-' : r.ms >= 1000 ? `${(r.ms / 1000).toFixed(2)} s` : `${r.ms.toFixed(0)} ms`} | ${r.target} |`),
+  ...rows.map(
+    (r) =>
+      `| ${r.what} | ${Number.isNaN(r.ms) ? '-' : r.ms >= 1000 ? `${(r.ms / 1000).toFixed(2)} s` : `${r.ms.toFixed(0)} ms`} | ${r.target} |`,
+  ),
   '',
 ];
 writeFileSync(join(ROOT, 'docs/benchmarks.md'), lines.join('\n'));

@@ -65,7 +65,9 @@ await build({
   platform: 'node',
   target: 'node20',
   external: dependencies.filter((name) => name.startsWith('@pulumi/')),
-  banner: { js: "// labforge components for Pulumi (bundled from labforge's constructs/pulumi).\nimport { createRequire as __labforgeRequire } from 'node:module'; const require = __labforgeRequire(import.meta.url);" },
+  banner: {
+    js: "// labforge components for Pulumi (bundled from labforge's constructs/pulumi).\nimport { createRequire as __labforgeRequire } from 'node:module'; const require = __labforgeRequire(import.meta.url);",
+  },
   logLevel: 'warning',
 });
 

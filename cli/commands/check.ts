@@ -19,7 +19,10 @@ export const checkCommand: CommandModule<object, CheckArgs> = {
       .positional('lab', { type: 'string', demandOption: true, description: 'Lab name' })
       .positional('exercise', { type: 'string', description: 'One exercise id (default: all of them)' })
       .option('app-url', { type: 'string', description: 'Where your own app listens (default http://127.0.0.1:8080)' })
-      .option('workdir', { type: 'string', description: 'Your working directory, for exercises that produce files (default: the current one)' })
+      .option('workdir', {
+        type: 'string',
+        description: 'Your working directory, for exercises that produce files (default: the current one)',
+      })
       .option('json', { type: 'boolean', description: 'Print JSON' }),
   handler: async (argv) => {
     const name = parseLabName(argv.lab);

@@ -23,11 +23,18 @@ export const costCommand: CommandModule<object, CostArgs> = {
   builder: (y) =>
     y
       .positional('level', { type: 'string', demandOption: true, description: 'beginner, intermediate, advanced or expert' })
-      .option('target', { type: 'string', default: 'aws', description: `Engine whose resources are priced (${INVENTORY_TARGETS.join(', ')})` })
+      .option('target', {
+        type: 'string',
+        default: 'aws',
+        description: `Engine whose resources are priced (${INVENTORY_TARGETS.join(', ')})`,
+      })
       .option('participants', { type: 'number', default: 1, description: 'Labs to run (one per participant)' })
       .option('hours', { type: 'number', default: 1, description: 'How long the labs stay up' })
-      .option('regions', { type: 'string', description: 'Comma-separated AWS regions (default: the level\'s)' })
-      .option('max-cost', { type: 'string', description: 'Budget in USD (e.g. 50 or $12.50): above it, exit 2 with the envelope and the budget' })
+      .option('regions', { type: 'string', description: "Comma-separated AWS regions (default: the level's)" })
+      .option('max-cost', {
+        type: 'string',
+        description: 'Budget in USD (e.g. 50 or $12.50): above it, exit 2 with the envelope and the budget',
+      })
       .option('json', { type: 'boolean', description: 'Print JSON' }),
   handler: async (argv) => {
     const target = parseTarget(argv.target, INVENTORY_TARGETS);
@@ -47,7 +54,9 @@ export const costCommand: CommandModule<object, CostArgs> = {
       ]),
     );
     print(`\nOne lab: ${usd(cost.hourly)}/hour`);
-    print(`${participants} participant(s) x ${hours} hour(s): ${usd(cost.total)}${budget === undefined ? '' : `, within budget ${usd(budget)}`}`);
+    print(
+      `${participants} participant(s) x ${hours} hour(s): ${usd(cost.total)}${budget === undefined ? '' : `, within budget ${usd(budget)}`}`,
+    );
     print(`Priced: the ${inventory.engine} engine's ${inventory.items.length} resources (--target ${target}).`);
     print(`On-demand prices of ${cost.pricesRegion}, taken ${cost.pricesTakenOn}; other regions estimated. Data transfer not included.`);
   },

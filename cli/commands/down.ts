@@ -14,7 +14,8 @@ interface DownArgs {
 
 export const downCommand: CommandModule<object, DownArgs> = {
   command: 'down [name]',
-  describe: 'Remove a lab and prove nothing is left (local: processes, ports, directories; aws: Terraform state and a tag sweep; k8s: objects, namespace; pulumi: stack resources)',
+  describe:
+    'Remove a lab and prove nothing is left (local: processes, ports, directories; aws: Terraform state and a tag sweep; k8s: objects, namespace; pulumi: stack resources)',
   builder: (y) =>
     y
       .positional('name', { type: 'string', description: 'Lab name (see `labforge status`)' })

@@ -6,7 +6,9 @@ export const guideCommand: CommandModule<object, { lab: string; out?: string }> 
   command: 'guide <lab>',
   describe: "Print (or write) the lab's guide: its real connection info, skills and exercises",
   builder: (y) =>
-    y.positional('lab', { type: 'string', demandOption: true, description: 'Lab name' }).option('out', { type: 'string', description: 'Write the guide to this file instead' }),
+    y
+      .positional('lab', { type: 'string', demandOption: true, description: 'Lab name' })
+      .option('out', { type: 'string', description: 'Write the guide to this file instead' }),
   handler: async (argv) => {
     const name = parseLabName(argv.lab);
     const { labforgeHome, writeFileAtomic } = await import('../../constructs/model/home.js');

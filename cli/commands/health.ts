@@ -42,11 +42,24 @@ export const healthCommand: CommandModule<object, HealthArgs> = {
         print(
           table([
             ['LAB', 'CHECK', 'RESULT', 'MS', 'TRIES', 'DETAIL'],
-            ...reports.flatMap((r) => r.checks.map((c) => [r.lab, c.name, isPrivate(c) ? 'PRIVATE' : c.ok ? 'ok' : 'FAILED', String(c.ms), String(c.attempts), c.detail])),
+            ...reports.flatMap((r) =>
+              r.checks.map((c) => [
+                r.lab,
+                c.name,
+                isPrivate(c) ? 'PRIVATE' : c.ok ? 'ok' : 'FAILED',
+                String(c.ms),
+                String(c.attempts),
+                c.detail,
+              ]),
+            ),
           ]),
         );
-        for (const r of reports) for (const c of r.checks.filter((x) => !x.ok && !isPrivate(x))) process.stderr.write(`labforge: lab '${r.lab}': ${c.name} failed: ${c.detail}\n`);
-        for (const r of reports) if (!r.ok && r.checks.every(isPrivate)) process.stderr.write(`labforge: lab '${r.lab}': nothing of it is reachable from here, so nothing was verified\n`);
+        for (const r of reports)
+          for (const c of r.checks.filter((x) => !x.ok && !isPrivate(x)))
+            process.stderr.write(`labforge: lab '${r.lab}': ${c.name} failed: ${c.detail}\n`);
+        for (const r of reports)
+          if (!r.ok && r.checks.every(isPrivate))
+            process.stderr.write(`labforge: lab '${r.lab}': nothing of it is reachable from here, so nothing was verified\n`);
       }
       process.exitCode = ok ? EXIT_OK : EXIT_FAILURE;
     };

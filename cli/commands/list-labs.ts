@@ -38,7 +38,12 @@ export const listLabsCommand: CommandModule<object, ListLabsArgs> = {
       const left = Date.parse(l.expiresAt) - now.getTime();
       return l.expired ? `EXPIRED ${humanDuration(left)} ago` : `in ${humanDuration(left)} (${l.expiresAt})`;
     };
-    print(table([['LAB', 'LEVEL', 'TARGET', 'WORKSHOP', 'AGE', 'EXPIRES'], ...labs.map((l) => [l.name, l.level, l.target, l.workshop ?? '-', humanDuration(l.ageSeconds * 1000), expiry(l)])]));
+    print(
+      table([
+        ['LAB', 'LEVEL', 'TARGET', 'WORKSHOP', 'AGE', 'EXPIRES'],
+        ...labs.map((l) => [l.name, l.level, l.target, l.workshop ?? '-', humanDuration(l.ageSeconds * 1000), expiry(l)]),
+      ]),
+    );
     const expired = labs.filter((l) => l.expired).length;
     if (expired > 0) print(`\n${expired} expired: \`labforge reap\` removes them`);
   },

@@ -15,11 +15,15 @@ export const reapCommand: CommandModule<object, ReapArgs> = {
   builder: (y) =>
     y
       .option('dry-run', { type: 'boolean', description: 'Only list what would be removed' })
-      .option('at', { type: 'string', description: 'Reap as of this instant instead of now (ISO-8601, e.g. tonight: 2026-12-01T18:00:00Z)' })
+      .option('at', {
+        type: 'string',
+        description: 'Reap as of this instant instead of now (ISO-8601, e.g. tonight: 2026-12-01T18:00:00Z)',
+      })
       .option('json', { type: 'boolean', description: 'Print JSON' }),
   handler: async (argv) => {
     const at = argv.at === undefined ? new Date() : new Date(argv.at);
-    if (Number.isNaN(at.getTime())) throw new UsageError(`bad --at '${argv.at}' (expected an ISO-8601 instant such as 2026-12-01T18:00:00Z)`);
+    if (Number.isNaN(at.getTime()))
+      throw new UsageError(`bad --at '${argv.at}' (expected an ISO-8601 instant such as 2026-12-01T18:00:00Z)`);
     const { labforgeHome, labRecords, isExpired } = await import('../../constructs/model/home.js');
     const { listWorkshops, participantsOf, removeWorkshop } = await import('../../constructs/workshop/record.js');
     const home = labforgeHome();
@@ -41,9 +45,13 @@ export const reapCommand: CommandModule<object, ReapArgs> = {
     const endedWorkshops = listWorkshops(home).filter((w) => participantsOf(w).every((p) => !remaining.has(p.lab)));
     for (const w of endedWorkshops) removeWorkshop(home, w.name);
     if (removed.some((r) => !r.ok)) process.exitCode = EXIT_FAILURE;
-    if (argv.json) return printJson({ dryRun: false, at: at.toISOString(), labs: removed, workshopsEnded: endedWorkshops.map((w) => w.name) });
+    if (argv.json)
+      return printJson({ dryRun: false, at: at.toISOString(), labs: removed, workshopsEnded: endedWorkshops.map((w) => w.name) });
     if (removed.length === 0) return print(`nothing expired as of ${at.toISOString()} in ${home}`);
-    for (const r of removed) print(`${r.lab.padEnd(24)} ${r.target.padEnd(7)} ${r.ok ? 'removed, nothing left' : `SOMETHING IS LEFT: ${r.leftovers.join('; ')}`}  (${r.seconds}s)`);
+    for (const r of removed)
+      print(
+        `${r.lab.padEnd(24)} ${r.target.padEnd(7)} ${r.ok ? 'removed, nothing left' : `SOMETHING IS LEFT: ${r.leftovers.join('; ')}`}  (${r.seconds}s)`,
+      );
     for (const w of endedWorkshops) print(`workshop ${w.name}: every participant lab removed`);
     const { removeHomeIfEmpty } = await import('../../constructs/local/teardown.js');
     removeHomeIfEmpty(home);

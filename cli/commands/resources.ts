@@ -39,16 +39,20 @@ export const resourcesCommand: CommandModule<object, ResourcesArgs> = {
     y
       .positional('level', { type: 'string', demandOption: true, description: 'beginner, intermediate, advanced or expert' })
       .option('target', { type: 'string', default: 'aws', description: `Engine to ask (${INVENTORY_TARGETS.join(', ')})` })
-      .option('regions', { type: 'string', description: 'Comma-separated AWS regions (default: the level\'s)' })
+      .option('regions', { type: 'string', description: "Comma-separated AWS regions (default: the level's)" })
       .option('json', { type: 'boolean', description: 'Print the inventory as JSON' }),
   handler: async (argv) => {
     const target = parseTarget(argv.target, INVENTORY_TARGETS);
     const deployment = resolveDeployment(getLab(parseLevel(argv.level)), { regions: argv.regions });
     const inventory = await inventoryOf(target, deployment);
     if (argv.json) return printJson(inventory);
-    print(table([['KIND', 'NAME', 'REGION', 'KEY PROPERTIES'], ...inventory.items.map((i) => [i.kind, i.name, i.region, propertiesCell(i)])]));
+    print(
+      table([['KIND', 'NAME', 'REGION', 'KEY PROPERTIES'], ...inventory.items.map((i) => [i.kind, i.name, i.region, propertiesCell(i)])]),
+    );
     print('');
     print(table([['KIND', 'COUNT'], ...Object.entries(countByKind(inventory.items)).map(([kind, n]) => [kind, String(n)])]));
-    print(`\nTotal: ${inventory.items.length} resources (${inventory.engine} engine, lab ${inventory.lab}, ${inventory.regions.join(' + ')})`);
+    print(
+      `\nTotal: ${inventory.items.length} resources (${inventory.engine} engine, lab ${inventory.lab}, ${inventory.regions.join(' + ')})`,
+    );
   },
 };

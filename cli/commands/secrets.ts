@@ -11,7 +11,9 @@ export const secretsCommand: CommandModule<object, SecretsArgs> = {
   command: 'secrets <name>',
   describe: "Print a lab's generated credentials (only shown on request)",
   builder: (y) =>
-    y.positional('name', { type: 'string', demandOption: true, description: 'Lab name' }).option('json', { type: 'boolean', description: 'Print JSON' }),
+    y
+      .positional('name', { type: 'string', demandOption: true, description: 'Lab name' })
+      .option('json', { type: 'boolean', description: 'Print JSON' }),
   handler: async (argv) => {
     const { labforgeHome } = await import('../../constructs/model/home.js');
     const { runtimeOfLab } = await import('../../constructs/runtime/index.js');

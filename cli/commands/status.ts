@@ -13,7 +13,9 @@ export const statusCommand: CommandModule<object, StatusArgs> = {
   command: 'status [name]',
   describe: 'Show the labs: components, pid or pods, address and state',
   builder: (y) =>
-    y.positional('name', { type: 'string', description: 'One lab (default: every lab)' }).option('json', { type: 'boolean', description: 'Print JSON' }),
+    y
+      .positional('name', { type: 'string', description: 'One lab (default: every lab)' })
+      .option('json', { type: 'boolean', description: 'Print JSON' }),
   handler: async (argv) => {
     const { labforgeHome, labRecords } = await import('../../constructs/model/home.js');
     const home = labforgeHome();

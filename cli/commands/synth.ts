@@ -41,15 +41,31 @@ const SYNTH_TARGETS = ['aws', 'k8s', 'pulumi'] as const;
 type SynthTarget = (typeof SYNTH_TARGETS)[number];
 
 const SYNTHESIZERS: Readonly<Record<SynthTarget, Synthesizer>> = {
-  aws: { defaultOut: 'cdktf.out', levels: everyLevel, write: (d, out, json, started) => writeFiles('aws', synthAwsWithManifests(d, out), out, json, started) },
+  aws: {
+    defaultOut: 'cdktf.out',
+    levels: everyLevel,
+    write: (d, out, json, started) => writeFiles('aws', synthAwsWithManifests(d, out), out, json, started),
+  },
   k8s: {
     defaultOut: 'k8s.out',
     levels: () => {
-      const levels = allLabs().filter(runsOnKubernetes).map((l) => l.level);
-      return { levels, refusal: (level) => `the ${level} lab has no Kubernetes workloads: --target k8s takes ${levels.join(', ')} (or all)` };
+      const levels = allLabs()
+        .filter(runsOnKubernetes)
+        .map((l) => l.level);
+      return {
+        levels,
+        refusal: (level) => `the ${level} lab has no Kubernetes workloads: --target k8s takes ${levels.join(', ')} (or all)`,
+      };
     },
     write: (d, out, json, started) =>
-      writeFiles('k8s', synthKubernetes(d, out), out, json, started, 'apply: labforge up <level> --target k8s (it also creates the lab Secret), or kubectl apply --server-side -f <file>'),
+      writeFiles(
+        'k8s',
+        synthKubernetes(d, out),
+        out,
+        json,
+        started,
+        'apply: labforge up <level> --target k8s (it also creates the lab Secret), or kubectl apply --server-side -f <file>',
+      ),
   },
   pulumi: { defaultOut: 'pulumi.out', levels: everyLevel, write: (d, out, json, started) => synthPulumiProjects(d, out, started, json) },
 };
@@ -63,13 +79,19 @@ export const synthCommand: CommandModule<object, SynthArgs> = {
     y
       .positional('level', { type: 'string', demandOption: true, description: 'beginner, intermediate, advanced, expert or all' })
       .option('target', { type: 'string', default: 'aws', description: `Engine to render with (${SYNTH_TARGETS.join(', ')})` })
-      .option('out', { type: 'string', description: 'Output directory (default: cdktf.out for aws, k8s.out for k8s, pulumi.out for pulumi)' })
+      .option('out', {
+        type: 'string',
+        description: 'Output directory (default: cdktf.out for aws, k8s.out for k8s, pulumi.out for pulumi)',
+      })
       .option('name', { type: 'string', description: 'Lab name (default: the level); not with `all`' })
       .option('regions', { type: 'string', description: 'Comma-separated AWS regions (expert needs at least 2)' })
       .option('owner', { type: 'string', description: 'Owner tag (default: your user name)' })
       .option('ttl', { type: 'string', description: 'Lifetime recorded in the expires-at tag, e.g. 4h, 2d' })
       .option('allow-cidr', { type: 'string', description: 'CIDR allowed to reach SSH/PostgreSQL (default: none)' })
-      .option('backend', { type: 'string', description: "aws: the stacks' Terraform state, 'local' or s3://bucket[/prefix][?region=r] (default: local)" })
+      .option('backend', {
+        type: 'string',
+        description: "aws: the stacks' Terraform state, 'local' or s3://bucket[/prefix][?region=r] (default: local)",
+      })
       .option('json', { type: 'boolean', description: 'Print JSON' }),
   handler: async (argv) => {
     const target = parseTarget(argv.target, SYNTH_TARGETS);
@@ -111,7 +133,8 @@ async function writeFiles(
   const files = await writing;
   if (json) return printJson({ target, outdir, ...files });
   for (const s of files.stacks ?? []) print(`${s.stack}: ${s.resources} resources -> ${s.file}`);
-  for (const m of files.manifests) print(`${m.lab} (${m.cluster === 'all' ? 'one cluster' : `EKS ${m.cluster}`}): ${m.objects} objects -> ${m.file}`);
+  for (const m of files.manifests)
+    print(`${m.lab} (${m.cluster === 'all' ? 'one cluster' : `EKS ${m.cluster}`}): ${m.objects} objects -> ${m.file}`);
   if (hint) progress(hint);
   progress(`done in ${((performance.now() - started) / 1000).toFixed(2)}s`);
 }
@@ -141,7 +164,13 @@ function manifestsInWorker(deployments: LabDeployment[], outdir: string): Promis
 
 async function synthKubernetes(deployments: LabDeployment[], outdir: string) {
   const { labManifests, writeManifests } = await import('../../constructs/k8s/synth.js');
-  return { stacks: undefined, manifests: writeManifests(deployments.flatMap((d) => labManifests(d, 'in-cluster')), outdir) };
+  return {
+    stacks: undefined,
+    manifests: writeManifests(
+      deployments.flatMap((d) => labManifests(d, 'in-cluster')),
+      outdir,
+    ),
+  };
 }
 
 /** One Pulumi project per lab: files only (the Pulumi SDK is not loaded here). */

@@ -42,7 +42,9 @@ export const workshopSheetCommand: CommandModule<object, { name: string; format:
     print(`${file}: ${entries.length} participant(s), mode 0600 (it holds their passwords)`);
     if (missing.length > 0) {
       process.exitCode = EXIT_FAILURE;
-      print(`missing (no lab): ${missing.map((p) => p.id).join(', ')}; \`labforge workshop reset ${record.name} <participant>\` creates one`);
+      print(
+        `missing (no lab): ${missing.map((p) => p.id).join(', ')}; \`labforge workshop reset ${record.name} <participant>\` creates one`,
+      );
     }
   },
 };
@@ -88,7 +90,10 @@ export const workshopResetCommand: CommandModule<object, { name: string; partici
 export const workshopDownCommand: CommandModule<object, { name: string; json?: boolean }> = {
   command: 'down <name>',
   describe: 'Remove every participant lab and print one combined receipt proving nothing is left',
-  builder: (y) => y.positional('name', { type: 'string', demandOption: true, description: 'Workshop name' }).option('json', { type: 'boolean', description: 'Print JSON' }),
+  builder: (y) =>
+    y
+      .positional('name', { type: 'string', demandOption: true, description: 'Workshop name' })
+      .option('json', { type: 'boolean', description: 'Print JSON' }),
   handler: async (argv) => {
     const { home, record } = await workshopOf(argv.name);
     const { downWorkshop } = await import('../../constructs/workshop/run.js');

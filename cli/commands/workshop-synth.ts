@@ -79,7 +79,10 @@ export const workshopSynthCommand: CommandModule<object, WorkshopSynthArgs> = {
       .option('owner', { type: 'string', description: 'Owner tag (default: your user name)' })
       .option('ttl', { type: 'string', description: `Lifetime recorded in the expires-at tag, e.g. 4h, 2d (default: ${DEFAULT_TTL})` })
       .option('allow-cidr', { type: 'string', description: 'CIDR allowed to reach SSH/PostgreSQL (default: none)' })
-      .option('max-cost', { type: 'string', description: 'Budget in USD for all participants over the TTL: above it, nothing is written (exit 2)' })
+      .option('max-cost', {
+        type: 'string',
+        description: 'Budget in USD for all participants over the TTL: above it, nothing is written (exit 2)',
+      })
       .option('json', { type: 'boolean', description: 'Print JSON (the participants.json index)' }),
   handler: async (argv) => {
     // Validate everything before anything is written.
@@ -108,14 +111,24 @@ export const workshopSynthCommand: CommandModule<object, WorkshopSynthArgs> = {
 
     const engine = ENGINES[target];
     const entries = await engine.write(people, deployments, outdir);
-    const index: WorkshopIndex = { workshop, level: lab.level, target, owner: first.owner, expiresAt: first.expiresAt, regions: first.regions, participants: entries };
+    const index: WorkshopIndex = {
+      workshop,
+      level: lab.level,
+      target,
+      owner: first.owner,
+      expiresAt: first.expiresAt,
+      regions: first.regions,
+      participants: entries,
+    };
     const indexFile = join(outdir, PARTICIPANTS_FILE);
     writeFileSync(indexFile, `${JSON.stringify(index, null, 2)}\n`);
 
     warnLeftovers(engine.labsDir(outdir), workshop, new Set(entries.flatMap((e) => [e.lab, ...(e.stacks ?? []).map((s) => s.stack)])));
     if (count > DEFAULT_VPC_QUOTA) {
       // Each lab has a VPC of its own in each of its regions.
-      progress(`note: ${count} labs need ${count} VPCs in ${first.regions.join(', ')}; AWS allows ${DEFAULT_VPC_QUOTA} per region by default: raise the quota (Service Quotas) before deploying`);
+      progress(
+        `note: ${count} labs need ${count} VPCs in ${first.regions.join(', ')}; AWS allows ${DEFAULT_VPC_QUOTA} per region by default: raise the quota (Service Quotas) before deploying`,
+      );
     }
     if (argv.json) return printJson({ outdir, indexFile, ...index });
     if (count <= LINE_PER_PARTICIPANT_UP_TO) for (const e of entries) print(participantLine(e, outdir));
@@ -126,19 +139,29 @@ export const workshopSynthCommand: CommandModule<object, WorkshopSynthArgs> = {
 };
 
 /** Every participant's stacks through the `synth --target aws` path: one cdktf App, EKS manifests in a worker. */
-async function writeAws(people: readonly Participant[], deployments: readonly LabDeployment[], outdir: string): Promise<WorkshopIndexEntry[]> {
+async function writeAws(
+  people: readonly Participant[],
+  deployments: readonly LabDeployment[],
+  outdir: string,
+): Promise<WorkshopIndexEntry[]> {
   const { stacks, manifests } = await synthAwsWithManifests([...deployments], outdir);
   const rel = (path: string) => relative(outdir, path);
   return people.map((p) => ({
     id: p.id,
     lab: p.lab,
     dir: rel(join(outdir, 'stacks', p.lab)),
-    stacks: stacks.filter((s) => s.lab === p.lab).map((s) => ({ stack: s.stack, dir: rel(join(outdir, 'stacks', s.stack)), resources: s.resources })),
+    stacks: stacks
+      .filter((s) => s.lab === p.lab)
+      .map((s) => ({ stack: s.stack, dir: rel(join(outdir, 'stacks', s.stack)), resources: s.resources })),
     manifests: manifests.filter((m) => m.lab === p.lab).map((m) => rel(m.file)),
   }));
 }
 
-async function writePulumi(people: readonly Participant[], deployments: readonly LabDeployment[], outdir: string): Promise<WorkshopIndexEntry[]> {
+async function writePulumi(
+  people: readonly Participant[],
+  deployments: readonly LabDeployment[],
+  outdir: string,
+): Promise<WorkshopIndexEntry[]> {
   const { synthPulumi } = await import('../../constructs/pulumi/project.js');
   const projects = synthPulumi(deployments, outdir);
   return people.map((p, i) => ({ id: p.id, lab: p.lab, dir: relative(outdir, projects[i]!.dir), outputs: projects[i]!.outputs }));
@@ -160,7 +183,8 @@ const ENGINES: Readonly<Record<WorkshopTarget, WorkshopEngine>> = {
     labsDir: (outdir) => join(outdir, 'stacks'),
     deployHint: (outdir, entries) =>
       `deploy each participant: cd ${join(outdir, 'stacks', '<lab>')} && terraform init && terraform apply${entries[0]!.stacks!.length > 1 ? ' (then the same in <lab>-k8s)' : ''}`,
-    describe: (all) => `${all.reduce((n, e) => n + e.stacks!.length, 0)} stacks, ${all.reduce((n, e) => n + e.stacks!.reduce((r, s) => r + s.resources, 0), 0)} resources`,
+    describe: (all) =>
+      `${all.reduce((n, e) => n + e.stacks!.length, 0)} stacks, ${all.reduce((n, e) => n + e.stacks!.reduce((r, s) => r + s.resources, 0), 0)} resources`,
   },
   pulumi: {
     write: writePulumi,
@@ -181,8 +205,7 @@ function participantLine(e: WorkshopIndexEntry, outdir: string): string {
 function summaryLine(index: WorkshopIndex, outdir: string, indexFile: string): string {
   const all = index.participants;
   const range = all.length === 1 ? all[0]!.lab : `${all[0]!.lab}..${all[all.length - 1]!.lab}`;
-  const what =
-    ENGINES[index.target].describe(all);
+  const what = ENGINES[index.target].describe(all);
   return `workshop ${index.workshop}: ${all.length} participant(s) (${range}), ${what} -> ${outdir}; index ${indexFile}`;
 }
 

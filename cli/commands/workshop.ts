@@ -28,7 +28,12 @@ interface WorkshopUpArgs {
 }
 
 /** The `workshop up` options beyond the common ones that each target takes. */
-const WORKSHOP_OPTIONS: Readonly<Record<Target, readonly (keyof UpOptions)[]>> = { local: [], aws: ['yes', 'backend'], pulumi: [], k8s: [] };
+const WORKSHOP_OPTIONS: Readonly<Record<Target, readonly (keyof UpOptions)[]>> = {
+  local: [],
+  aws: ['yes', 'backend'],
+  pulumi: [],
+  k8s: [],
+};
 
 /** Participants started at once by default: servers start faster than two cores can share more. */
 const DEFAULT_CONCURRENCY = 4;
@@ -36,7 +41,8 @@ const DEFAULT_CONCURRENCY = 4;
 function parseConcurrency(value: unknown, participants: number): number {
   if (value === undefined) return Math.min(DEFAULT_CONCURRENCY, participants);
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 1 || n > 50) throw new UsageError(`bad --concurrency '${String(value)}' (expected a whole number from 1 to 50)`);
+  if (!Number.isInteger(n) || n < 1 || n > 50)
+    throw new UsageError(`bad --concurrency '${String(value)}' (expected a whole number from 1 to 50)`);
   return n;
 }
 
@@ -51,8 +57,12 @@ const workshopUpCommand: CommandModule<object, WorkshopUpArgs> = {
       .option('name', { type: 'string', description: 'Workshop name W (default: the level); labs are W-p01...' })
       .option('ttl', { type: 'string', description: `Lifetime until \`labforge reap\` may remove the labs (default ${DEFAULT_TTL})` })
       .option('concurrency', { type: 'string', description: `Participants started at once (default ${DEFAULT_CONCURRENCY})` })
-      .option('yes', { type: 'boolean', description: 'aws: apply every participant\'s plan without asking once for the cost envelope' })
-      .option('backend', { type: 'string', description: "aws: every participant's Terraform state, 'local' or s3://bucket[/prefix][?region=r] (one object per stack; default: local)" })
+      .option('yes', { type: 'boolean', description: "aws: apply every participant's plan without asking once for the cost envelope" })
+      .option('backend', {
+        type: 'string',
+        description:
+          "aws: every participant's Terraform state, 'local' or s3://bucket[/prefix][?region=r] (one object per stack; default: local)",
+      })
       .option('json', { type: 'boolean', description: 'Print JSON' }),
   handler: async (argv) => {
     const { WORKSHOP_TARGETS } = await import('../../constructs/workshop/record.js');
@@ -73,7 +83,9 @@ const workshopUpCommand: CommandModule<object, WorkshopUpArgs> = {
     await planWorkshop({ home, name, lab, target, participants, ttl, backend: argv.backend });
     const cli = await targetCli(target);
     if (cli.confirmWorkshop && !argv.yes && !process.stdin.isTTY) {
-      throw new UsageError(`\`workshop up --target ${target}\` asks before it creates cloud resources, and stdin is not a terminal: pass --yes to apply without asking`);
+      throw new UsageError(
+        `\`workshop up --target ${target}\` asks before it creates cloud resources, and stdin is not a terminal: pass --yes to apply without asking`,
+      );
     }
     await (await workshopRuntime(target)).preflight?.(lab, argv.backend);
     if (cli.confirmWorkshop && !(await cli.confirmWorkshop({ lab, participants, ttl, backend: argv.backend, yes: Boolean(argv.yes) }))) {
@@ -87,14 +99,27 @@ const workshopUpCommand: CommandModule<object, WorkshopUpArgs> = {
     const onSignal = () => {
       signals += 1;
       if (signals > 1) process.exit(EXIT_INTERRUPTED);
-      progress(`stopping: labs still starting undo themselves; \`labforge workshop down ${name}\` removes the rest (Ctrl-C again to quit at once)`);
+      progress(
+        `stopping: labs still starting undo themselves; \`labforge workshop down ${name}\` removes the rest (Ctrl-C again to quit at once)`,
+      );
       controller.abort();
     };
     const caught: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
     for (const s of caught) process.on(s, onSignal);
     let result;
     try {
-      result = await upWorkshop({ home, name, lab, target, participants, ttl, backend: argv.backend, concurrency, signal: controller.signal, progress });
+      result = await upWorkshop({
+        home,
+        name,
+        lab,
+        target,
+        participants,
+        ttl,
+        backend: argv.backend,
+        concurrency,
+        signal: controller.signal,
+        progress,
+      });
     } finally {
       for (const s of caught) process.off(s, onSignal);
     }
@@ -102,9 +127,14 @@ const workshopUpCommand: CommandModule<object, WorkshopUpArgs> = {
     if (controller.signal.aborted) process.exitCode = EXIT_INTERRUPTED;
     else if (failed.length > 0) process.exitCode = EXIT_FAILURE;
     if (argv.json) return printJson({ workshop: result.record, participants: result.outcomes, seconds: result.seconds });
-    print(`Workshop '${name}' (${lab.title}): ${result.outcomes.length - failed.length}/${result.outcomes.length} participant labs up in ${result.seconds}s.`);
-    for (const f of failed) print(`  ${f.participant.id} ${f.participant.lab}: ${f.detail}  -> retry: labforge workshop reset ${name} ${f.participant.id}`);
-    print(`Handout: labforge workshop sheet ${name} --format md    Status: labforge workshop status ${name}    Remove: labforge workshop down ${name}`);
+    print(
+      `Workshop '${name}' (${lab.title}): ${result.outcomes.length - failed.length}/${result.outcomes.length} participant labs up in ${result.seconds}s.`,
+    );
+    for (const f of failed)
+      print(`  ${f.participant.id} ${f.participant.lab}: ${f.detail}  -> retry: labforge workshop reset ${name} ${f.participant.id}`);
+    print(
+      `Handout: labforge workshop sheet ${name} --format md    Status: labforge workshop status ${name}    Remove: labforge workshop down ${name}`,
+    );
   },
 };
 
@@ -114,8 +144,15 @@ const workshopStatusCommand: CommandModule<object, { name: string; exercises?: b
   builder: (y) =>
     y
       .positional('name', { type: 'string', demandOption: true, description: 'Workshop name' })
-      .option('exercises', { type: 'boolean', default: true, description: 'Run every participant\'s exercise checks (--no-exercises skips them)' })
-      .option('app-url', { type: 'string', description: 'Where the participants\' apps listen, for the app exercises (default http://127.0.0.1:8080)' })
+      .option('exercises', {
+        type: 'boolean',
+        default: true,
+        description: "Run every participant's exercise checks (--no-exercises skips them)",
+      })
+      .option('app-url', {
+        type: 'string',
+        description: "Where the participants' apps listen, for the app exercises (default http://127.0.0.1:8080)",
+      })
       .option('json', { type: 'boolean', description: 'Print JSON' }),
   handler: async (argv) => {
     const { labforgeHome } = await import('../../constructs/model/home.js');
@@ -125,8 +162,15 @@ const workshopStatusCommand: CommandModule<object, { name: string; exercises?: b
     const record = existingWorkshop(home, parseWorkshopName(argv.name));
     const rows = await workshopStatus(home, record, { exercises: argv.exercises, appUrl: argv['app-url'] });
     if (argv.json) return printJson({ workshop: record, participants: rows });
-    print(`Workshop '${record.name}': ${record.participants} ${record.level} participant(s) on ${record.target}, expires ${record.expiresAt}`);
-    print(table([['PARTICIPANT', 'LAB', 'STATE', 'HEALTH', 'EXERCISES'], ...rows.map((r) => [r.participant.id, r.participant.lab, r.state, r.health, r.exercises])]));
+    print(
+      `Workshop '${record.name}': ${record.participants} ${record.level} participant(s) on ${record.target}, expires ${record.expiresAt}`,
+    );
+    print(
+      table([
+        ['PARTICIPANT', 'LAB', 'STATE', 'HEALTH', 'EXERCISES'],
+        ...rows.map((r) => [r.participant.id, r.participant.lab, r.state, r.health, r.exercises]),
+      ]),
+    );
     // A lab that could not be probed from here (healthy undefined) is not counted either way.
     const unhealthy = rows.filter((r) => r.healthy === false);
     if (unhealthy.length > 0) {

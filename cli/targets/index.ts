@@ -30,7 +30,11 @@ function either(names: readonly string[]): string {
 }
 
 /** Refuses an option given for a target that does not take it, naming the targets that do. */
-export function refuseForeignOptions(target: Target, options: UpOptions, table: Readonly<Record<Target, readonly (keyof UpOptions)[]>> = UP_OPTIONS): void {
+export function refuseForeignOptions(
+  target: Target,
+  options: UpOptions,
+  table: Readonly<Record<Target, readonly (keyof UpOptions)[]>> = UP_OPTIONS,
+): void {
   const all = [...new Set(TARGETS.flatMap((t) => table[t]))];
   for (const option of all) {
     if (options[option] === undefined || table[target].includes(option)) continue;

@@ -45,14 +45,18 @@ async function up({ lab, name, options }: UpRequest): Promise<void> {
   if (options.json) return printJson({ ...result, target: 'k8s', secrets: `labforge secrets ${name}` });
 
   const passed = result.health.filter((h) => h.ok).length;
-  print(`Lab '${name}' (${lab.title}) on ${result.context}, namespace ${result.namespace}: ${passed}/${result.health.length} health checks pass (${result.seconds}s).`);
+  print(
+    `Lab '${name}' (${lab.title}) on ${result.context}, namespace ${result.namespace}: ${passed}/${result.health.length} health checks pass (${result.seconds}s).`,
+  );
   if (!result.rolledOut) print(`  The rollout did not finish: see the NOT READY lines above; \`labforge down ${name}\` removes the lab.`);
   print(table([['CHECK', 'RESULT', 'DETAIL'], ...result.health.map((h) => [h.name, h.ok ? 'ok' : 'FAILED', h.detail])]));
   print();
   // One local port per Service (expert has an API per region), from the service's own port up.
   result.services.forEach((s, i) => {
     const local = s.port + i;
-    print(`${s.name}: kubectl --context ${result.context} -n ${result.namespace} port-forward svc/${s.name} ${local}:${s.port}   then ${httpUrl({ host: '127.0.0.1', port: local, path: '/' })}`);
+    print(
+      `${s.name}: kubectl --context ${result.context} -n ${result.namespace} port-forward svc/${s.name} ${local}:${s.port}   then ${httpUrl({ host: '127.0.0.1', port: local, path: '/' })}`,
+    );
   });
   print(`Passwords are generated per lab and kept in the lab Secret: \`labforge secrets ${name}\` prints them.`);
   print(`Check: labforge health ${name}    Status: labforge status ${name}    Remove: labforge down ${name}`);
@@ -62,7 +66,9 @@ async function up({ lab, name, options }: UpRequest): Promise<void> {
 
 function printStatus(labs: readonly K8sLabStatus[]): void {
   const rows = labs.flatMap((l) =>
-    l.error ? [[l.name, l.level, l.context, l.namespace, '-', '-', '-', `unreachable: ${l.error}`]] : l.components.map((c) => [l.name, l.level, l.context, l.namespace, c.component, c.kind, c.address, c.state]),
+    l.error
+      ? [[l.name, l.level, l.context, l.namespace, '-', '-', '-', `unreachable: ${l.error}`]]
+      : l.components.map((c) => [l.name, l.level, l.context, l.namespace, c.component, c.kind, c.address, c.state]),
   );
   print(table([['LAB', 'LEVEL', 'CONTEXT', 'NAMESPACE', 'COMPONENT', 'KIND', 'ADDRESS', 'STATE'], ...rows]));
 }
@@ -70,7 +76,8 @@ function printStatus(labs: readonly K8sLabStatus[]): void {
 function printReceipt(r: K8sTeardownReceipt): void {
   print(`Teardown receipt for lab '${r.lab}' on ${r.context} (${r.seconds}s): ${r.ok ? 'nothing left' : 'SOMETHING IS LEFT'}`);
   print(`  namespace ${r.namespace.name.padEnd(24)} ${r.namespace.removed ? 'deleted' : 'STILL THERE'}`);
-  for (const k of r.kinds) print(`  ${k.kind.padEnd(24)} ${k.left.length === 0 ? `none labelled labforge.dev/lab=${r.lab}` : `LEFT: ${k.left.join(', ')}`}`);
+  for (const k of r.kinds)
+    print(`  ${k.kind.padEnd(24)} ${k.left.length === 0 ? `none labelled labforge.dev/lab=${r.lab}` : `LEFT: ${k.left.join(', ')}`}`);
   print(`  dir       ${r.directory.path} ${r.directory.removed ? 'removed' : 'STILL THERE (kept: run down again)'}`);
   for (const l of r.leftovers) process.stderr.write(`labforge: lab '${r.lab}': ${l}\n`);
 }

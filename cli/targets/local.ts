@@ -12,11 +12,17 @@ import type { TargetCli, UpRequest } from './types.js';
 async function up({ lab, name, options }: UpRequest): Promise<void> {
   const { parseLatency, parseRegionCount } = await import('../../constructs/local/expert.js');
   const multiRegion = lab.regions.min >= 2;
-  for (const [flag, value] of [['--regions', options.regions], ['--latency-ms', options['latency-ms']]] as const) {
-    if (value !== undefined && !multiRegion) throw new UsageError(`${flag} applies to the expert lab only (it has regions), not to ${lab.level}`);
+  for (const [flag, value] of [
+    ['--regions', options.regions],
+    ['--latency-ms', options['latency-ms']],
+  ] as const) {
+    if (value !== undefined && !multiRegion)
+      throw new UsageError(`${flag} applies to the expert lab only (it has regions), not to ${lab.level}`);
   }
   if (options['rabbitmq-management'] && componentsOf(lab, 'rabbitmq').length === 0) {
-    const withMq = allLabs().filter((l) => componentsOf(l, 'rabbitmq').length > 0).map((l) => l.level);
+    const withMq = allLabs()
+      .filter((l) => componentsOf(l, 'rabbitmq').length > 0)
+      .map((l) => l.level);
     throw new UsageError(`--rabbitmq-management applies to labs with RabbitMQ (${withMq.join(', ')}), not to ${lab.level}`);
   }
   const regions = options.regions === undefined ? undefined : parseRegionCount(options.regions);
@@ -42,7 +48,17 @@ async function up({ lab, name, options }: UpRequest): Promise<void> {
   for (const s of caught) process.on(s, onSignal);
   let result;
   try {
-    result = await upLab({ name, lab, home: labforgeHome(), signal: controller.signal, progress, regions, latencyMs, rabbitmqManagement: options['rabbitmq-management'], expiresAt });
+    result = await upLab({
+      name,
+      lab,
+      home: labforgeHome(),
+      signal: controller.signal,
+      progress,
+      regions,
+      latencyMs,
+      rabbitmqManagement: options['rabbitmq-management'],
+      expiresAt,
+    });
   } catch (error) {
     if (!(error instanceof InterruptedError)) throw error;
     progress(`labforge: ${error.message}`);
@@ -108,13 +124,24 @@ function printStatus(labs: readonly LabStatus[]): void {
       ...labs.flatMap((l) =>
         l.components.flatMap((c) => {
           // The server's row also lists the extra ports no helper process owns (RabbitMQ: dist, management).
-          const own = (name: string) => c.ports.filter((p) => (name === 'server' ? p.name === 'port' || !c.processes.some((x) => x.name === p.name) : p.name === name));
+          const own = (name: string) =>
+            c.ports.filter((p) => (name === 'server' ? p.name === 'port' || !c.processes.some((x) => x.name === p.name) : p.name === name));
           const address = (name: string) =>
             own(name)
               .map((p) => (p.name === 'port' || p.name === name ? `${p.host}:${p.port}` : `${p.name} ${p.port}`))
               .join(', ') || '-';
-          if (c.processes.length === 0) return [[l.name, l.level, c.id, c.kind, '-', '-', c.port > 0 ? `${c.host}:${c.port}` : '-', c.state]];
-          return c.processes.map((p) => [l.name, l.level, c.id, c.kind, p.name, String(p.pid), address(p.name), p.name === 'server' ? c.state : p.alive ? 'running' : 'exited']);
+          if (c.processes.length === 0)
+            return [[l.name, l.level, c.id, c.kind, '-', '-', c.port > 0 ? `${c.host}:${c.port}` : '-', c.state]];
+          return c.processes.map((p) => [
+            l.name,
+            l.level,
+            c.id,
+            c.kind,
+            p.name,
+            String(p.pid),
+            address(p.name),
+            p.name === 'server' ? c.state : p.alive ? 'running' : 'exited',
+          ]);
         }),
       ),
     ]),
@@ -124,9 +151,14 @@ function printStatus(labs: readonly LabStatus[]): void {
 function printReceipt(r: TeardownReceipt): void {
   print(`Teardown receipt for lab '${r.lab}' (${r.seconds}s): ${r.ok ? 'nothing left' : 'SOMETHING IS LEFT'}`);
   const what = (component: string, name: string, main: string) => (name === main ? component : `${component} ${name}`).padEnd(12);
-  for (const p of r.processes) print(`  process  ${what(p.component, p.name, 'server')} pid ${String(p.pid).padEnd(7)} ${p.gone ? 'gone' : `STILL RUNNING (${p.left.join(', ')})`}`);
-  for (const p of r.ports) print(`  port     ${what(p.component, p.name, 'port')} ${`${p.host}:${p.port}`.padEnd(16)} ${p.free ? 'free' : 'STILL IN USE'}`);
-  for (const s of r.strays) print(`  process  ${s.command.padEnd(12)} pid ${String(s.pid).padEnd(7)} STILL RUNNING inside the lab directory`);
+  for (const p of r.processes)
+    print(
+      `  process  ${what(p.component, p.name, 'server')} pid ${String(p.pid).padEnd(7)} ${p.gone ? 'gone' : `STILL RUNNING (${p.left.join(', ')})`}`,
+    );
+  for (const p of r.ports)
+    print(`  port     ${what(p.component, p.name, 'port')} ${`${p.host}:${p.port}`.padEnd(16)} ${p.free ? 'free' : 'STILL IN USE'}`);
+  for (const s of r.strays)
+    print(`  process  ${s.command.padEnd(12)} pid ${String(s.pid).padEnd(7)} STILL RUNNING inside the lab directory`);
   for (const d of r.directories) print(`  dir      ${d.path} ${d.removed ? 'removed' : 'STILL THERE'}`);
   for (const l of r.leftovers) process.stderr.write(`labforge: lab '${r.lab}': ${l}\n`);
 }

@@ -7,7 +7,13 @@ import { print, printExercises, printJson, progress, table } from '../output.js'
 import type { TargetCli, UpRequest } from './types.js';
 
 async function up({ lab, name, options }: UpRequest): Promise<void> {
-  const deployment = resolveDeployment(lab, { name, regions: options.regions, allowCidr: options['allow-cidr'], owner: options.owner, ttl: options.ttl });
+  const deployment = resolveDeployment(lab, {
+    name,
+    regions: options.regions,
+    allowCidr: options['allow-cidr'],
+    owner: options.owner,
+    ttl: options.ttl,
+  });
   const { labforgeHome } = await import('../../constructs/model/home.js');
   const { upPulumiLab } = await import('../../constructs/pulumi/target.js');
 
@@ -15,7 +21,8 @@ async function up({ lab, name, options }: UpRequest): Promise<void> {
   // waits for it, then says how to remove what was created. Pulumi's own second Ctrl-C aborts.
   const controller = new AbortController();
   const onSignal = () => {
-    if (!controller.signal.aborted) progress(`stopping: pulumi is cancelling the update; what was created stays until \`labforge down ${name}\``);
+    if (!controller.signal.aborted)
+      progress(`stopping: pulumi is cancelling the update; what was created stays until \`labforge down ${name}\``);
     controller.abort();
   };
   const caught: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
@@ -51,14 +58,21 @@ async function up({ lab, name, options }: UpRequest): Promise<void> {
 }
 
 function printStatus(labs: readonly PulumiLabStatus[]): void {
-  print(table([['LAB', 'LEVEL', 'TARGET', 'STACK', 'BACKEND', 'STATE'], ...labs.map((l) => [l.name, l.level, l.target, l.stack, l.backend, l.state])]));
+  print(
+    table([
+      ['LAB', 'LEVEL', 'TARGET', 'STACK', 'BACKEND', 'STATE'],
+      ...labs.map((l) => [l.name, l.level, l.target, l.stack, l.backend, l.state]),
+    ]),
+  );
 }
 
 function printReceipt(r: PulumiTeardownReceipt): void {
   print(`Teardown receipt for lab '${r.lab}' (pulumi stack ${r.stack}, ${r.seconds}s): ${r.ok ? 'nothing left' : 'SOMETHING IS LEFT'}`);
   if (!r.stackExisted) print(`  stack     ${r.stack.padEnd(24)} never created (up stopped before it): nothing to destroy`);
   else {
-    print(`  resources ${r.resourcesLeft.length === 0 ? 'none left after destroy (pulumi stack export)' : `LEFT: ${r.resourcesLeft.join(', ')}`}`);
+    print(
+      `  resources ${r.resourcesLeft.length === 0 ? 'none left after destroy (pulumi stack export)' : `LEFT: ${r.resourcesLeft.join(', ')}`}`,
+    );
     print(`  stack     ${r.stack.padEnd(24)} ${r.stackRemoved ? `removed from ${r.backend}` : 'STILL THERE'}`);
   }
   print(`  dir       ${r.directory.path} ${r.directory.removed ? 'removed' : 'STILL THERE (kept: run down again)'}`);

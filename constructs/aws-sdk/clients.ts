@@ -35,7 +35,8 @@ export class AwsClients {
   ec2 = (region: string) => this.get('ec2', region, (c) => new EC2Client(c));
   elbv2 = (region: string) => this.get('elbv2', region, (c) => new ElasticLoadBalancingV2Client(c));
   // Path-style addressing against an emulator: `<bucket>.127.0.0.1` resolves nowhere.
-  s3 = (region: string) => this.get('s3', region, (c) => new S3Client({ ...c, forcePathStyle: this.options.endpoint !== undefined, followRegionRedirects: true }));
+  s3 = (region: string) =>
+    this.get('s3', region, (c) => new S3Client({ ...c, forcePathStyle: this.options.endpoint !== undefined, followRegionRedirects: true }));
   ssm = (region: string) => this.get('ssm', region, (c) => new SSMClient(c));
   rds = (region: string) => this.get('rds', region, (c) => new RDSClient(c));
   elasticache = (region: string) => this.get('elasticache', region, (c) => new ElastiCacheClient(c));
@@ -89,12 +90,21 @@ export async function callerAccount(clients: AwsClients, region: string): Promis
   } catch (error) {
     const name = errorName(error);
     if (name === 'CredentialsProviderError' || /could not load credentials/i.test(String((error as Error).message))) {
-      throw new ExternalError('no AWS credentials found', 'set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE, then run the sweep again');
+      throw new ExternalError(
+        'no AWS credentials found',
+        'set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE, then run the sweep again',
+      );
     }
     if (isNetworkError(error)) {
-      throw new ExternalError(`cannot reach ${where}: ${errorMessage(error)}`, 'check the network, or AWS_ENDPOINT_URL when you point labforge at an emulator');
+      throw new ExternalError(
+        `cannot reach ${where}: ${errorMessage(error)}`,
+        'check the network, or AWS_ENDPOINT_URL when you point labforge at an emulator',
+      );
     }
-    throw new ExternalError(`${where} refused the credentials: ${errorMessage(error)}`, 'check AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY or AWS_PROFILE');
+    throw new ExternalError(
+      `${where} refused the credentials: ${errorMessage(error)}`,
+      'check AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY or AWS_PROFILE',
+    );
   }
 }
 
@@ -116,11 +126,25 @@ export function errorMessage(error: unknown): string {
   return name === 'Error' || message.startsWith(name) ? message : `${name}: ${message}`;
 }
 
-const NETWORK_CODES = ['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'ECONNRESET', 'EHOSTUNREACH', 'ENETUNREACH', 'TimeoutError', 'RequestTimeout'];
+const NETWORK_CODES = [
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ETIMEDOUT',
+  'ECONNRESET',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'TimeoutError',
+  'RequestTimeout',
+];
 
 export function isNetworkError(error: unknown): boolean {
   const e = error as { code?: string; name?: string; errors?: { code?: string }[] };
-  return NETWORK_CODES.includes(e?.code ?? '') || NETWORK_CODES.includes(e?.name ?? '') || (e?.errors ?? []).some((x) => NETWORK_CODES.includes(x.code ?? ''));
+  return (
+    NETWORK_CODES.includes(e?.code ?? '') ||
+    NETWORK_CODES.includes(e?.name ?? '') ||
+    (e?.errors ?? []).some((x) => NETWORK_CODES.includes(x.code ?? ''))
+  );
 }
 
 /** The resource is already gone: deleting it again counts as done. */
@@ -133,8 +157,9 @@ export function isNotFound(error: unknown): boolean {
 export function isRetryable(error: unknown): boolean {
   const name = errorName(error);
   return (
-    /DependencyViolation|InUse|InvalidState|StateFault|ResourceInUse|Conflict|Throttl|RequestLimitExceeded|TooManyRequests|HostedZoneNotEmpty|DeleteConflict|IncorrectState|InvalidIPAddress\.InUse|PriorRequestNotComplete|ServiceUnavailable|InternalError/.test(name) ||
-    isNetworkError(error)
+    /DependencyViolation|InUse|InvalidState|StateFault|ResourceInUse|Conflict|Throttl|RequestLimitExceeded|TooManyRequests|HostedZoneNotEmpty|DeleteConflict|IncorrectState|InvalidIPAddress\.InUse|PriorRequestNotComplete|ServiceUnavailable|InternalError/.test(
+      name,
+    ) || isNetworkError(error)
   );
 }
 

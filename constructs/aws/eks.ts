@@ -52,7 +52,11 @@ export class LabEksCluster extends Construct {
       ...eksClusterSettings({ ...props, roleArn: clusterRole.arn }),
       dependsOn: [...props.roles.clusterAttachments, keyPolicy],
     });
-    const template = new LaunchTemplate(this, 'nodes-lt', eksNodeTemplateSettings(props.name, props.nodeDiskGb ?? 20, props.nodeTags ?? {}));
+    const template = new LaunchTemplate(
+      this,
+      'nodes-lt',
+      eksNodeTemplateSettings(props.name, props.nodeDiskGb ?? 20, props.nodeTags ?? {}),
+    );
     this.nodeGroup = new EksNodeGroup(this, 'nodes', {
       ...eksNodeGroupSettings({
         ...props,

@@ -39,7 +39,8 @@ export function labStackJson(d: LabDeployment): LabStackJson {
 function regionResolver(json: LabStackJson, lab: string): (provider: string | undefined) => string | undefined {
   const regions = new Map<string, string>();
   for (const block of json.provider?.aws ?? []) {
-    if (block.region === undefined) throw new Error(`${lab}: an aws provider block${block.alias ? ` (alias ${block.alias})` : ''} has no region`);
+    if (block.region === undefined)
+      throw new Error(`${lab}: an aws provider block${block.alias ? ` (alias ${block.alias})` : ''} has no region`);
     regions.set(block.alias === undefined ? 'aws' : `aws.${block.alias}`, block.region);
   }
   return (provider) => regions.get(provider ?? 'aws');
@@ -58,7 +59,8 @@ export function inventoryOfStackJson(d: LabDeployment, json: LabStackJson): Inve
       const provider = body.provider as string | undefined;
       // random_* resources run locally, in no region: they are counted with the primary one.
       const region = type.startsWith('random_') ? d.regions[0] : regionOf(provider);
-      if (region === undefined) throw new Error(`${d.name}: ${type}.${name} uses provider '${provider ?? 'aws'}', which the stack does not configure`);
+      if (region === undefined)
+        throw new Error(`${d.name}: ${type}.${name} uses provider '${provider ?? 'aws'}', which the stack does not configure`);
       items.push({ kind: type, type, name, region, properties: keyProperties(type, camelize(body) as Body) });
     }
   }

@@ -46,10 +46,21 @@ export class LabStack extends TerraformStack {
     this.plan = plan;
     labBackend(this, props.deployment, id);
     new RandomProvider(this, 'random');
-    this.scopes = plan.regions.map((r) => new RegionScope(this, r.code, { region: r.region, index: r.index, tags: plan.tags, alias: r.alias }));
+    this.scopes = plan.regions.map(
+      (r) => new RegionScope(this, r.code, { region: r.region, index: r.index, tags: plan.tags, alias: r.alias }),
+    );
     // Global services (IAM, Route 53) are created once, with the first region's provider.
     const global = new Construct(this, 'global');
-    this.networks = plan.regions.map(({ network: n }, i) => new LabNetwork(this.scopes[i]!, n.id, { name: n.name, azs: n.azs, regionIndex: n.regionIndex, privateSubnets: n.privateSubnets, kubernetesSubnetTags: n.kubernetesSubnetTags }));
+    this.networks = plan.regions.map(
+      ({ network: n }, i) =>
+        new LabNetwork(this.scopes[i]!, n.id, {
+          name: n.name,
+          azs: n.azs,
+          regionIndex: n.regionIndex,
+          privateSubnets: n.privateSubnets,
+          kubernetesSubnetTags: n.kubernetesSubnetTags,
+        }),
+    );
     const el = this.elements;
     for (const k of plan.kmsKeys) el.add(k.uid, { arn: new LabKmsKey(this.scopeOf(k), k.id, { name: k.name }).arn });
     for (const s of plan.secrets) {
@@ -58,12 +69,20 @@ export class LabStack extends TerraformStack {
     }
     for (const g of plan.vmSecurityGroups) {
       const ingress = g.ingress.map((rule) => ({ ...rule, from: el.source(rule.from) }));
-      el.add(g.uid, { id: new LabSecurityGroup(this.scopeOf(g), g.id, { name: g.name, vpcId: this.vpcOf(g), description: g.description, ingress }).id });
+      el.add(g.uid, {
+        id: new LabSecurityGroup(this.scopeOf(g), g.id, { name: g.name, vpcId: this.vpcOf(g), description: g.description, ingress }).id,
+      });
     }
     const roles = plan.eksRoles && new EksRoles(global, plan.eksRoles.id, { name: plan.eksRoles.name });
     for (const c of plan.clusters) {
       const subnetIds = this.privateSubnets(c);
-      const cluster = new LabEksCluster(this.scopeOf(c), c.id, { ...c.settings, roles: roles!, subnetIds, kmsKeyArn: el.get(c.kmsKey), nodeTags: plan.tags });
+      const cluster = new LabEksCluster(this.scopeOf(c), c.id, {
+        ...c.settings,
+        roles: roles!,
+        subnetIds,
+        kmsKeyArn: el.get(c.kmsKey),
+        nodeTags: plan.tags,
+      });
       const { name, endpoint, certificateAuthority } = cluster.cluster;
       el.add(c.uid, { name, endpoint, ca: certificateAuthority.get(0).data, 'security-group': cluster.clusterSecurityGroupId });
     }
@@ -82,10 +101,12 @@ export class LabStack extends TerraformStack {
       el.add(vm.uid, { 'public-ip': server.publicIp });
     }
     for (const z of plan.dns) el.add(z.id, { fqdn: new LatencyDns(global, z.id, { zoneName: z.zoneName, regions: z.regions }).fqdn });
-    for (const p of plan.peerings) new RegionPeering(this, p.id, { name: p.name, requester: this.peeringSide(p.requester), accepter: this.peeringSide(p.accepter) });
+    for (const p of plan.peerings)
+      new RegionPeering(this, p.id, { name: p.name, requester: this.peeringSide(p.requester), accepter: this.peeringSide(p.accepter) });
 
     const join = (parts: string[]) => parts.join('');
-    for (const o of plan.outputs) new TerraformOutput(this, o.name, { value: el.render(o.value, join), description: o.description, sensitive: o.sensitive });
+    for (const o of plan.outputs)
+      new TerraformOutput(this, o.name, { value: el.render(o.value, join), description: o.description, sensitive: o.sensitive });
     // What the separate cluster-objects stack (constructs/k8s) configures its Kubernetes provider
     // from, through this stack's state: keeping the two apart lets `destroy` remove the
     // in-cluster objects while the cluster still exists, then the cluster.
@@ -108,21 +129,40 @@ export class LabStack extends TerraformStack {
       });
       el.add(db.uid, { address: primary.db.address, arn: primary.db.arn });
       for (const r of db.replicas) {
-        const replica = new RdsReadReplica(this.scopeOf(r), r.id, { ...r.settings, sourceArn: el.get(r.source), ...this.privateService(r, r.allowFrom), kmsKeyArn: el.get(r.kmsKey) });
+        const replica = new RdsReadReplica(this.scopeOf(r), r.id, {
+          ...r.settings,
+          sourceArn: el.get(r.source),
+          ...this.privateService(r, r.allowFrom),
+          kmsKeyArn: el.get(r.kmsKey),
+        });
         el.add(r.uid, { address: replica.db.address });
       }
     }
     for (const c of plan.redis) {
-      const redis = new LabRedis(this.scopeOf(c), c.id, { ...c.settings, ...this.privateService(c, c.allowFrom), authToken: el.get(c.authToken) });
+      const redis = new LabRedis(this.scopeOf(c), c.id, {
+        ...c.settings,
+        ...this.privateService(c, c.allowFrom),
+        authToken: el.get(c.authToken),
+      });
       el.add(c.uid, { endpoint: redis.endpoint });
     }
     for (const c of plan.rabbitmq) {
       const { subnetIds, ...service } = this.privateService(c, c.allowFrom);
-      const mq = new LabRabbitmq(this.scopeOf(c), c.id, { ...c.settings, ...service, subnetId: subnetIds[0]!, password: el.get(c.password) });
+      const mq = new LabRabbitmq(this.scopeOf(c), c.id, {
+        ...c.settings,
+        ...service,
+        subnetId: subnetIds[0]!,
+        password: el.get(c.password),
+      });
       el.add(c.uid, { endpoint: mq.amqpEndpoint });
     }
     for (const k of plan.kafka) {
-      const kafka = new LabKafka(this.scopeOf(k), k.id, { ...k.settings, vpcId: this.vpcOf(k), subnetIds: this.privateSubnets(k), kmsKeyArn: el.get(k.kmsKey) });
+      const kafka = new LabKafka(this.scopeOf(k), k.id, {
+        ...k.settings,
+        vpcId: this.vpcOf(k),
+        subnetIds: this.privateSubnets(k),
+        kmsKeyArn: el.get(k.kmsKey),
+      });
       el.add(k.uid, { bootstrap: kafka.bootstrapBrokersTls });
     }
     for (const b of plan.buckets) {
@@ -155,6 +195,12 @@ export class LabStack extends TerraformStack {
   private peeringSide(region: number) {
     const network = this.networks[region]!;
     const scope = this.scopes[region]!;
-    return { region: scope.region, provider: scope.provider, vpcId: network.vpc.id, cidr: network.cidrBlock, routeTableIds: network.privateRouteTables.map((t) => t.id) };
+    return {
+      region: scope.region,
+      provider: scope.provider,
+      vpcId: network.vpc.id,
+      cidr: network.cidrBlock,
+      routeTableIds: network.privateRouteTables.map((t) => t.id),
+    };
   }
 }

@@ -9,5 +9,8 @@ import { addLabStacks } from './synth.js';
 const app = new App();
 // LABFORGE_OWNER lets CI tag its stacks; otherwise the OS user, as the CLI does.
 const owner = process.env.LABFORGE_OWNER;
-addLabStacks(app, allLabs().map((lab) => resolveDeployment(lab, { owner })));
+addLabStacks(
+  app,
+  allLabs().map((lab) => resolveDeployment(lab, { owner })),
+);
 app.synth();

@@ -99,7 +99,8 @@ export class LabNetwork extends Construct {
 
   /** Ids of the private subnets; throws when the network has none (a spec/engine mismatch). */
   privateSubnetIds(forWhat: string): string[] {
-    if (this.privateSubnets.length === 0) throw new ValidationError(`${this.node.path}: ${forWhat} needs private subnets, the network has none`);
+    if (this.privateSubnets.length === 0)
+      throw new ValidationError(`${this.node.path}: ${forWhat} needs private subnets, the network has none`);
     return this.privateSubnets.map((s) => s.id);
   }
 }

@@ -35,9 +35,16 @@ export interface RdsPostgresProps extends RdsCommonProps {
   readonly backupRetentionDays?: number;
 }
 
-function subnetsAndGroup(c: Construct, props: RdsCommonProps & { readonly storageGb: number; readonly backupRetentionDays?: number }): { group: DbSubnetGroup; sg: LabSecurityGroup } {
+function subnetsAndGroup(
+  c: Construct,
+  props: RdsCommonProps & { readonly storageGb: number; readonly backupRetentionDays?: number },
+): { group: DbSubnetGroup; sg: LabSecurityGroup } {
   checkRds(c.node.path, { ...props, subnets: props.subnetIds.length, sources: props.allowFrom.length });
-  const group = new DbSubnetGroup(c, 'subnets', { name: props.identifier, description: 'labforge: PostgreSQL private subnets', subnetIds: [...props.subnetIds] });
+  const group = new DbSubnetGroup(c, 'subnets', {
+    name: props.identifier,
+    description: 'labforge: PostgreSQL private subnets',
+    subnetIds: [...props.subnetIds],
+  });
   const sg = new LabSecurityGroup(c, 'sg', {
     name: props.identifier,
     vpcId: props.vpcId,

@@ -29,7 +29,11 @@ export class LabRedis extends Construct {
   constructor(scope: Construct, id: string, props: LabRedisProps) {
     super(scope, id);
     checkRedis(this.node.path, { name: props.name, subnets: props.subnetIds.length, sources: props.allowFrom.length });
-    const subnets = new ElasticacheSubnetGroup(this, 'subnets', { name: props.name, description: 'labforge: Redis private subnets', subnetIds: [...props.subnetIds] });
+    const subnets = new ElasticacheSubnetGroup(this, 'subnets', {
+      name: props.name,
+      description: 'labforge: Redis private subnets',
+      subnetIds: [...props.subnetIds],
+    });
     const sg = new LabSecurityGroup(this, 'sg', {
       name: props.name,
       vpcId: props.vpcId,

@@ -3,7 +3,13 @@ import { Construct } from 'constructs';
 import { SecurityGroup } from '@cdktf/provider-aws/lib/security-group/index.js';
 import { VpcSecurityGroupEgressRule } from '@cdktf/provider-aws/lib/vpc-security-group-egress-rule/index.js';
 import { VpcSecurityGroupIngressRule } from '@cdktf/provider-aws/lib/vpc-security-group-ingress-rule/index.js';
-import { EGRESS_ANYWHERE, checkIngress, ingressRuleArgs, type IngressRule as ModelIngressRule, type Source as ModelSource } from '../model/aws-plan-ingress.js';
+import {
+  EGRESS_ANYWHERE,
+  checkIngress,
+  ingressRuleArgs,
+  type IngressRule as ModelIngressRule,
+  type Source as ModelSource,
+} from '../model/aws-plan-ingress.js';
 
 /** Where a port may be reached from: a CIDR, or members of another security group. */
 export type Source = ModelSource<string>;

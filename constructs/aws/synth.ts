@@ -35,7 +35,10 @@ export interface LabStacks {
 export function addLabStacks(app: App, deployments: readonly LabDeployment[]): LabStacks[] {
   const names = new Set<string>();
   const claim = (name: string) => {
-    if (names.has(name)) throw new ValidationError(`two stacks are named '${name}'; lab names must be unique (and not end in -k8s when a lab of that name has a cluster)`);
+    if (names.has(name))
+      throw new ValidationError(
+        `two stacks are named '${name}'; lab names must be unique (and not end in -k8s when a lab of that name has a cluster)`,
+      );
     names.add(name);
   };
   return deployments.map((d) => {
@@ -43,7 +46,10 @@ export function addLabStacks(app: App, deployments: readonly LabDeployment[]): L
     const cluster = new LabStack(app, d.name, { deployment: d });
     if (!runsOnKubernetes(d.lab)) return { deployment: d, cluster };
     claim(`${d.name}-k8s`);
-    const clusterObjects = new ClusterObjectsStack(app, `${d.name}-k8s`, { deployment: d, state: { backend: labBackend, clusterOutputs: clusterStackState } });
+    const clusterObjects = new ClusterObjectsStack(app, `${d.name}-k8s`, {
+      deployment: d,
+      state: { backend: labBackend, clusterOutputs: clusterStackState },
+    });
     // Orders `cdktf deploy` (cluster first) and `cdktf destroy` (cluster objects first); the
     // values flow through the cluster stack's state, not through cross-stack references.
     clusterObjects.addDependency(cluster);

@@ -6,7 +6,15 @@ import { IamInstanceProfile } from '@cdktf/provider-aws/lib/iam-instance-profile
 import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy/index.js';
 import { IamRole } from '@cdktf/provider-aws/lib/iam-role/index.js';
 import { Instance } from '@cdktf/provider-aws/lib/instance/index.js';
-import { DEBIAN_AMI_FILTERS, DEBIAN_AMI_OWNER, IMDSV2_ONLY, assumeRolePolicy, encryptedRootVolume, policyDocument, vmAccessStatements } from '../model/aws.js';
+import {
+  DEBIAN_AMI_FILTERS,
+  DEBIAN_AMI_OWNER,
+  IMDSV2_ONLY,
+  assumeRolePolicy,
+  encryptedRootVolume,
+  policyDocument,
+  vmAccessStatements,
+} from '../model/aws.js';
 import { checkVm } from '../model/aws-plan-checks.js';
 import { ValidationError } from '../model/errors.js';
 

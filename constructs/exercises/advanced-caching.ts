@@ -11,16 +11,25 @@ interface Summary {
 }
 
 /** GET /users/:id/summary: the counts and the X-Cache header, or why the reply is not one. */
-async function summary(ctx: Parameters<Check['run']>[0], user: CheckUser): Promise<{ reply: HttpReply; cache: string; counts?: Summary; problem?: string }> {
+async function summary(
+  ctx: Parameters<Check['run']>[0],
+  user: CheckUser,
+): Promise<{ reply: HttpReply; cache: string; counts?: Summary; problem?: string }> {
   const reply = await request(ctx, 'GET', `/users/${user.id}/summary`);
   const cache = (reply.headers.get('x-cache') ?? '').toUpperCase();
   const body = reply.json as Partial<Summary> | undefined;
   if (reply.status !== 200) return { reply, cache, problem: `GET /users/${user.id}/summary answered ${reply.status}` };
-  if (typeof body?.notes !== 'number' || typeof body.emailsSent !== 'number') return { reply, cache, problem: `GET /users/${user.id}/summary answered ${reply.text.slice(0, 80)}, without numbers notes and emailsSent` };
+  if (typeof body?.notes !== 'number' || typeof body.emailsSent !== 'number')
+    return {
+      reply,
+      cache,
+      problem: `GET /users/${user.id}/summary answered ${reply.text.slice(0, 80)}, without numbers notes and emailsSent`,
+    };
   return { reply, cache, counts: { notes: body.notes, emailsSent: body.emailsSent } };
 }
 
-const SUMMARY_HINT = 'serve GET /users/:id/summary with JSON {id, email, notes, emailsSent}: the user\'s note count and SELECT count(*) FROM emails_sent WHERE user_id = $1';
+const SUMMARY_HINT =
+  "serve GET /users/:id/summary with JSON {id, email, notes, emailsSent}: the user's note count and SELECT count(*) FROM emails_sent WHERE user_id = $1";
 
 /** What the summary of `user` must say now, counted in the database. */
 async function expected(db: import('pg').Client, user: CheckUser): Promise<Summary> {
@@ -47,7 +56,8 @@ async function withCheckUser(
     try {
       const addNote = async () => void (await db.query(`INSERT INTO notes (user_id, title) VALUES ($1, 'labforge check note')`, [user.id]));
       for (let i = 0; i < notes; i++) await addNote();
-      for (const jobId of jobIds) await db.query('INSERT INTO emails_sent (user_id, email, job_id) VALUES ($1, $2, $3)', [user.id, user.email, jobId]);
+      for (const jobId of jobIds)
+        await db.query('INSERT INTO emails_sent (user_id, email, job_id) VALUES ($1, $2, $3)', [user.id, user.email, jobId]);
       return await work(user, { addNote, expected: () => expected(db, user) });
     } finally {
       await dropUsers(db, [user], jobIds).catch(() => {});
@@ -57,7 +67,7 @@ async function withCheckUser(
 
 const cacheAside: Check = {
   id: 'advanced-caching/cache-aside',
-  title: 'GET /users/:id/summary is cache-aside in the lab\'s Redis: X-Cache MISS, then HIT served from Redis',
+  title: "GET /users/:id/summary is cache-aside in the lab's Redis: X-Cache MISS, then HIT served from Redis",
   run: (ctx) =>
     guarded(
       () =>
@@ -66,20 +76,44 @@ const cacheAside: Check = {
             const want = await expected();
             const first = await summary(ctx, user);
             if (first.problem) return fail(first.problem, SUMMARY_HINT);
-            if (first.counts!.notes !== want.notes || first.counts!.emailsSent !== want.emailsSent) return fail(`a user with ${want.notes} note(s) and ${want.emailsSent} emails_sent row(s) got ${first.reply.text.slice(0, 120)}`, SUMMARY_HINT);
-            if (first.cache !== 'MISS') return fail(`the first read of a new user answered X-Cache: ${first.cache || '(none)'}`, 'on a cache miss read PostgreSQL, store the summary in Redis with a TTL, answer X-Cache: MISS');
+            if (first.counts!.notes !== want.notes || first.counts!.emailsSent !== want.emailsSent)
+              return fail(
+                `a user with ${want.notes} note(s) and ${want.emailsSent} emails_sent row(s) got ${first.reply.text.slice(0, 120)}`,
+                SUMMARY_HINT,
+              );
+            if (first.cache !== 'MISS')
+              return fail(
+                `the first read of a new user answered X-Cache: ${first.cache || '(none)'}`,
+                'on a cache miss read PostgreSQL, store the summary in Redis with a TTL, answer X-Cache: MISS',
+              );
             const before = await keyspaceHits(redis);
             const second = await summary(ctx, user);
             const hits = (await keyspaceHits(redis)) - before;
             if (second.problem) return fail(second.problem, SUMMARY_HINT);
-            if (second.cache !== 'HIT') return fail(`the second read answered X-Cache: ${second.cache || '(none)'}`, 'read Redis first: when the summary is there answer it with X-Cache: HIT');
-            if (hits < 1) return fail('the HIT read no key of the lab\'s Redis (keyspace_hits did not grow)', 'cache in the lab\'s Redis (`labforge secrets <lab>` has its URL), not in memory');
+            if (second.cache !== 'HIT')
+              return fail(
+                `the second read answered X-Cache: ${second.cache || '(none)'}`,
+                'read Redis first: when the summary is there answer it with X-Cache: HIT',
+              );
+            if (hits < 1)
+              return fail(
+                "the HIT read no key of the lab's Redis (keyspace_hits did not grow)",
+                "cache in the lab's Redis (`labforge secrets <lab>` has its URL), not in memory",
+              );
             // Changed behind the app's back: a cache keeps answering what it stored.
             await addNote();
             const third = await summary(ctx, user);
             if (third.problem) return fail(third.problem, SUMMARY_HINT);
-            if (third.cache === 'HIT' && third.counts!.notes !== want.notes) return fail('a HIT answered the database\'s new count: it was not served from the cache', 'on X-Cache: HIT answer what Redis holds, without querying PostgreSQL');
-            if (third.cache !== 'HIT') return fail(`a read right after the HIT answered X-Cache: ${third.cache || '(none)'}`, 'keep the cached summary for its TTL (a minute, say)');
+            if (third.cache === 'HIT' && third.counts!.notes !== want.notes)
+              return fail(
+                "a HIT answered the database's new count: it was not served from the cache",
+                'on X-Cache: HIT answer what Redis holds, without querying PostgreSQL',
+              );
+            if (third.cache !== 'HIT')
+              return fail(
+                `a read right after the HIT answered X-Cache: ${third.cache || '(none)'}`,
+                'keep the cached summary for its TTL (a minute, say)',
+              );
             return pass(`MISS then HIT (Redis keyspace hits +${hits}); the HIT is the cached summary, not a fresh query`);
           }),
         ),
@@ -98,14 +132,30 @@ const invalidate: Check = {
           const cached = await summary(ctx, user);
           const problem = first.problem ?? cached.problem;
           if (problem) return fail(problem, SUMMARY_HINT);
-          if (cached.cache !== 'HIT') return fail(`the summary is not cached (second read: X-Cache ${cached.cache || '(none)'}), so nothing is invalidated yet`, 'do advanced-caching/cache-aside first');
-          const write = await request(ctx, 'POST', `/users/${user.id}/notes`, { body: JSON.stringify({ title: 'labforge check: a new note' }), headers: { 'content-type': 'application/json' } });
-          if (write.status !== 201) return fail(`POST /users/${user.id}/notes answered ${write.status}`, 'insert the note ({title}) for that user, answer 201');
+          if (cached.cache !== 'HIT')
+            return fail(
+              `the summary is not cached (second read: X-Cache ${cached.cache || '(none)'}), so nothing is invalidated yet`,
+              'do advanced-caching/cache-aside first',
+            );
+          const write = await request(ctx, 'POST', `/users/${user.id}/notes`, {
+            body: JSON.stringify({ title: 'labforge check: a new note' }),
+            headers: { 'content-type': 'application/json' },
+          });
+          if (write.status !== 201)
+            return fail(`POST /users/${user.id}/notes answered ${write.status}`, 'insert the note ({title}) for that user, answer 201');
           const want = await expected();
           const after = await summary(ctx, user);
           if (after.problem) return fail(after.problem, SUMMARY_HINT);
-          if (want.notes !== 1) return fail(`POST /users/${user.id}/notes answered 201, but the user has ${want.notes} notes in the database`, 'insert exactly one note per POST');
-          if (after.counts!.notes !== 1) return fail(`stale read: after POST /users/${user.id}/notes the summary still says ${after.counts!.notes} notes (X-Cache: ${after.cache || '(none)'})`, 'after the write commits, DEL the cached summary of that user (or write the new one)');
+          if (want.notes !== 1)
+            return fail(
+              `POST /users/${user.id}/notes answered 201, but the user has ${want.notes} notes in the database`,
+              'insert exactly one note per POST',
+            );
+          if (after.counts!.notes !== 1)
+            return fail(
+              `stale read: after POST /users/${user.id}/notes the summary still says ${after.counts!.notes} notes (X-Cache: ${after.cache || '(none)'})`,
+              'after the write commits, DEL the cached summary of that user (or write the new one)',
+            );
           return pass(`after the write the summary says 1 note, as the database does (X-Cache: ${after.cache || '(none)'}): no stale read`);
         }),
       APP_HINT,
@@ -129,21 +179,32 @@ const index: Check = {
               )
             ).rows;
           } catch (error) {
-            if (noTable(error)) return fail('there is no table emails_sent (the worker creates it)', 'is the worker running? `labforge health <lab>`');
+            if (noTable(error))
+              return fail('there is no table emails_sent (the worker creates it)', 'is the worker running? `labforge health <lab>`');
             throw error;
           }
-          if (idx.length === 0) return fail('no index starts with emails_sent.user_id', 'EXPLAIN ANALYZE SELECT count(*) FROM emails_sent WHERE user_id = 1; then CREATE INDEX ON emails_sent (user_id) and compare');
+          if (idx.length === 0)
+            return fail(
+              'no index starts with emails_sent.user_id',
+              'EXPLAIN ANALYZE SELECT count(*) FROM emails_sent WHERE user_id = 1; then CREATE INDEX ON emails_sent (user_id) and compare',
+            );
           // However few rows the table holds, forbid the sequential scan to see that the index serves the query.
           await db.query('BEGIN');
           let plan: string;
           try {
             await db.query('SET LOCAL enable_seqscan = off');
-            plan = (await db.query('EXPLAIN SELECT count(*) FROM emails_sent WHERE user_id = 1')).rows.map((r: Record<string, string>) => r['QUERY PLAN']).join('\n');
+            plan = (await db.query('EXPLAIN SELECT count(*) FROM emails_sent WHERE user_id = 1')).rows
+              .map((r: Record<string, string>) => r['QUERY PLAN'])
+              .join('\n');
           } finally {
             await db.query('ROLLBACK');
           }
           const used = idx.find((i) => plan.includes(i.name));
-          if (!used) return fail(`the plan does not use ${idx[0]!.name}:\n${plan}`, 'ANALYZE emails_sent; the index must be valid and start with user_id');
+          if (!used)
+            return fail(
+              `the plan does not use ${idx[0]!.name}:\n${plan}`,
+              'ANALYZE emails_sent; the index must be valid and start with user_id',
+            );
           return pass(`${used.name} serves SELECT count(*) FROM emails_sent WHERE user_id = ... (${plan.split('\n')[0]!.trim()})`);
         }),
       DB_HINT,

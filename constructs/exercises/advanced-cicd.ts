@@ -14,7 +14,12 @@ interface Instruction {
 
 /** Dockerfile instructions: comments dropped, `\` continuations joined, the keyword upper-cased. */
 export function dockerInstructions(text: string): Instruction[] {
-  const joined = text.replace(/\r/g, '').split('\n').filter((l) => !/^\s*#/.test(l)).join('\n').replace(/\\\n/g, ' ');
+  const joined = text
+    .replace(/\r/g, '')
+    .split('\n')
+    .filter((l) => !/^\s*#/.test(l))
+    .join('\n')
+    .replace(/\\\n/g, ' ');
   return joined
     .split('\n')
     .map((l) => l.trim())
@@ -45,7 +50,10 @@ export function dockerfileGaps(text: string): string[] {
   }
   const final = all.slice(froms.at(-1)!.n + 1);
   const user = final.filter((i) => i.op === 'USER').at(-1)?.args;
-  const start = final.filter((i) => i.op === 'CMD' || i.op === 'ENTRYPOINT').map((i) => i.args).join(' ');
+  const start = final
+    .filter((i) => i.op === 'CMD' || i.op === 'ENTRYPOINT')
+    .map((i) => i.args)
+    .join(' ');
   return [
     unpinned.length > 0 ? `a pinned base image (${unpinned.join(', ')}: give a version tag or digest, not latest)` : '',
     !user ? 'a USER (the API must not run as root)' : ROOT_USERS.has(user) ? `a non-root USER (it says USER ${user})` : '',
@@ -59,9 +67,14 @@ const dockerfile: Check = {
   title: 'a Dockerfile for the API: pinned base image, non-root USER, EXPOSE, CMD with node',
   run: async (ctx) => {
     const file = join(ctx.workdir, 'Dockerfile');
-    if (!existsSync(file)) return fail(`there is no ${file}`, 'write a Dockerfile for the API in your working directory (or point --workdir at it)');
+    if (!existsSync(file))
+      return fail(`there is no ${file}`, 'write a Dockerfile for the API in your working directory (or point --workdir at it)');
     const gaps = dockerfileGaps(readFileSync(file, 'utf8'));
-    if (gaps.length > 0) return fail(`${file} lacks ${gaps.join('; ')}`, 'e.g. FROM node:20-alpine, COPY and npm ci, USER node, EXPOSE 8080, CMD ["node", "server.mjs"]');
+    if (gaps.length > 0)
+      return fail(
+        `${file} lacks ${gaps.join('; ')}`,
+        'e.g. FROM node:20-alpine, COPY and npm ci, USER node, EXPOSE 8080, CMD ["node", "server.mjs"]',
+      );
     return pass(`${file}: pinned base image, non-root user, exposed port, starts with node`);
   },
 };
@@ -97,10 +110,14 @@ function testGaps(job: Job): string[] {
   const env = postgres?.env ?? {};
   return [
     postgres ? '' : 'a postgres service container',
-    !postgres || 'POSTGRES_PASSWORD' in env || 'POSTGRES_HOST_AUTH_METHOD' in env ? '' : 'POSTGRES_PASSWORD on the postgres service (the image refuses to start without it)',
+    !postgres || 'POSTGRES_PASSWORD' in env || 'POSTGRES_HOST_AUTH_METHOD' in env
+      ? ''
+      : 'POSTGRES_PASSWORD on the postgres service (the image refuses to start without it)',
     services.some((s) => /rabbitmq/i.test(text(s.image))) ? '' : 'a rabbitmq service container',
     /\btest\b|vitest|jest/.test(runs(job)) ? '' : 'a step that runs the tests',
-    text(job['continue-on-error']) === 'true' || (job.steps ?? []).some((s) => text(s['continue-on-error']) === 'true') ? 'no continue-on-error (a failing test must fail the job)' : '',
+    text(job['continue-on-error']) === 'true' || (job.steps ?? []).some((s) => text(s['continue-on-error']) === 'true')
+      ? 'no continue-on-error (a failing test must fail the job)'
+      : '',
   ].filter(Boolean);
 }
 
@@ -108,14 +125,22 @@ function deployGaps(jobs: Record<string, Job>, name: string, test: string): stri
   const job = jobs[name]!;
   const all = runs(job);
   const pushAction = uses(job, /^docker\/build-push-action@/).some((s) => text(s.with?.push) === 'true');
-  const ecr = uses(job, /^aws-actions\/amazon-ecr-login@/).length > 0 || /ecr get-login-password|\.dkr\.ecr\./.test(`${all}\n${JSON.stringify(job.steps ?? [])}`);
+  const ecr =
+    uses(job, /^aws-actions\/amazon-ecr-login@/).length > 0 ||
+    /ecr get-login-password|\.dkr\.ecr\./.test(`${all}\n${JSON.stringify(job.steps ?? [])}`);
   return [
     needsOf(jobs, name).has(test) ? '' : `needs: ${test} (deploy only after the tests passed)`,
     /always\(\)|cancelled\(\)|failure\(\)/.test(text(job.if)) ? `no if: ${text(job.if)} (it runs the deploy when the tests failed)` : '',
-    pushAction || /docker\s+push\b|docker\s+buildx\s+build\b[^\n]*--push\b/.test(all) ? '' : 'a step that pushes the image (docker push, or docker/build-push-action with push: true)',
+    pushAction || /docker\s+push\b|docker\s+buildx\s+build\b[^\n]*--push\b/.test(all)
+      ? ''
+      : 'a step that pushes the image (docker push, or docker/build-push-action with push: true)',
     ecr ? '' : 'the lab registry: log in to ECR (aws-actions/amazon-ecr-login) and push to its repository',
-    /kubectl\b[^\n]*\b(set\s+image|apply|rollout\s+restart)\b|helm\s+upgrade\b/.test(all) ? '' : 'a rollout (kubectl set image deployment/api ...)',
-    /kubectl\b[^\n]*\brollout\s+status\b|helm\s+upgrade\b[^\n]*--wait\b/.test(all) ? '' : 'kubectl rollout status (wait until the rolling update is done, fail the job if it is not)',
+    /kubectl\b[^\n]*\b(set\s+image|apply|rollout\s+restart)\b|helm\s+upgrade\b/.test(all)
+      ? ''
+      : 'a rollout (kubectl set image deployment/api ...)',
+    /kubectl\b[^\n]*\brollout\s+status\b|helm\s+upgrade\b[^\n]*--wait\b/.test(all)
+      ? ''
+      : 'kubectl rollout status (wait until the rolling update is done, fail the job if it is not)',
   ].filter(Boolean);
 }
 
@@ -132,21 +157,40 @@ export async function workflowVerdict(file: string, source: string): Promise<Che
   const names = Object.keys(jobs);
   if (names.length === 0) return fail(`${file} has no jobs`, 'add a test job and a deploy job');
   const test = names.map((n) => ({ n, gaps: testGaps(jobs[n]!) })).sort((a, b) => a.gaps.length - b.gaps.length)[0]!;
-  if (test.gaps.length > 0) return fail(`${file}: no job runs the tests against PostgreSQL and RabbitMQ (closest, ${test.n}, lacks ${test.gaps.join('; ')})`, 'a test job with services: postgres (image postgres:15) and rabbitmq (image rabbitmq:3), then run: npm test');
-  const deploys = names.filter((n) => n !== test.n).map((n) => ({ n, gaps: deployGaps(jobs, n, test.n) })).sort((a, b) => a.gaps.length - b.gaps.length);
+  if (test.gaps.length > 0)
+    return fail(
+      `${file}: no job runs the tests against PostgreSQL and RabbitMQ (closest, ${test.n}, lacks ${test.gaps.join('; ')})`,
+      'a test job with services: postgres (image postgres:15) and rabbitmq (image rabbitmq:3), then run: npm test',
+    );
+  const deploys = names
+    .filter((n) => n !== test.n)
+    .map((n) => ({ n, gaps: deployGaps(jobs, n, test.n) }))
+    .sort((a, b) => a.gaps.length - b.gaps.length);
   const deploy = deploys[0];
   if (!deploy) return fail(`${file}: ${test.n} runs the tests, but there is no deploy job`, `add a deploy job with needs: ${test.n}`);
-  if (deploy.gaps.length > 0) return fail(`${file}: the deploy job (closest, ${deploy.n}) lacks ${deploy.gaps.join('; ')}`, 'build the image, push it to ECR, kubectl set image deployment/api, kubectl rollout status deployment/api');
-  return pass(`${file}: ${test.n} tests against PostgreSQL and RabbitMQ service containers; ${deploy.n} (needs ${test.n}) pushes to ECR and waits for the rollout`);
+  if (deploy.gaps.length > 0)
+    return fail(
+      `${file}: the deploy job (closest, ${deploy.n}) lacks ${deploy.gaps.join('; ')}`,
+      'build the image, push it to ECR, kubectl set image deployment/api, kubectl rollout status deployment/api',
+    );
+  return pass(
+    `${file}: ${test.n} tests against PostgreSQL and RabbitMQ service containers; ${deploy.n} (needs ${test.n}) pushes to ECR and waits for the rollout`,
+  );
 }
 
 const pipeline: Check = {
   id: 'advanced-cicd/pipeline',
-  title: 'a GitHub Actions workflow: tests against PostgreSQL and RabbitMQ service containers, then a deploy gated on them (push to ECR, rolling update)',
+  title:
+    'a GitHub Actions workflow: tests against PostgreSQL and RabbitMQ service containers, then a deploy gated on them (push to ECR, rolling update)',
   run: async (ctx) => {
     const dir = join(ctx.workdir, '.github', 'workflows');
-    const files = existsSync(dir) ? readdirSync(dir).filter((f) => /\.ya?ml$/.test(f)).sort() : [];
-    if (files.length === 0) return fail(`there is no workflow in ${dir}`, 'write .github/workflows/ci.yml in your working directory (or point --workdir at it)');
+    const files = existsSync(dir)
+      ? readdirSync(dir)
+          .filter((f) => /\.ya?ml$/.test(f))
+          .sort()
+      : [];
+    if (files.length === 0)
+      return fail(`there is no workflow in ${dir}`, 'write .github/workflows/ci.yml in your working directory (or point --workdir at it)');
     const verdicts = await Promise.all(files.map((f) => workflowVerdict(join(dir, f), readFileSync(join(dir, f), 'utf8'))));
     return verdicts.find((v) => v.ok) ?? verdicts[0]!;
   },

@@ -88,7 +88,11 @@ export interface QueuedMessage {
  * returned to the queue when the channel closes. Those for which `take` says true are acked
  * (removed) instead: how a check takes back what it put there.
  */
-export async function browse(conn: ChannelModel, queue: string, options: { limit?: number; take?: (m: QueuedMessage) => boolean } = {}): Promise<QueuedMessage[]> {
+export async function browse(
+  conn: ChannelModel,
+  queue: string,
+  options: { limit?: number; take?: (m: QueuedMessage) => boolean } = {},
+): Promise<QueuedMessage[]> {
   const channel = await conn.createChannel();
   channel.on('error', () => {});
   const seen: QueuedMessage[] = [];
@@ -104,7 +108,11 @@ export async function browse(conn: ChannelModel, queue: string, options: { limit
       } catch {
         body = undefined;
       }
-      const view: QueuedMessage = { messageId: message.properties.messageId as string | undefined, headers: message.properties.headers ?? {}, body };
+      const view: QueuedMessage = {
+        messageId: message.properties.messageId as string | undefined,
+        headers: message.properties.headers ?? {},
+        body,
+      };
       seen.push(view);
       if (options.take?.(view)) channel.ack(message);
     }
@@ -115,15 +123,25 @@ export async function browse(conn: ChannelModel, queue: string, options: { limit
 }
 
 /** Publishes one persistent JSON message and waits for the broker's confirm; `returned` when it was unroutable (mandatory). */
-export async function publish(conn: ChannelModel, exchange: string, routingKey: string, body: object, options: { messageId: string; headers?: Record<string, unknown> }): Promise<{ returned: boolean }> {
+export async function publish(
+  conn: ChannelModel,
+  exchange: string,
+  routingKey: string,
+  body: object,
+  options: { messageId: string; headers?: Record<string, unknown> },
+): Promise<{ returned: boolean }> {
   const channel: ConfirmChannel = await conn.createConfirmChannel();
   channel.on('error', () => {});
   let returned = false;
   channel.on('return', () => (returned = true)); // basic.return comes before the confirm
   try {
     await new Promise<void>((resolve, reject) =>
-      channel.publish(exchange, routingKey, Buffer.from(JSON.stringify(body)), { persistent: true, mandatory: true, contentType: 'application/json', messageId: options.messageId, headers: options.headers }, (err) =>
-        err ? reject(err instanceof Error ? err : new Error(String(err))) : resolve(),
+      channel.publish(
+        exchange,
+        routingKey,
+        Buffer.from(JSON.stringify(body)),
+        { persistent: true, mandatory: true, contentType: 'application/json', messageId: options.messageId, headers: options.headers },
+        (err) => (err ? reject(err instanceof Error ? err : new Error(String(err))) : resolve()),
       ),
     );
     return { returned };
@@ -137,7 +155,11 @@ export async function publish(conn: ChannelModel, exchange: string, routingKey: 
  * `jobs.retry` were seen empty twice in a row (or after `timeoutMs`), so a check never fails
  * because it ran while a job was between attempts, and never waits long when nothing is queued.
  */
-export async function whileJobsQueued<T>(conn: ChannelModel, timeoutMs: number, attempt: () => Promise<T | undefined>): Promise<T | undefined> {
+export async function whileJobsQueued<T>(
+  conn: ChannelModel,
+  timeoutMs: number,
+  attempt: () => Promise<T | undefined>,
+): Promise<T | undefined> {
   const deadline = Date.now() + timeoutMs;
   let idle = 0;
   for (;;) {
@@ -156,7 +178,11 @@ export async function keyspaceHits(redis: import('ioredis').Redis): Promise<numb
 }
 
 /** A token like the lab API's login gives (HS256 over the lab's JWT secret, 10 minutes); another `secret` forges one. */
-export function labToken(ctx: CheckContext, user: { id: string; email: string; role: string }, secret = ctx.secrets.api?.jwtSecret): string {
+export function labToken(
+  ctx: CheckContext,
+  user: { id: string; email: string; role: string },
+  secret = ctx.secrets.api?.jwtSecret,
+): string {
   if (!secret) throw new Error(`lab '${ctx.lab}' has no API JWT secret`);
   const encode = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
   const iat = Math.floor(Date.now() / 1000);
@@ -173,7 +199,10 @@ export interface CheckUser {
 /** A users row the check owns (email @check.invalid, no usable password); remove with dropUsers. */
 export async function makeUser(db: pg.Client, role = 'user'): Promise<CheckUser> {
   const email = `labforge-check-${marker()}@check.invalid`;
-  const { rows } = await db.query<{ id: string }>(`INSERT INTO users (email, password_hash, role) VALUES ($1, 'labforge check: no password', $2) RETURNING id::text`, [email, role]);
+  const { rows } = await db.query<{ id: string }>(
+    `INSERT INTO users (email, password_hash, role) VALUES ($1, 'labforge check: no password', $2) RETURNING id::text`,
+    [email, role],
+  );
   return { id: rows[0]!.id, email, role };
 }
 

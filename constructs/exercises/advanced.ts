@@ -52,10 +52,18 @@ const asyncServices: Check[] = [
                 const row = await best();
                 return row && row.n >= 2 ? row : undefined;
               });
-              if (done) return pass(`${done.email}: ${done.n} emails_sent rows written by the worker (the welcome email and your POST /jobs)`);
+              if (done)
+                return pass(`${done.email}: ${done.n} emails_sent rows written by the worker (the welcome email and your POST /jobs)`);
               const some = await best();
-              if (!some) return fail(`no emails_sent row for an account ending ${EXERCISE_DOMAIN}`, `register an account such as you${EXERCISE_DOMAIN} through the load balancer (POST /auth/register), log in, then POST /jobs with its token`);
-              return fail(`${some.email}: 1 emails_sent row (the welcome email queued by POST /auth/register)`, `log in as ${some.email} and POST /jobs with the token: the worker writes a second row (GET /jobs/:id answers done)`);
+              if (!some)
+                return fail(
+                  `no emails_sent row for an account ending ${EXERCISE_DOMAIN}`,
+                  `register an account such as you${EXERCISE_DOMAIN} through the load balancer (POST /auth/register), log in, then POST /jobs with its token`,
+                );
+              return fail(
+                `${some.email}: 1 emails_sent row (the welcome email queued by POST /auth/register)`,
+                `log in as ${some.email} and POST /jobs with the token: the worker writes a second row (GET /jobs/:id answers done)`,
+              );
             }),
           ),
         LAB_HINT,
@@ -70,18 +78,24 @@ const asyncServices: Check[] = [
           withAmqp(ctx, async (conn) => {
             const find = async () => {
               const messages = await browse(conn, DEAD);
-              const mine = messages.find((m) => typeof m.body?.email === 'string' && m.body.email.endsWith(EXERCISE_DOMAIN) && Number(m.headers['x-attempts']) >= 3);
+              const mine = messages.find(
+                (m) => typeof m.body?.email === 'string' && m.body.email.endsWith(EXERCISE_DOMAIN) && Number(m.headers['x-attempts']) >= 3,
+              );
               return mine ? { mine, total: messages.length } : undefined;
             };
             // Three attempts take about 2 s (1 s in jobs.retry between them): wait while it is on its way.
             const found = await whileJobsQueued(conn, 8000, find);
             if (found) {
               const { mine, total } = found;
-              return pass(`job ${mine.messageId ?? mine.body?.jobId} for ${mine.body?.email}: ${mine.headers['x-attempts']} attempts, last error '${mine.headers['x-last-error']}' (${total} message(s) in ${DEAD}, left there)`);
+              return pass(
+                `job ${mine.messageId ?? mine.body?.jobId} for ${mine.body?.email}: ${mine.headers['x-attempts']} attempts, last error '${mine.headers['x-last-error']}' (${total} message(s) in ${DEAD}, left there)`,
+              );
             }
             const total = (await queueInfo(conn, DEAD))?.messages ?? 0;
             return fail(
-              total === 0 ? `${DEAD} is empty` : `none of the ${total} message(s) in ${DEAD} is a job of an ${EXERCISE_DOMAIN} account tried 3 times`,
+              total === 0
+                ? `${DEAD} is empty`
+                : `none of the ${total} message(s) in ${DEAD} is a job of an ${EXERCISE_DOMAIN} account tried 3 times`,
               `POST /jobs {"fail": true} with the token of your ${EXERCISE_DOMAIN} account; after 3 attempts (about 2 s) the worker moves it to ${DEAD}: read it there without taking it out (get, then nack with requeue)`,
             );
           }),
@@ -95,21 +109,49 @@ const asyncServices: Check[] = [
       guarded(
         () =>
           withAmqp(ctx, async (conn) => {
-            if (!(await exchangeExists(conn, EVENTS_EXCHANGE))) return fail(`there is no exchange ${EVENTS_EXCHANGE} on the lab vhost`, `declare a durable topic exchange: channel.assertExchange('${EVENTS_EXCHANGE}', 'topic', { durable: true })`);
+            if (!(await exchangeExists(conn, EVENTS_EXCHANGE)))
+              return fail(
+                `there is no exchange ${EVENTS_EXCHANGE} on the lab vhost`,
+                `declare a durable topic exchange: channel.assertExchange('${EVENTS_EXCHANGE}', 'topic', { durable: true })`,
+              );
             const queue = await queueInfo(conn, AUDIT_QUEUE);
-            if (!queue) return fail(`there is no queue ${AUDIT_QUEUE}`, `declare a durable queue ${AUDIT_QUEUE} and bind it to ${EVENTS_EXCHANGE} for 'audit.#'`);
-            if (queue.consumers < 1) return fail(`queue ${AUDIT_QUEUE} has no consumer (${queue.messages} message(s) waiting)`, `start your consumer: channel.consume('${AUDIT_QUEUE}', ...)`);
+            if (!queue)
+              return fail(
+                `there is no queue ${AUDIT_QUEUE}`,
+                `declare a durable queue ${AUDIT_QUEUE} and bind it to ${EVENTS_EXCHANGE} for 'audit.#'`,
+              );
+            if (queue.consumers < 1)
+              return fail(
+                `queue ${AUDIT_QUEUE} has no consumer (${queue.messages} message(s) waiting)`,
+                `start your consumer: channel.consume('${AUDIT_QUEUE}', ...)`,
+              );
             return withDb(ctx, async (db) => {
               const table = (await db.query<{ t: string | null }>(`SELECT to_regclass('public.audit_log')::text AS t`)).rows[0]?.t;
-              if (!table) return fail('there is no table audit_log', 'CREATE TABLE audit_log (event_id text PRIMARY KEY, type text NOT NULL, received_at timestamptz NOT NULL DEFAULT now())');
+              if (!table)
+                return fail(
+                  'there is no table audit_log',
+                  'CREATE TABLE audit_log (event_id text PRIMARY KEY, type text NOT NULL, received_at timestamptz NOT NULL DEFAULT now())',
+                );
               const id = `labforge-check-${marker()}`;
               try {
                 const event = { id, type: AUDIT_KEY, at: new Date().toISOString(), source: 'labforge check', data: {} };
                 const { returned } = await publish(conn, EVENTS_EXCHANGE, AUDIT_KEY, event, { messageId: id });
-                if (returned) return fail(`an event published to ${EVENTS_EXCHANGE} with routing key ${AUDIT_KEY} reached no queue`, `bind the queue: channel.bindQueue('${AUDIT_QUEUE}', '${EVENTS_EXCHANGE}', 'audit.#')`);
-                const recorded = await poll(5000, async () => ((await db.query('SELECT 1 FROM audit_log WHERE event_id = $1', [id])).rowCount ? true : undefined));
-                if (!recorded) return fail(`event ${id} (published to ${EVENTS_EXCHANGE}, key ${AUDIT_KEY}) was not in audit_log within 5 s`, `for each message of ${AUDIT_QUEUE}: INSERT its id into audit_log (event_id), then ack`);
-                return pass(`${EVENTS_EXCHANGE} --${AUDIT_KEY}--> ${AUDIT_QUEUE} (${queue.consumers} consumer(s)): event ${id} recorded in audit_log`);
+                if (returned)
+                  return fail(
+                    `an event published to ${EVENTS_EXCHANGE} with routing key ${AUDIT_KEY} reached no queue`,
+                    `bind the queue: channel.bindQueue('${AUDIT_QUEUE}', '${EVENTS_EXCHANGE}', 'audit.#')`,
+                  );
+                const recorded = await poll(5000, async () =>
+                  (await db.query('SELECT 1 FROM audit_log WHERE event_id = $1', [id])).rowCount ? true : undefined,
+                );
+                if (!recorded)
+                  return fail(
+                    `event ${id} (published to ${EVENTS_EXCHANGE}, key ${AUDIT_KEY}) was not in audit_log within 5 s`,
+                    `for each message of ${AUDIT_QUEUE}: INSERT its id into audit_log (event_id), then ack`,
+                  );
+                return pass(
+                  `${EVENTS_EXCHANGE} --${AUDIT_KEY}--> ${AUDIT_QUEUE} (${queue.consumers} consumer(s)): event ${id} recorded in audit_log`,
+                );
               } finally {
                 await db.query('DELETE FROM audit_log WHERE event_id = $1', [id]).catch(() => {});
               }

@@ -13,7 +13,8 @@ export const EXERCISE_CHECK_TARGETS: readonly Target[] = ['local'];
 
 export function localCheckContext(home: string, name: string, options: { appUrl?: string; workdir?: string } = {}): CheckContext {
   const target = labTarget(home, name);
-  if (target !== undefined && !EXERCISE_CHECK_TARGETS.includes(target)) throw new UsageError(`check runs against local labs; '${name}' is a ${target} lab`);
+  if (target !== undefined && !EXERCISE_CHECK_TARGETS.includes(target))
+    throw new UsageError(`check runs against local labs; '${name}' is a ${target} lab`);
   const layout = existingLab(home, name);
   const state = readState(layout)!;
   const secrets = readSecrets(layout);

@@ -53,18 +53,32 @@ const route: Check = {
       }
       for (const other of shardNumbers(ctx).filter((s) => s !== shard)) {
         const server = currentPrimary(ctx, other);
-        if ((await valueOn(ctx, server)) !== undefined) return fail(`${EXERCISE_KEY} is also on shard ${other} (${where(server)})`, `a key lives on exactly one shard: DELETE it from ${server.id}`);
+        if ((await valueOn(ctx, server)) !== undefined)
+          return fail(
+            `${EXERCISE_KEY} is also on shard ${other} (${where(server)})`,
+            `a key lives on exactly one shard: DELETE it from ${server.id}`,
+          );
       }
       const replicas = liveReplicas(ctx, shard);
-      if (replicas.length === 0) return fail(`shard ${shard} has no replica streaming from ${primary.id} now (one is waiting to be rebuilt)`, 'run `labforge up <lab>`: it rebuilds the replica from the new primary');
+      if (replicas.length === 0)
+        return fail(
+          `shard ${shard} has no replica streaming from ${primary.id} now (one is waiting to be rebuilt)`,
+          'run `labforge up <lab>`: it rebuilds the replica from the new primary',
+        );
       const seen: string[] = [];
       for (const replica of replicas) {
         // Asynchronous replication: give the row a few seconds to arrive (it takes about the link delay).
         const got = await poll(5000, async () => ((await valueOn(ctx, replica)) === value ? true : undefined), 100);
-        if (!got) return fail(`${EXERCISE_KEY} is on ${primary.id} but not on its replica ${where(replica)} after 5 s`, 'is the replica disconnected (a cut link)? `labforge chaos <lab> heal`, `labforge health <lab>`');
+        if (!got)
+          return fail(
+            `${EXERCISE_KEY} is on ${primary.id} but not on its replica ${where(replica)} after 5 s`,
+            'is the replica disconnected (a cut link)? `labforge chaos <lab> heal`, `labforge health <lab>`',
+          );
         seen.push(`${replica.id} (region ${replica.region})`);
       }
-      return pass(`${EXERCISE_KEY} -> shard ${shard}: on ${primary.id} (region ${primary.region}) and on no other shard; replicated to ${seen.join(', ')}`);
+      return pass(
+        `${EXERCISE_KEY} -> shard ${shard}: on ${primary.id} (region ${primary.region}) and on no other shard; replicated to ${seen.join(', ')}`,
+      );
     }, DB_HINT),
 };
 
@@ -96,7 +110,9 @@ async function call(base: string, method: string, path: string, body?: unknown, 
 /** A fresh email (the API's shard key) that routes to `shard`. */
 function emailOfShard(ctx: CheckContext, shard: number): string {
   const tag = randomBytes(3).toString('hex');
-  for (let i = 0; ; i++) if (shardFor(`labforge-check-${tag}-${i}@example.com`, shardNumbers(ctx).length) === shard) return `labforge-check-${tag}-${i}@example.com`;
+  for (let i = 0; ; i++)
+    if (shardFor(`labforge-check-${tag}-${i}@example.com`, shardNumbers(ctx).length) === shard)
+      return `labforge-check-${tag}-${i}@example.com`;
 }
 
 const failover: Check = {
@@ -104,9 +120,19 @@ const failover: Check = {
   title: "a shard went through a failover (its primary is a promoted server) and takes writes through every region's load balancer",
   run: (ctx) =>
     guarded(async () => {
-      const timelines = await Promise.all(shardNumbers(ctx).map(async (s) => ({ shard: s, primary: currentPrimary(ctx, s), timeline: await timelineOf(ctx, currentPrimary(ctx, s)) })));
+      const timelines = await Promise.all(
+        shardNumbers(ctx).map(async (s) => ({
+          shard: s,
+          primary: currentPrimary(ctx, s),
+          timeline: await timelineOf(ctx, currentPrimary(ctx, s)),
+        })),
+      );
       const promoted = timelines.filter((t) => t.timeline > 1);
-      if (promoted.length === 0) return fail(`no shard has been through a failover: every primary is on timeline 1 (${timelines.map((t) => t.primary.id).join(', ')})`, 'run `labforge chaos <lab> kill-primary 0`, then write a key of that shard through each region');
+      if (promoted.length === 0)
+        return fail(
+          `no shard has been through a failover: every primary is on timeline 1 (${timelines.map((t) => t.primary.id).join(', ')})`,
+          'run `labforge chaos <lab> kill-primary 0`, then write a key of that shard through each region',
+        );
       const evidence: string[] = [];
       for (const { shard, primary, timeline } of promoted) {
         const email = emailOfShard(ctx, shard);
@@ -116,16 +142,35 @@ const failover: Check = {
           for (let region = 0; region < regionCount(ctx); region++) {
             const base = balancerUrl(ctx, region);
             const reg = region === 0 ? await call(base, 'POST', '/auth/register', { email, password }) : { status: 201, body: undefined };
-            if (reg.status !== 201) return fail(`registering a user of shard ${shard} through lb-r${region} answered ${reg.status}: ${JSON.stringify(reg.body)}`, 'are the APIs repointed to the promoted primary? `labforge health <lab>`');
+            if (reg.status !== 201)
+              return fail(
+                `registering a user of shard ${shard} through lb-r${region} answered ${reg.status}: ${JSON.stringify(reg.body)}`,
+                'are the APIs repointed to the promoted primary? `labforge health <lab>`',
+              );
             const login = await call(base, 'POST', '/auth/login', { email, password });
             const title = `failover check r${region}`;
             const note = login.status === 200 ? await call(base, 'POST', '/notes', { title }, login.body.token) : login;
-            if (note.status !== 201) return fail(`a write for shard ${shard} through lb-r${region} answered ${note.status}: ${JSON.stringify(note.body)}`, 'the shard must keep serving after the failover: `labforge health <lab>`');
+            if (note.status !== 201)
+              return fail(
+                `a write for shard ${shard} through lb-r${region} answered ${note.status}: ${JSON.stringify(note.body)}`,
+                'the shard must keep serving after the failover: `labforge health <lab>`',
+              );
             lbs.push(`lb-r${region}`);
           }
-          const rows = await withServer(ctx, primary, async (db) => (await db.query('SELECT n.title FROM notes n JOIN users u ON u.id = n.user_id WHERE u.email = $1', [email])).rowCount);
-          if (rows !== lbs.length) return fail(`${lbs.length} notes were written for shard ${shard}, ${rows} are on its primary ${where(primary)}`, 'the APIs must write to the promoted primary (GET /shards/<key> names it)');
-          evidence.push(`shard ${shard}: ${primary.id} promoted (timeline ${timeline}, region ${primary.region}); writes through ${lbs.join(' and ')} landed on it`);
+          const rows = await withServer(
+            ctx,
+            primary,
+            async (db) =>
+              (await db.query('SELECT n.title FROM notes n JOIN users u ON u.id = n.user_id WHERE u.email = $1', [email])).rowCount,
+          );
+          if (rows !== lbs.length)
+            return fail(
+              `${lbs.length} notes were written for shard ${shard}, ${rows} are on its primary ${where(primary)}`,
+              'the APIs must write to the promoted primary (GET /shards/<key> names it)',
+            );
+          evidence.push(
+            `shard ${shard}: ${primary.id} promoted (timeline ${timeline}, region ${primary.region}); writes through ${lbs.join(' and ')} landed on it`,
+          );
         } finally {
           await withServer(ctx, primary, (db) => db.query('DELETE FROM users WHERE email = $1', [email])).catch(() => {});
         }
@@ -165,7 +210,11 @@ function partitionedAndHealed(ctx: CheckContext, region: number): { ok: boolean;
     const cut = log.lastIndexOf('partitioned:');
     return cut < 0 || log.indexOf('healed:', cut) < 0;
   });
-  return { ok: missing.length === 0, detail: missing.length === 0 ? `${links.length} links were cut and healed` : `not cut and healed: ${missing.map((l) => l.id).join(', ')}` };
+  return {
+    ok: missing.length === 0,
+    detail:
+      missing.length === 0 ? `${links.length} links were cut and healed` : `not cut and healed: ${missing.map((l) => l.id).join(', ')}`,
+  };
 }
 
 const partition: Check = {
@@ -175,22 +224,41 @@ const partition: Check = {
     guarded(async () => {
       const file = readWorkdirJson(ctx, 'partition.json');
       const format = '{"region": 1, "staleReplicas": ["db-..."], "unwritable": {"0": [shards], "1": [shards]}}';
-      if ('problem' in file) return fail(file.problem, `run \`labforge chaos <lab> partition 1\`, observe (\`labforge health\`), \`labforge chaos <lab> heal\`, then write ${format}`);
+      if ('problem' in file)
+        return fail(
+          file.problem,
+          `run \`labforge chaos <lab> partition 1\`, observe (\`labforge health\`), \`labforge chaos <lab> heal\`, then write ${format}`,
+        );
       const region = file.value.region;
-      if (typeof region !== 'number' || !Number.isInteger(region) || region < 0 || region >= regionCount(ctx)) return fail(`partition.json: region is ${JSON.stringify(region)}`, `the region you partitioned: 0 to ${regionCount(ctx) - 1}`);
+      if (typeof region !== 'number' || !Number.isInteger(region) || region < 0 || region >= regionCount(ctx))
+        return fail(`partition.json: region is ${JSON.stringify(region)}`, `the region you partitioned: 0 to ${regionCount(ctx) - 1}`);
       const drill = partitionedAndHealed(ctx, region);
-      if (!drill.ok) return fail(`region ${region} was not partitioned and healed: ${drill.detail}`, `\`labforge chaos <lab> partition ${region}\`, then \`labforge chaos <lab> heal\``);
+      if (!drill.ok)
+        return fail(
+          `region ${region} was not partitioned and healed: ${drill.detail}`,
+          `\`labforge chaos <lab> partition ${region}\`, then \`labforge chaos <lab> heal\``,
+        );
       const want = expectedPartition(ctx, region);
       const gaps: string[] = [];
       const stale = Array.isArray(file.value.staleReplicas) ? file.value.staleReplicas.map(String) : [];
-      if (listOf(stale) !== listOf(want.stale)) gaps.push(`staleReplicas is [${listOf(stale)}]; the replicas whose replication link is cut are [${listOf(want.stale)}]`);
+      if (listOf(stale) !== listOf(want.stale))
+        gaps.push(`staleReplicas is [${listOf(stale)}]; the replicas whose replication link is cut are [${listOf(want.stale)}]`);
       const given = (file.value.unwritable ?? {}) as Record<string, unknown>;
       for (const [client, shards] of Object.entries(want.unwritable)) {
         const got = Array.isArray(given[client]) ? (given[client] as unknown[]).map(Number) : undefined;
-        if (got === undefined || listOf(got) !== listOf(shards)) gaps.push(`unwritable["${client}"] is ${JSON.stringify(given[client] ?? null)}; clients of region ${client} cannot reach the primaries of shards [${listOf(shards)}]`);
+        if (got === undefined || listOf(got) !== listOf(shards))
+          gaps.push(
+            `unwritable["${client}"] is ${JSON.stringify(given[client] ?? null)}; clients of region ${client} cannot reach the primaries of shards [${listOf(shards)}]`,
+          );
       }
-      if (gaps.length > 0) return fail(gaps.join('\n'), "a link is cut when it listens in or leads to the partitioned region; use the lab's current roles (`labforge status`): a failover moves a primary");
-      return pass(`region ${region}: ${drill.detail}; stale replicas [${listOf(want.stale)}], unwritable ${JSON.stringify(want.unwritable)}: as analysed`);
+      if (gaps.length > 0)
+        return fail(
+          gaps.join('\n'),
+          "a link is cut when it listens in or leads to the partitioned region; use the lab's current roles (`labforge status`): a failover moves a primary",
+        );
+      return pass(
+        `region ${region}: ${drill.detail}; stale replicas [${listOf(want.stale)}], unwritable ${JSON.stringify(want.unwritable)}: as analysed`,
+      );
     }, DB_HINT),
 };
 
@@ -201,16 +269,30 @@ const latency: Check = {
     guarded(async () => {
       const file = readWorkdirJson(ctx, 'latency.json');
       const d = linkDelayMs(ctx);
-      if ('problem' in file) return fail(file.problem, 'measure and write {"injectedDelayMs": ..., "crossRegionRttMs": ..., "replicationLagMs": ...}');
+      if ('problem' in file)
+        return fail(file.problem, 'measure and write {"injectedDelayMs": ..., "crossRegionRttMs": ..., "replicationLagMs": ...}');
       const injected = measurement(file.value.injectedDelayMs);
       const rtt = measurement(file.value.crossRegionRttMs);
       const lag = measurement(file.value.replicationLagMs);
       const gaps: string[] = [];
-      if (injected !== d) gaps.push(`injectedDelayMs is ${JSON.stringify(file.value.injectedDelayMs)}; the links add ${d} ms each way (\`labforge health\` shows it)`);
+      if (injected !== d)
+        gaps.push(
+          `injectedDelayMs is ${JSON.stringify(file.value.injectedDelayMs)}; the links add ${d} ms each way (\`labforge health\` shows it)`,
+        );
       // Nothing crosses a link faster than its delay; a query round trip crosses it twice.
-      if (rtt === undefined || rtt < 2 * d * 0.9 || rtt > 2 * d + 250) gaps.push(`crossRegionRttMs is ${JSON.stringify(file.value.crossRegionRttMs)}; one query through a link takes about ${2 * d} ms (2 x ${d} ms), expected ${Math.floor(2 * d * 0.9)} to ${2 * d + 250}`);
-      if (lag === undefined || lag < d * 0.9 || lag > 2 * d + 2000) gaps.push(`replicationLagMs is ${JSON.stringify(file.value.replicationLagMs)}; WAL crosses the link once (${d} ms), expected ${Math.floor(d * 0.9)} to ${2 * d + 2000}`);
-      if (gaps.length > 0) return fail(gaps.join('\n'), 'time one query on an open connection through a link (not the connection set-up), and a write on a primary until its replica in the other region shows it');
+      if (rtt === undefined || rtt < 2 * d * 0.9 || rtt > 2 * d + 250)
+        gaps.push(
+          `crossRegionRttMs is ${JSON.stringify(file.value.crossRegionRttMs)}; one query through a link takes about ${2 * d} ms (2 x ${d} ms), expected ${Math.floor(2 * d * 0.9)} to ${2 * d + 250}`,
+        );
+      if (lag === undefined || lag < d * 0.9 || lag > 2 * d + 2000)
+        gaps.push(
+          `replicationLagMs is ${JSON.stringify(file.value.replicationLagMs)}; WAL crosses the link once (${d} ms), expected ${Math.floor(d * 0.9)} to ${2 * d + 2000}`,
+        );
+      if (gaps.length > 0)
+        return fail(
+          gaps.join('\n'),
+          'time one query on an open connection through a link (not the connection set-up), and a write on a primary until its replica in the other region shows it',
+        );
       return pass(`injected ${d} ms each way; measured round trip ${rtt} ms, replication lag ${lag} ms`);
     }, DB_HINT),
 };

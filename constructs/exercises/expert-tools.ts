@@ -70,7 +70,11 @@ export const where = (c: ComponentState) => `${c.id} (${c.role}, region ${c.regi
 
 /** Runs `work` with a client of one shard server, as the learner role. */
 export async function withServer<T>(ctx: CheckContext, server: ComponentState, work: (db: pg.Client) => Promise<T>): Promise<T> {
-  const db = new pg.Client({ connectionString: driverOf(server).secretUrl!(server, ctx.secrets), connectionTimeoutMillis: 3000, statement_timeout: 5000 });
+  const db = new pg.Client({
+    connectionString: driverOf(server).secretUrl!(server, ctx.secrets),
+    connectionTimeoutMillis: 3000,
+    statement_timeout: 5000,
+  });
   db.on('error', () => {});
   await db.connect();
   try {

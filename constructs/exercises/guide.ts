@@ -21,7 +21,13 @@ export function renderGuide(home: string, name: string): string {
   const skills = [
     '| skill | exercises |',
     '| --- | --- |',
-    ...lab.skills.map((skill, i) => `| ${skill} | ${lab.exercises.filter((e) => e.skills.includes(i)).map((e) => `\`${e.id}\``).join(', ')} |`),
+    ...lab.skills.map(
+      (skill, i) =>
+        `| ${skill} | ${lab.exercises
+          .filter((e) => e.skills.includes(i))
+          .map((e) => `\`${e.id}\``)
+          .join(', ')} |`,
+    ),
   ].join('\n');
   const exercises = lab.exercises
     .map((e, n) => {
@@ -39,6 +45,17 @@ export function renderGuide(home: string, name: string): string {
       ].join('\n');
     })
     .join('\n');
-  const values: Record<string, string> = { title: lab.title, summary: lab.summary, lab: name, level: lab.level, connection, skills, exercises };
-  return readFileSync(templatePath('guides', 'guide.md'), 'utf8').replace(/\{\{(\w+)\}\}/g, (_, key: string) => values[key] ?? `{{${key}}}`);
+  const values: Record<string, string> = {
+    title: lab.title,
+    summary: lab.summary,
+    lab: name,
+    level: lab.level,
+    connection,
+    skills,
+    exercises,
+  };
+  return readFileSync(templatePath('guides', 'guide.md'), 'utf8').replace(
+    /\{\{(\w+)\}\}/g,
+    (_, key: string) => values[key] ?? `{{${key}}}`,
+  );
 }

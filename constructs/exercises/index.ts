@@ -37,7 +37,15 @@ export async function runChecks(ctx: CheckContext, exercises: readonly string[])
   for (const exercise of exercises) {
     const checks = CHECKS[ctx.level][exercise];
     if (checks === undefined || checks.length === 0) {
-      runs.push({ exercise, check: `${exercise}/-`, title: 'no automatic check yet', ok: false, detail: `the ${ctx.level} exercises have no automatic checks yet`, hint: 'follow the guide (`labforge guide <lab>`) and check by hand', ms: 0 });
+      runs.push({
+        exercise,
+        check: `${exercise}/-`,
+        title: 'no automatic check yet',
+        ok: false,
+        detail: `the ${ctx.level} exercises have no automatic checks yet`,
+        hint: 'follow the guide (`labforge guide <lab>`) and check by hand',
+        ms: 0,
+      });
       continue;
     }
     for (const check of checks) {

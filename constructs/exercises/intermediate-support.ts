@@ -7,7 +7,8 @@ import type { Redis } from 'ioredis';
 import { guarded, request, withDb, withRedis as withLabRedis, type HttpReply } from './probe.js';
 import { fail, type CheckContext, type CheckResult } from './types.js';
 
-export const APP_HINT = 'start your app so it listens on the --app-url (default http://127.0.0.1:8080), on the lab database and Redis, then check again';
+export const APP_HINT =
+  'start your app so it listens on the --app-url (default http://127.0.0.1:8080), on the lab database and Redis, then check again';
 export const DB_HINT = 'the lab database did not answer: `labforge health <lab>`';
 
 /** A missing piece a check found: becomes a fail with this detail and hint. */
@@ -76,15 +77,33 @@ export async function signUp(ctx: CheckContext, made: string[], role?: string): 
   const password = `pw-${hex(8)}`;
   made.push(email);
   const reg = await call(ctx, 'POST', '/auth/register', { json: { email, password } });
-  need(reg.status === 201 || reg.status === 200, `POST /auth/register answered ${show(reg)}`, 'POST /auth/register {email, password} creates the account (201)');
+  need(
+    reg.status === 201 || reg.status === 200,
+    `POST /auth/register answered ${show(reg)}`,
+    'POST /auth/register {email, password} creates the account (201)',
+  );
   if (role !== undefined) {
-    const updated = await withDb(ctx, (db) => db.query('UPDATE users SET role = $1 WHERE email = $2', [role, email])).catch((e: Error) => new Gap(`cannot set users.role: ${e.message}`, "keep the starter's users table in the lab database: role text NOT NULL DEFAULT 'user'"));
+    const updated = await withDb(ctx, (db) => db.query('UPDATE users SET role = $1 WHERE email = $2', [role, email])).catch(
+      (e: Error) =>
+        new Gap(
+          `cannot set users.role: ${e.message}`,
+          "keep the starter's users table in the lab database: role text NOT NULL DEFAULT 'user'",
+        ),
+    );
     if (updated instanceof Gap) throw updated;
-    need(updated.rowCount === 1, `no row in the lab database's users for ${email} after POST /auth/register`, 'store accounts in the users table of the lab database (DATABASE_URL from `labforge secrets <lab>`)');
+    need(
+      updated.rowCount === 1,
+      `no row in the lab database's users for ${email} after POST /auth/register`,
+      'store accounts in the users table of the lab database (DATABASE_URL from `labforge secrets <lab>`)',
+    );
   }
   const login = await call(ctx, 'POST', '/auth/login', { json: { email, password } });
   const token = (login.json as { token?: unknown } | undefined)?.token;
-  need(login.status === 200 && typeof token === 'string', `POST /auth/login answered ${show(login)}`, 'POST /auth/login {email, password} answers 200 {token: "<JWT>"}');
+  need(
+    login.status === 200 && typeof token === 'string',
+    `POST /auth/login answered ${show(login)}`,
+    'POST /auth/login {email, password} answers 200 {token: "<JWT>"}',
+  );
   return { email, password, token };
 }
 
@@ -93,7 +112,11 @@ export async function dropAccounts(ctx: CheckContext, emails: readonly string[])
   if (emails.length === 0) return;
   await withDb(ctx, async (db) => {
     const notes = 'SELECT n.id FROM notes n JOIN users u ON u.id = n.user_id WHERE u.email = ANY($1)';
-    for (const sql of [`DELETE FROM note_tags WHERE note_id IN (${notes})`, `DELETE FROM notes WHERE id IN (${notes})`, 'DELETE FROM users WHERE email = ANY($1)']) {
+    for (const sql of [
+      `DELETE FROM note_tags WHERE note_id IN (${notes})`,
+      `DELETE FROM notes WHERE id IN (${notes})`,
+      'DELETE FROM users WHERE email = ANY($1)',
+    ]) {
       await db.query(sql, [emails]).catch(() => {});
     }
   }).catch(() => {});
@@ -101,7 +124,8 @@ export async function dropAccounts(ctx: CheckContext, emails: readonly string[])
 
 /** The lab's Redis (probe.ts), with a hint when the lab has none. */
 export function withRedis<T>(ctx: CheckContext, work: (redis: Redis) => Promise<T>): Promise<T> {
-  if (!ctx.components.some((c) => c.kind === 'redis')) throw new Gap(`lab '${ctx.lab}' has no Redis`, 'run the check against an intermediate lab');
+  if (!ctx.components.some((c) => c.kind === 'redis'))
+    throw new Gap(`lab '${ctx.lab}' has no Redis`, 'run the check against an intermediate lab');
   return withLabRedis(ctx, work);
 }
 

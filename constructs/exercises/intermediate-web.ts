@@ -37,19 +37,35 @@ const middleware: Check[] = [
         const id = `labforge-check-${hex(6)}`;
         const path = unknownPath();
         const echoed = await call(ctx, 'GET', path, { headers: { 'x-request-id': id } });
-        need(echoed.headers.get('x-request-id') === id, `sent X-Request-Id: ${id}, got back ${echoed.headers.get('x-request-id') ?? 'none'}`, 'echo the X-Request-Id header of the request in the response');
+        need(
+          echoed.headers.get('x-request-id') === id,
+          `sent X-Request-Id: ${id}, got back ${echoed.headers.get('x-request-id') ?? 'none'}`,
+          'echo the X-Request-Id header of the request in the response',
+        );
         const fresh = (await call(ctx, 'GET', path)).headers.get('x-request-id');
-        need(fresh && fresh !== id, `without X-Request-Id the reply carries ${fresh ?? 'none'}`, 'make up an id (randomUUID) when the request has none, and send it back');
+        need(
+          fresh && fresh !== id,
+          `without X-Request-Id the reply carries ${fresh ?? 'none'}`,
+          'make up an id (randomUUID) when the request has none, and send it back',
+        );
         const file = join(ctx.workdir, 'logs', 'requests.log');
         const line = await logLine(file, id);
-        need(line !== undefined, `no line of ${file} mentions request ${id}`, 'append one JSON line per request {requestId, method, path, status, ms} to logs/requests.log of your working directory (--workdir)');
+        need(
+          line !== undefined,
+          `no line of ${file} mentions request ${id}`,
+          'append one JSON line per request {requestId, method, path, status, ms} to logs/requests.log of your working directory (--workdir)',
+        );
         let entry: Record<string, unknown> | undefined;
         try {
           entry = JSON.parse(line) as Record<string, unknown>;
         } catch {
           // reported below
         }
-        need(entry?.requestId === id && entry.status === echoed.status, `the log line is not {requestId: "${id}", status: ${echoed.status}, ...}: ${line.slice(0, 120)}`, 'log JSON: {"requestId": ..., "method": ..., "path": ..., "status": <number>, "ms": ...}');
+        need(
+          entry?.requestId === id && entry.status === echoed.status,
+          `the log line is not {requestId: "${id}", status: ${echoed.status}, ...}: ${line.slice(0, 120)}`,
+          'log JSON: {"requestId": ..., "method": ..., "path": ..., "status": <number>, "ms": ...}',
+        );
         return pass(`X-Request-Id echoed, made up when absent; ${file}: ${line.slice(0, 100)}`);
       }),
   },
@@ -59,7 +75,11 @@ const middleware: Check[] = [
     run: (ctx) =>
       checked(async () => {
         const cases = [
-          { what: 'POST /auth/register with broken JSON', status: 400, reply: await call(ctx, 'POST', '/auth/register', { body: '{"email":', headers: { 'content-type': 'application/json' } }) },
+          {
+            what: 'POST /auth/register with broken JSON',
+            status: 400,
+            reply: await call(ctx, 'POST', '/auth/register', { body: '{"email":', headers: { 'content-type': 'application/json' } }),
+          },
           { what: 'GET /me without a token', status: 401, reply: await call(ctx, 'GET', '/me') },
           { what: 'GET of an unknown path', status: 404, reply: await call(ctx, 'GET', unknownPath()) },
         ];
@@ -67,8 +87,16 @@ const middleware: Check[] = [
           need(reply.status === status, `${what} answered ${show(reply)}`, `answer ${status} there`);
           const type = reply.headers.get('content-type') ?? '';
           const body = reply.json as Record<string, unknown> | undefined;
-          need(type.includes('application/problem+json'), `${what}: Content-Type ${type || 'missing'}`, 'send errors as Content-Type: application/problem+json (RFC 9457)');
-          need(body && typeof body.title === 'string' && typeof body.type === 'string' && body.status === status, `${what}: the body is not {type, title, status: ${status}}: ${reply.text.slice(0, 100)}`, 'one error middleware turns every thrown error into {type, title, status, detail}');
+          need(
+            type.includes('application/problem+json'),
+            `${what}: Content-Type ${type || 'missing'}`,
+            'send errors as Content-Type: application/problem+json (RFC 9457)',
+          );
+          need(
+            body && typeof body.title === 'string' && typeof body.type === 'string' && body.status === status,
+            `${what}: the body is not {type, title, status: ${status}}: ${reply.text.slice(0, 100)}`,
+            'one error middleware turns every thrown error into {type, title, status, detail}',
+          );
           need(!/\bat .+:\d+:\d+/.test(reply.text), `${what}: the body shows a stack trace`, 'log the stack, never send it');
         }
         return pass('400, 401 and 404 are application/problem+json {type, title, status}');
@@ -79,16 +107,28 @@ const middleware: Check[] = [
     title: 'security headers on every reply: nosniff, frame protection, Referrer-Policy, no X-Powered-By',
     run: (ctx) =>
       checked(async () => {
-        for (const [what, reply] of [['GET /me', await call(ctx, 'GET', '/me')], ['GET of an unknown path', await call(ctx, 'GET', unknownPath())]] as const) {
+        for (const [what, reply] of [
+          ['GET /me', await call(ctx, 'GET', '/me')],
+          ['GET of an unknown path', await call(ctx, 'GET', unknownPath())],
+        ] as const) {
           const h = reply.headers;
-          const framing = /^(deny|sameorigin)$/i.test(h.get('x-frame-options') ?? '') || /frame-ancestors/i.test(h.get('content-security-policy') ?? '');
+          const framing =
+            /^(deny|sameorigin)$/i.test(h.get('x-frame-options') ?? '') || /frame-ancestors/i.test(h.get('content-security-policy') ?? '');
           const gaps = [
             h.get('x-content-type-options')?.toLowerCase() === 'nosniff' ? '' : 'X-Content-Type-Options: nosniff',
             framing ? '' : 'X-Frame-Options: DENY (or a CSP frame-ancestors)',
             h.get('referrer-policy') ? '' : 'Referrer-Policy',
           ].filter(Boolean);
-          need(gaps.length === 0, `${what} (${reply.status}) lacks ${gaps.join(', ')}`, 'set the headers in a middleware that runs before routing, so errors get them too');
-          need(!h.get('x-powered-by'), `${what} sends X-Powered-By: ${h.get('x-powered-by')}`, 'do not advertise the server stack (X-Powered-By)');
+          need(
+            gaps.length === 0,
+            `${what} (${reply.status}) lacks ${gaps.join(', ')}`,
+            'set the headers in a middleware that runs before routing, so errors get them too',
+          );
+          need(
+            !h.get('x-powered-by'),
+            `${what} sends X-Powered-By: ${h.get('x-powered-by')}`,
+            'do not advertise the server stack (X-Powered-By)',
+          );
         }
         return pass('nosniff, frame protection and Referrer-Policy on a 401 and a 404; no X-Powered-By');
       }),
@@ -108,12 +148,28 @@ const middleware: Check[] = [
             last = await call(ctx, 'POST', '/auth/login', { json: { email, password: 'wrong-password' } });
             statuses.push(last.status);
           }
-          need(statuses[0] === 401, `the first wrong password answered ${statuses[0]}`, 'answer 401 to a wrong password until the limit is reached');
-          need(last.status === 429, `21 wrong passwords for one email answered ${[...new Set(statuses)].join(', ')}, never 429`, 'count failed logins per email (Redis INCR + EXPIRE 60): after 10 in a minute answer 429 Too Many Requests');
+          need(
+            statuses[0] === 401,
+            `the first wrong password answered ${statuses[0]}`,
+            'answer 401 to a wrong password until the limit is reached',
+          );
+          need(
+            last.status === 429,
+            `21 wrong passwords for one email answered ${[...new Set(statuses)].join(', ')}, never 429`,
+            'count failed logins per email (Redis INCR + EXPIRE 60): after 10 in a minute answer 429 Too Many Requests',
+          );
           const retry = last.headers.get('retry-after') ?? '';
-          need(/^\d+$/.test(retry) || !Number.isNaN(Date.parse(retry)), `the 429 has Retry-After: ${retry || 'nothing'}`, 'say when to try again: Retry-After: <seconds>');
+          need(
+            /^\d+$/.test(retry) || !Number.isNaN(Date.parse(retry)),
+            `the 429 has Retry-After: ${retry || 'nothing'}`,
+            'say when to try again: Retry-After: <seconds>',
+          );
           const elsewhere = await call(ctx, 'POST', '/auth/login', { json: { email: other, password: 'wrong-password' } });
-          need(elsewhere.status === 401, `another email then answered ${elsewhere.status}`, 'limit per email (every check comes from 127.0.0.1): one attacked account must not lock out the others');
+          need(
+            elsewhere.status === 401,
+            `another email then answered ${elsewhere.status}`,
+            'limit per email (every check comes from 127.0.0.1): one attacked account must not lock out the others',
+          );
           return pass(`attempt ${statuses.length}: 429, Retry-After: ${retry}; another email still gets 401`);
         } finally {
           await dropKeys(ctx, email);
@@ -137,14 +193,34 @@ const middleware: Check[] = [
         };
         try {
           const anon = await upload(anonContent);
-          need(anon.status === 401, `POST /uploads without a token answered ${show(anon)}`, 'uploads need a Bearer token: 401 without one, before reading the body');
+          need(
+            anon.status === 401,
+            `POST /uploads without a token answered ${show(anon)}`,
+            'uploads need a Bearer token: 401 without one, before reading the body',
+          );
           const a = await signUp(ctx, made);
           const r = await upload(content, a.token);
-          need(r.status === 201, `POST /uploads answered ${show(r)}`, 'accept multipart/form-data with the file in field "file", answer 201');
+          need(
+            r.status === 201,
+            `POST /uploads answered ${show(r)}`,
+            'accept multipart/form-data with the file in field "file", answer 201',
+          );
           const stored = filesHolding(dir, content);
-          need(stored.length > 0, `no file under ${dir} holds the uploaded bytes`, 'stream the file part (only its bytes) into the uploads/ directory of your working directory (--workdir)');
-          need(stored.every((f) => basename(f) !== clientName), `the file is stored under the client's name ${clientName}`, "name it yourself (randomUUID): the client's file name is untrusted input");
-          need(filesHolding(dir, anonContent).length === 0, 'the upload without a token was stored too', 'authenticate before writing anything');
+          need(
+            stored.length > 0,
+            `no file under ${dir} holds the uploaded bytes`,
+            'stream the file part (only its bytes) into the uploads/ directory of your working directory (--workdir)',
+          );
+          need(
+            stored.every((f) => basename(f) !== clientName),
+            `the file is stored under the client's name ${clientName}`,
+            "name it yourself (randomUUID): the client's file name is untrusted input",
+          );
+          need(
+            filesHolding(dir, anonContent).length === 0,
+            'the upload without a token was stored too',
+            'authenticate before writing anything',
+          );
           return pass(`201; ${stored.map((f) => f.slice(ctx.workdir.length + 1)).join(', ')} holds the bytes`);
         } finally {
           for (const f of [...filesHolding(dir, content), ...filesHolding(dir, anonContent)]) rmSync(f, { force: true });
@@ -201,17 +277,34 @@ async function startProvider(port: number, chargeId: string) {
       } catch {
         body = undefined;
       }
-      const attempt: Attempt = { method: req.method ?? '', path: (req.url ?? '').split('?')[0]!, key: String(req.headers['idempotency-key'] ?? ''), body, at: performance.now() };
+      const attempt: Attempt = {
+        method: req.method ?? '',
+        path: (req.url ?? '').split('?')[0]!,
+        key: String(req.headers['idempotency-key'] ?? ''),
+        body,
+        at: performance.now(),
+      };
       attempts.push(attempt);
       if (attempt.method !== 'POST' || attempt.path !== '/charges') return res.writeHead(404).end();
       if (attempts.length === 1) return void held.push(res);
       attempt.repliedAt = performance.now();
       if (attempts.length === 2) return res.writeHead(503, { 'content-type': 'application/json' }).end('{"error":"provider busy"}');
-      res.writeHead(201, { 'content-type': 'application/json' }).end(JSON.stringify({ id: chargeId, status: 'succeeded', amountCents: body?.amountCents }));
+      res
+        .writeHead(201, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ id: chargeId, status: 'succeeded', amountCents: body?.amountCents }));
     });
   });
   await new Promise<void>((resolve, reject) => {
-    server.once('error', (e: NodeJS.ErrnoException) => reject(new Gap(e.code === 'EADDRINUSE' ? `something else listens on 127.0.0.1:${port} (PAYMENT_URL)` : `cannot play the provider on 127.0.0.1:${port}: ${e.message}`, 'the check plays the payment provider at PAYMENT_URL: leave that port free (stop your own stub) and check again')));
+    server.once('error', (e: NodeJS.ErrnoException) =>
+      reject(
+        new Gap(
+          e.code === 'EADDRINUSE'
+            ? `something else listens on 127.0.0.1:${port} (PAYMENT_URL)`
+            : `cannot play the provider on 127.0.0.1:${port}: ${e.message}`,
+          'the check plays the payment provider at PAYMENT_URL: leave that port free (stop your own stub) and check again',
+        ),
+      ),
+    );
     server.listen(port, '127.0.0.1', resolve);
   });
   const close = () => new Promise<void>((resolve) => (server.close(() => resolve()), server.closeAllConnections()));
@@ -234,18 +327,24 @@ async function pay(ctx: CheckContext, token: string, amountCents: number) {
   }
 }
 
-const ENV_HINT = 'write PAYMENT_URL=http://127.0.0.1:<free port> and PAYMENT_WEBHOOK_SECRET=<16+ characters> into .env of your working directory (--workdir), and start your app with them';
+const ENV_HINT =
+  'write PAYMENT_URL=http://127.0.0.1:<free port> and PAYMENT_WEBHOOK_SECRET=<16+ characters> into .env of your working directory (--workdir), and start your app with them';
 
 const external: Check[] = [
   {
     id: 'intermediate-external/payment-client',
-    title: 'POST /payments calls the provider at PAYMENT_URL with one Idempotency-Key, a timeout, retries with backoff, and returns its charge',
+    title:
+      'POST /payments calls the provider at PAYMENT_URL with one Idempotency-Key, a timeout, retries with backoff, and returns its charge',
     run: (ctx) =>
       checked(async () => {
         const env = readEnvFile(ctx.workdir);
         need(env?.PAYMENT_URL, `${join(ctx.workdir, '.env')} ${env ? 'has no PAYMENT_URL' : 'does not exist'}`, ENV_HINT);
         const url = URL.canParse(env.PAYMENT_URL) ? new URL(env.PAYMENT_URL) : undefined;
-        need(url?.protocol === 'http:' && ['127.0.0.1', 'localhost'].includes(url.hostname) && url.port, `PAYMENT_URL ${env.PAYMENT_URL} is not http://127.0.0.1:<port>`, 'the provider stub runs on this machine: PAYMENT_URL=http://127.0.0.1:<port>');
+        need(
+          url?.protocol === 'http:' && ['127.0.0.1', 'localhost'].includes(url.hostname) && url.port,
+          `PAYMENT_URL ${env.PAYMENT_URL} is not http://127.0.0.1:<port>`,
+          'the provider stub runs on this machine: PAYMENT_URL=http://127.0.0.1:<port>',
+        );
         const chargeId = `ch_${hex(8)}`;
         const amount = 1000 + Math.floor(Math.random() * 9000);
         const provider = await startProvider(Number(url.port), chargeId);
@@ -254,15 +353,45 @@ const external: Check[] = [
           const a = await signUp(ctx, made);
           const r = await pay(ctx, a.token, amount);
           const seen = provider.attempts;
-          need(seen.length > 0, `POST /payments answered ${r.status} without calling ${url.origin}/charges`, 'call POST $PAYMENT_URL/charges {amountCents, currency} from POST /payments');
-          need(seen.every((s) => s.method === 'POST' && s.path === '/charges'), `the provider got ${seen.map((s) => `${s.method} ${s.path}`).join(', ')}`, 'the provider takes POST /charges');
-          need(seen[0]!.key !== '' && seen.every((s) => s.key === seen[0]!.key), `Idempotency-Key per attempt: ${seen.map((s) => s.key || '(none)').join(', ')}`, 'send one Idempotency-Key (randomUUID per payment) and reuse it on every retry, so a retry never charges twice');
-          need(seen.length >= 3, `${seen.length} attempt(s): the provider held the first without answering${seen.length === 2 ? ' and answered the second 503' : ''}, and ${r.status === 0 ? 'the app was still waiting on it 12 s later' : `the app gave up (POST /payments: ${r.status} ${r.text.slice(0, 60)})`}`, 'give each attempt a timeout (AbortSignal.timeout, at most 2 s) and retry timeouts and 5xx, 3 attempts or more');
+          need(
+            seen.length > 0,
+            `POST /payments answered ${r.status} without calling ${url.origin}/charges`,
+            'call POST $PAYMENT_URL/charges {amountCents, currency} from POST /payments',
+          );
+          need(
+            seen.every((s) => s.method === 'POST' && s.path === '/charges'),
+            `the provider got ${seen.map((s) => `${s.method} ${s.path}`).join(', ')}`,
+            'the provider takes POST /charges',
+          );
+          need(
+            seen[0]!.key !== '' && seen.every((s) => s.key === seen[0]!.key),
+            `Idempotency-Key per attempt: ${seen.map((s) => s.key || '(none)').join(', ')}`,
+            'send one Idempotency-Key (randomUUID per payment) and reuse it on every retry, so a retry never charges twice',
+          );
+          need(
+            seen.length >= 3,
+            `${seen.length} attempt(s): the provider held the first without answering${seen.length === 2 ? ' and answered the second 503' : ''}, and ${r.status === 0 ? 'the app was still waiting on it 12 s later' : `the app gave up (POST /payments: ${r.status} ${r.text.slice(0, 60)})`}`,
+            'give each attempt a timeout (AbortSignal.timeout, at most 2 s) and retry timeouts and 5xx, 3 attempts or more',
+          );
           const backoff = seen[2]!.at - seen[1]!.repliedAt!;
-          need(backoff >= 90, `the retry after the 503 came ${backoff.toFixed(0)} ms later`, 'back off before a retry: at least 100 ms, doubling each time');
-          need(seen[2]!.body?.amountCents === amount, `the provider got ${JSON.stringify(seen[2]!.body)}, not amountCents ${amount}`, 'send {amountCents, currency} as JSON');
-          need(r.status === 201 && r.text.includes(chargeId), `POST /payments answered ${r.status} ${r.text.slice(0, 80)} without the charge ${chargeId}`, "answer 201 with the provider's charge id");
-          return pass(`${seen.length} attempts, one Idempotency-Key, ${backoff.toFixed(0)} ms backoff after the 503; POST /payments: 201 ${chargeId}`);
+          need(
+            backoff >= 90,
+            `the retry after the 503 came ${backoff.toFixed(0)} ms later`,
+            'back off before a retry: at least 100 ms, doubling each time',
+          );
+          need(
+            seen[2]!.body?.amountCents === amount,
+            `the provider got ${JSON.stringify(seen[2]!.body)}, not amountCents ${amount}`,
+            'send {amountCents, currency} as JSON',
+          );
+          need(
+            r.status === 201 && r.text.includes(chargeId),
+            `POST /payments answered ${r.status} ${r.text.slice(0, 80)} without the charge ${chargeId}`,
+            "answer 201 with the provider's charge id",
+          );
+          return pass(
+            `${seen.length} attempts, one Idempotency-Key, ${backoff.toFixed(0)} ms backoff after the 503; POST /payments: 201 ${chargeId}`,
+          );
         } finally {
           await provider.close();
           await dropAccounts(ctx, made);
@@ -271,25 +400,51 @@ const external: Check[] = [
   },
   {
     id: 'intermediate-external/webhook',
-    title: 'POST /webhooks/payment: 2xx with a valid X-Signature (HMAC-SHA256 of the body), 401 when it is missing, wrong or the body changed',
+    title:
+      'POST /webhooks/payment: 2xx with a valid X-Signature (HMAC-SHA256 of the body), 401 when it is missing, wrong or the body changed',
     run: (ctx) =>
       checked(async () => {
         const env = readEnvFile(ctx.workdir);
         const secret = env?.PAYMENT_WEBHOOK_SECRET;
-        need(secret && secret.length >= 16, `${join(ctx.workdir, '.env')} ${env ? 'has no PAYMENT_WEBHOOK_SECRET of 16+ characters' : 'does not exist'}`, ENV_HINT);
-        const body = JSON.stringify({ id: `evt_${hex(8)}`, type: 'charge.succeeded', data: { chargeId: `ch_${hex(8)}`, amountCents: 1234 } });
+        need(
+          secret && secret.length >= 16,
+          `${join(ctx.workdir, '.env')} ${env ? 'has no PAYMENT_WEBHOOK_SECRET of 16+ characters' : 'does not exist'}`,
+          ENV_HINT,
+        );
+        const body = JSON.stringify({
+          id: `evt_${hex(8)}`,
+          type: 'charge.succeeded',
+          data: { chargeId: `ch_${hex(8)}`, amountCents: 1234 },
+        });
         const sign = (key: string, text: string) => `sha256=${createHmac('sha256', key).update(text).digest('hex')}`;
-        const deliver = (text: string, signature?: string) => call(ctx, 'POST', '/webhooks/payment', { body: text, headers: { 'content-type': 'application/json', ...(signature ? { 'x-signature': signature } : {}) } });
+        const deliver = (text: string, signature?: string) =>
+          call(ctx, 'POST', '/webhooks/payment', {
+            body: text,
+            headers: { 'content-type': 'application/json', ...(signature ? { 'x-signature': signature } : {}) },
+          });
         const ok = await deliver(body, sign(secret, body));
-        need(ok.status >= 200 && ok.status < 300, `a correctly signed event answered ${show(ok)}`, 'HMAC-SHA256 the raw body with PAYMENT_WEBHOOK_SECRET, compare with X-Signature (sha256=<hex>) using timingSafeEqual, answer 2xx');
+        need(
+          ok.status >= 200 && ok.status < 300,
+          `a correctly signed event answered ${show(ok)}`,
+          'HMAC-SHA256 the raw body with PAYMENT_WEBHOOK_SECRET, compare with X-Signature (sha256=<hex>) using timingSafeEqual, answer 2xx',
+        );
         const refused = [
           ['without X-Signature', await deliver(body)],
           ['signed with another secret', await deliver(body, sign(`${secret}x`, body))],
           ['with the amount changed after signing', await deliver(body.replace('1234', '9999'), sign(secret, body))],
         ] as const;
-        for (const [what, r] of refused) need(r.status === 401, `an event ${what} answered ${show(r)}`, 'answer 401 before reading the body as JSON when the signature does not match');
+        for (const [what, r] of refused)
+          need(
+            r.status === 401,
+            `an event ${what} answered ${show(r)}`,
+            'answer 401 before reading the body as JSON when the signature does not match',
+          );
         const again = await deliver(body, sign(secret, body));
-        need(again.status >= 200 && again.status < 300, `the same event delivered again answered ${show(again)}`, 'providers deliver an event more than once: acknowledge a duplicate (2xx) without acting twice');
+        need(
+          again.status >= 200 && again.status < 300,
+          `the same event delivered again answered ${show(again)}`,
+          'providers deliver an event more than once: acknowledge a duplicate (2xx) without acting twice',
+        );
         return pass(`signed: ${ok.status}, again: ${again.status}; missing, wrong or stale signature: 401`);
       }),
   },

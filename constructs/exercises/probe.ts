@@ -25,8 +25,19 @@ export interface HttpReply {
 }
 
 /** One request to the learner's app; `path` is relative to `--app-url`. */
-export async function request(ctx: CheckContext, method: string, path: string, init: { body?: string; headers?: Record<string, string> } = {}): Promise<HttpReply> {
-  const response = await fetch(new URL(path, ctx.appUrl), { method, body: init.body, headers: init.headers, redirect: 'manual', signal: AbortSignal.timeout(3000) });
+export async function request(
+  ctx: CheckContext,
+  method: string,
+  path: string,
+  init: { body?: string; headers?: Record<string, string> } = {},
+): Promise<HttpReply> {
+  const response = await fetch(new URL(path, ctx.appUrl), {
+    method,
+    body: init.body,
+    headers: init.headers,
+    redirect: 'manual',
+    signal: AbortSignal.timeout(3000),
+  });
   const text = await response.text();
   let json: unknown;
   try {
@@ -54,7 +65,13 @@ export async function withRedis<T>(ctx: CheckContext, work: (redis: Redis) => Pr
   const url = cache && driverOf(cache).secretUrl?.(cache, ctx.secrets);
   if (!cache || !url) throw new Error(`lab '${ctx.lab}' has no Redis`);
   const { Redis } = await import('ioredis');
-  const redis = new Redis(url, { lazyConnect: true, connectTimeout: 3000, maxRetriesPerRequest: 0, retryStrategy: () => null, enableOfflineQueue: false });
+  const redis = new Redis(url, {
+    lazyConnect: true,
+    connectTimeout: 3000,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+    enableOfflineQueue: false,
+  });
   redis.on('error', () => {});
   try {
     await redis.connect();

@@ -70,7 +70,14 @@ export class KubeClient {
 
   constructor(readonly target: KubeTarget) {
     if (target.server.startsWith('https:')) {
-      this.agent = new Agent({ ca: target.ca, cert: target.cert, key: target.key, rejectUnauthorized: !target.insecure, servername: target.servername, keepAlive: true });
+      this.agent = new Agent({
+        ca: target.ca,
+        cert: target.cert,
+        key: target.key,
+        rejectUnauthorized: !target.insecure,
+        servername: target.servername,
+        keepAlive: true,
+      });
     }
   }
 
@@ -84,7 +91,8 @@ export class KubeClient {
     const payload = body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body);
     const headers: Record<string, string> = { accept: 'application/json' };
     if (this.target.token) headers.authorization = `Bearer ${this.target.token}`;
-    if (payload !== undefined) Object.assign(headers, { 'content-type': contentType, 'content-length': String(Buffer.byteLength(payload)) });
+    if (payload !== undefined)
+      Object.assign(headers, { 'content-type': contentType, 'content-length': String(Buffer.byteLength(payload)) });
     const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
     return new Promise((resolve, reject) => {
       const req = send(url, { method, headers, agent: this.agent, timeout: REQUEST_TIMEOUT_MS }, (res) => {
@@ -104,14 +112,25 @@ export class KubeClient {
       });
       req.on('timeout', () => req.destroy(new Error(`no answer within ${REQUEST_TIMEOUT_MS / 1000}s`)));
       req.on('error', (error) =>
-        reject(new ExternalError(`cannot reach the Kubernetes API at ${this.target.server} (context ${this.target.context}): ${error.message}`, `is the cluster running? try \`kubectl --context ${this.target.context} cluster-info\``)),
+        reject(
+          new ExternalError(
+            `cannot reach the Kubernetes API at ${this.target.server} (context ${this.target.context}): ${error.message}`,
+            `is the cluster running? try \`kubectl --context ${this.target.context} cluster-info\``,
+          ),
+        ),
       );
       req.end(payload);
     });
   }
 
   /** Like request, but a non-2xx answer (other than the allowed ones) becomes a KubeApiError. */
-  async call<T = unknown>(method: string, path: string, body?: unknown, contentType?: string, allow: readonly number[] = []): Promise<KubeResponse<T>> {
+  async call<T = unknown>(
+    method: string,
+    path: string,
+    body?: unknown,
+    contentType?: string,
+    allow: readonly number[] = [],
+  ): Promise<KubeResponse<T>> {
     const res = await this.request<T>(method, path, body, contentType);
     if ((res.status >= 200 && res.status < 300) || allow.includes(res.status)) return res;
     const message = (res.body as { message?: string } | undefined)?.message ?? String(res.body).slice(0, 200);
@@ -138,7 +157,13 @@ export class KubeClient {
 
   /** Deletes one object; an absent one is fine. Background propagation: owned objects follow. */
   async delete(kind: string, name: string, namespace?: string): Promise<void> {
-    await this.call('DELETE', resourcePath(kindOf(kind), namespace, name), { kind: 'DeleteOptions', apiVersion: 'v1', propagationPolicy: 'Background' }, 'application/json', [404]);
+    await this.call(
+      'DELETE',
+      resourcePath(kindOf(kind), namespace, name),
+      { kind: 'DeleteOptions', apiVersion: 'v1', propagationPolicy: 'Background' },
+      'application/json',
+      [404],
+    );
   }
 
   /** Deletes every object of a kind carrying the label selector, in one namespace. */

@@ -102,13 +102,20 @@ export class ClusterObjectsStack extends TerraformStack {
       });
       const endpointsData = this.endpointsData(region);
       for (const ns of namespaces) {
-        const labels = { ...labLabels(d.name, d.lab.level, region), ...(ns.participant === undefined ? {} : { [LABEL_PARTICIPANT]: ns.participant }) };
+        const labels = {
+          ...labLabels(d.name, d.lab.level, region),
+          ...(ns.participant === undefined ? {} : { [LABEL_PARTICIPANT]: ns.participant }),
+        };
         new LabNamespace(scope, ns.participant === undefined ? 'lab' : `participant-${ns.participant}`, {
           provider,
           name: ns.name,
           labels,
           quota: this.plan.quota,
-          objectNames: { quota: physicalName(d.name, ['quota']), limits: physicalName(d.name, ['limits']), role: physicalName(d.name, ['learner']) },
+          objectNames: {
+            quota: physicalName(d.name, ['quota']),
+            limits: physicalName(d.name, ['limits']),
+            role: physicalName(d.name, ['learner']),
+          },
           learnerGroup: ns.learnerGroup,
           secretName: this.plan.secretName,
           secretData,
@@ -119,9 +126,18 @@ export class ClusterObjectsStack extends TerraformStack {
       byRegion[region] = namespaces.map((ns) => ns.name);
     }
 
-    new TerraformOutput(this, 'namespaces', { value: byRegion, description: 'Namespaces of the lab per region (the lab namespace first, then one per participant)' });
-    new TerraformOutput(this, 'secret_name', { value: this.plan.secretName, description: 'Secret with the connection URLs, in every namespace' });
-    new TerraformOutput(this, 'endpoints_config_map', { value: this.plan.endpointsName, description: 'ConfigMap of data-store endpoints, in every namespace' });
+    new TerraformOutput(this, 'namespaces', {
+      value: byRegion,
+      description: 'Namespaces of the lab per region (the lab namespace first, then one per participant)',
+    });
+    new TerraformOutput(this, 'secret_name', {
+      value: this.plan.secretName,
+      description: 'Secret with the connection URLs, in every namespace',
+    });
+    new TerraformOutput(this, 'endpoints_config_map', {
+      value: this.plan.endpointsName,
+      description: 'ConfigMap of data-store endpoints, in every namespace',
+    });
   }
 
   /** The lab namespace, then one per participant (validated: DNS labels, unique, not cut short). */
@@ -133,7 +149,8 @@ export class ClusterObjectsStack extends TerraformStack {
         throw new ValidationError(`${this.node.path}: participant '${p}' must be lowercase letters, digits and inner hyphens`);
       }
       const name = k8sNamespace(lab, p);
-      if (name !== `lf-${lab}-${p}`) throw new ValidationError(`${this.node.path}: participant '${p}' makes namespace '${name}' too long (at most 63 characters)`);
+      if (name !== `lf-${lab}-${p}`)
+        throw new ValidationError(`${this.node.path}: participant '${p}' makes namespace '${name}' too long (at most 63 characters)`);
       if (specs.some((s) => s.name === name)) throw new ValidationError(`${this.node.path}: participant '${p}' is listed twice`);
       specs.push({ name, participant: p, learnerGroup: k8sLearnerGroup(lab, p) });
     }
@@ -143,7 +160,9 @@ export class ClusterObjectsStack extends TerraformStack {
   /** A cluster stack output (a reference); throws when the lab's spec does not export it. */
   private outputRef(name: string, forKey: string): IResolvable {
     if (!this.d.lab.outputs.some((o) => o.name === name)) {
-      throw new ValidationError(`${this.node.path}: key ${forKey} needs output '${name}' of the cluster stack, which the ${this.d.lab.level} lab does not export`);
+      throw new ValidationError(
+        `${this.node.path}: key ${forKey} needs output '${name}' of the cluster stack, which the ${this.d.lab.level} lab does not export`,
+      );
     }
     return this.cluster.get(name);
   }
@@ -165,7 +184,14 @@ export class ClusterObjectsStack extends TerraformStack {
     const pgUrl = (host: string, key: string) => {
       if (pg === undefined) throw new ValidationError(`${this.node.path}: Secret key ${key} needs a managed postgres component`);
       const password = new Encoded(Fn.urlencode(this.output('postgres_password', key)));
-      return postgresUrl({ host, port: STORE_PORTS.postgres, user: pg.user, password, database: pg.database, params: { sslmode: 'require' } });
+      return postgresUrl({
+        host,
+        port: STORE_PORTS.postgres,
+        user: pg.user,
+        password,
+        database: pg.database,
+        params: { sslmode: 'require' },
+      });
     };
     for (const key of this.plan.secretKeys) {
       switch (key) {
@@ -175,13 +201,20 @@ export class ClusterObjectsStack extends TerraformStack {
         case 'SHARDS': {
           // shard_endpoints lists the shards in shard order (see LabStack.managedPostgres).
           const endpoints = this.outputRef('shard_endpoints', key);
-          const urls = Array.from({ length: pg?.shards ?? 0 }, (_, shard) => pgUrl(Token.asString(propertyAccess(endpoints, [shard, 'primary'])), key));
+          const urls = Array.from({ length: pg?.shards ?? 0 }, (_, shard) =>
+            pgUrl(Token.asString(propertyAccess(endpoints, [shard, 'primary'])), key),
+          );
           data[key] = Fn.jsonencode(urls);
           break;
         }
         case 'REDIS_URL':
           // ElastiCache with an AUTH token: the `default` user, TLS (rediss).
-          data[key] = redisUrl({ host: this.output('redis_endpoint', key), port: STORE_PORTS.redis, password: new Encoded(Fn.urlencode(this.output('redis_auth_token', key))), tls: true });
+          data[key] = redisUrl({
+            host: this.output('redis_endpoint', key),
+            port: STORE_PORTS.redis,
+            password: new Encoded(Fn.urlencode(this.output('redis_auth_token', key))),
+            tls: true,
+          });
           break;
         case 'AMQP_URL': {
           // mq_amqp_endpoint is `amqps://<host>:5671` (Amazon MQ's AMQPS port). Its vhost is the
@@ -189,12 +222,25 @@ export class ClusterObjectsStack extends TerraformStack {
           const mq = componentsOf(lab, 'rabbitmq')[0];
           if (mq === undefined) throw new ValidationError(`${this.node.path}: Secret key ${key} needs a rabbitmq component`);
           const host = Fn.element(Fn.split(':', Fn.trimprefix(this.output('mq_amqp_endpoint', key), 'amqps://')), 0);
-          data[key] = amqpUrl({ host: Token.asString(host), port: AMQPS_PORT, user: mq.user, password: new Encoded(Fn.urlencode(this.output('mq_password', key))), vhost: '/', tls: true });
+          data[key] = amqpUrl({
+            host: Token.asString(host),
+            port: AMQPS_PORT,
+            user: mq.user,
+            password: new Encoded(Fn.urlencode(this.output('mq_password', key))),
+            vhost: '/',
+            tls: true,
+          });
           break;
         }
         case 'JWT_SECRET':
           // One key for every region and namespace: a token issued in one region is valid in all.
-          data[key] = new Password(this, 'jwt-secret', { length: JWT_SECRET_LENGTH, special: false, minNumeric: 2, minUpper: 2, minLower: 2 }).result;
+          data[key] = new Password(this, 'jwt-secret', {
+            length: JWT_SECRET_LENGTH,
+            special: false,
+            minNumeric: 2,
+            minUpper: 2,
+            minLower: 2,
+          }).result;
           break;
         default:
           throw new ValidationError(`${this.node.path}: no value for Secret key ${key} on a managed (aws) lab`);

@@ -19,7 +19,9 @@ interface Rollout {
 
 function rollouts(plan: KubernetesPlan): Rollout[] {
   return [
-    ...plan.dataStores.flatMap((s) => storeInstanceNames(s).map((name): Rollout => ({ kind: 'StatefulSet', name, desired: s.kind === 'kafka' ? s.instances : 1 }))),
+    ...plan.dataStores.flatMap((s) =>
+      storeInstanceNames(s).map((name): Rollout => ({ kind: 'StatefulSet', name, desired: s.kind === 'kafka' ? s.instances : 1 })),
+    ),
     ...plan.workloads.map((w): Rollout => ({ kind: 'Deployment', name: w.name, desired: w.replicas })),
   ];
 }
@@ -31,7 +33,11 @@ interface WorkloadStatus {
 }
 
 /** Waits until every workload has its desired ready pods; one progress line per workload when it is. */
-export async function waitForRollout(client: KubeClient, plan: KubernetesPlan, options: { timeoutMs: number; signal?: AbortSignal; progress: Progress }): Promise<boolean> {
+export async function waitForRollout(
+  client: KubeClient,
+  plan: KubernetesPlan,
+  options: { timeoutMs: number; signal?: AbortSignal; progress: Progress },
+): Promise<boolean> {
   const started = performance.now();
   const pending = new Map(rollouts(plan).map((r) => [r.name, r]));
   let lastReport = 0;
@@ -40,7 +46,9 @@ export async function waitForRollout(client: KubeClient, plan: KubernetesPlan, o
       const object = await client.get<WorkloadStatus>(r.kind, r.name, plan.namespace);
       const ready = object?.status?.readyReplicas ?? 0;
       if (ready >= r.desired) {
-        options.progress(`  ${r.name.padEnd(12)} ${`${ready}/${r.desired} ready`.padEnd(12)} ${((performance.now() - started) / 1000).toFixed(1)}s`);
+        options.progress(
+          `  ${r.name.padEnd(12)} ${`${ready}/${r.desired} ready`.padEnd(12)} ${((performance.now() - started) / 1000).toFixed(1)}s`,
+        );
         pending.delete(r.name);
       }
     }
@@ -54,7 +62,10 @@ export async function waitForRollout(client: KubeClient, plan: KubernetesPlan, o
     await new Promise((resolve) => setTimeout(resolve, 1000));
   }
   for (const r of pending.values()) {
-    const pods = await client.list<Parameters<typeof podProblem>[0]>('Pod', { namespace: plan.namespace, labelSelector: selectorOf(plan, r.name) });
+    const pods = await client.list<Parameters<typeof podProblem>[0]>('Pod', {
+      namespace: plan.namespace,
+      labelSelector: selectorOf(plan, r.name),
+    });
     const why = pods.length === 0 ? 'no pods created' : podProblem(pods[0]!);
     options.progress(`  ${r.name.padEnd(12)} NOT READY after ${Math.round((performance.now() - started) / 1000)}s: ${why}`);
   }
@@ -64,7 +75,9 @@ export async function waitForRollout(client: KubeClient, plan: KubernetesPlan, o
 /** Every health check of the lab, through the Kubernetes API. */
 export async function checkLab(client: KubeClient, plan: KubernetesPlan, policy: RetryPolicy = QUICK): Promise<ProbeResult[]> {
   const ns = { client, namespace: plan.namespace };
-  const checks: Promise<ProbeResult>[] = rollouts(plan).map((r) => probeWorkload({ ...ns, name: r.name, selector: selectorOf(plan, r.name), desired: r.desired }, policy));
+  const checks: Promise<ProbeResult>[] = rollouts(plan).map((r) =>
+    probeWorkload({ ...ns, name: r.name, selector: selectorOf(plan, r.name), desired: r.desired }, policy),
+  );
   for (const w of plan.workloads.filter((x) => x.port > 0)) {
     checks.push(probeEndpoints({ ...ns, service: w.name }, policy));
     checks.push(probeServiceHttp({ ...ns, service: w.name, port: 'http', path: '/health' }, policy));
@@ -97,8 +110,10 @@ export async function workloadRows(client: KubeClient, plan: KubernetesPlan): Pr
 export async function clientFor(state: { name: string; context: string; server: string }): Promise<KubeClient> {
   const target = await kubeTarget(state.context);
   if (target.server !== state.server) {
-    throw new ExternalError(`kube context '${state.context}' now points at ${target.server}, but lab '${state.name}' was created on ${state.server}`, 'restore that context (or its cluster) to reach the lab');
+    throw new ExternalError(
+      `kube context '${state.context}' now points at ${target.server}, but lab '${state.name}' was created on ${state.server}`,
+      'restore that context (or its cluster) to reach the lab',
+    );
   }
   return new KubeClient(target);
 }
-

@@ -76,13 +76,19 @@ function readEntries(files: readonly string[]): Entries {
     try {
       doc = (parse(readFileSync(file, 'utf8')) ?? {}) as Record<string, unknown>;
     } catch (error) {
-      throw new ExternalError(`cannot read the kubeconfig ${file}: ${(error as Error).message}`, 'fix the file, or point KUBECONFIG at another one');
+      throw new ExternalError(
+        `cannot read the kubeconfig ${file}: ${(error as Error).message}`,
+        'fix the file, or point KUBECONFIG at another one',
+      );
     }
     const dir = dirname(file);
     // First file wins for every name, as kubectl merges them.
-    for (const c of (doc.clusters ?? []) as Named[]) if (!merged.clusters.has(c.name)) merged.clusters.set(c.name, { entry: c.cluster as ClusterEntry, dir });
-    for (const u of (doc.users ?? []) as Named[]) if (!merged.users.has(u.name)) merged.users.set(u.name, { entry: (u.user ?? {}) as UserEntry, dir });
-    for (const c of (doc.contexts ?? []) as Named[]) if (!merged.contexts.has(c.name)) merged.contexts.set(c.name, c.context as ContextEntry);
+    for (const c of (doc.clusters ?? []) as Named[])
+      if (!merged.clusters.has(c.name)) merged.clusters.set(c.name, { entry: c.cluster as ClusterEntry, dir });
+    for (const u of (doc.users ?? []) as Named[])
+      if (!merged.users.has(u.name)) merged.users.set(u.name, { entry: (u.user ?? {}) as UserEntry, dir });
+    for (const c of (doc.contexts ?? []) as Named[])
+      if (!merged.contexts.has(c.name)) merged.contexts.set(c.name, c.context as ContextEntry);
     merged.current ??= (doc['current-context'] as string | undefined) || undefined;
   }
   return merged;
@@ -105,9 +111,11 @@ export async function kubeTarget(contextName?: string, env: NodeJS.ProcessEnv = 
     );
   }
   const context = entries.contexts.get(name);
-  if (context === undefined) throw new UsageError(`unknown kube context '${name}' (valid: ${known.join(', ') || `none in ${files.join(', ')}`})`);
+  if (context === undefined)
+    throw new UsageError(`unknown kube context '${name}' (valid: ${known.join(', ') || `none in ${files.join(', ')}`})`);
   const cluster = entries.clusters.get(context.cluster);
-  if (cluster === undefined) throw new ExternalError(`kube context '${name}' names cluster '${context.cluster}', which is not in ${files.join(', ')}`);
+  if (cluster === undefined)
+    throw new ExternalError(`kube context '${name}' names cluster '${context.cluster}', which is not in ${files.join(', ')}`);
   const user = entries.users.get(context.user) ?? { entry: {}, dir: cluster.dir };
   const u = user.entry;
   let token = u.token ?? (u.tokenFile ? readFileSync(resolvePath(u.tokenFile, user.dir), 'utf8').trim() : undefined);
@@ -128,16 +136,30 @@ export async function kubeTarget(contextName?: string, env: NodeJS.ProcessEnv = 
 }
 
 /** Runs a credential plugin (client.authentication.k8s.io ExecCredential) and reads its status. */
-async function execCredential(exec: NonNullable<UserEntry['exec']>, context: string): Promise<{ token?: string; cert?: Buffer | undefined; key?: Buffer | undefined }> {
+async function execCredential(
+  exec: NonNullable<UserEntry['exec']>,
+  context: string,
+): Promise<{ token?: string; cert?: Buffer | undefined; key?: Buffer | undefined }> {
   const extra = Object.fromEntries((exec.env ?? []).map((e) => [e.name, e.value]));
-  const info = JSON.stringify({ apiVersion: exec.apiVersion ?? 'client.authentication.k8s.io/v1beta1', kind: 'ExecCredential', spec: { interactive: false } });
+  const info = JSON.stringify({
+    apiVersion: exec.apiVersion ?? 'client.authentication.k8s.io/v1beta1',
+    kind: 'ExecCredential',
+    spec: { interactive: false },
+  });
   let stdout: string;
   try {
-    ({ stdout } = await run(exec.command, exec.args ?? [], { env: { ...process.env, ...extra, KUBERNETES_EXEC_INFO: info }, timeout: 30_000 }));
+    ({ stdout } = await run(exec.command, exec.args ?? [], {
+      env: { ...process.env, ...extra, KUBERNETES_EXEC_INFO: info },
+      timeout: 30_000,
+    }));
   } catch (error) {
-    throw new ExternalError(`the credential plugin of kube context '${context}' (${exec.command}) failed: ${(error as Error).message.split('\n')[0]}`, 'run it by hand to see why (for EKS: are your AWS credentials set?)');
+    throw new ExternalError(
+      `the credential plugin of kube context '${context}' (${exec.command}) failed: ${(error as Error).message.split('\n')[0]}`,
+      'run it by hand to see why (for EKS: are your AWS credentials set?)',
+    );
   }
-  const status = (JSON.parse(stdout) as { status?: { token?: string; clientCertificateData?: string; clientKeyData?: string } }).status ?? {};
+  const status =
+    (JSON.parse(stdout) as { status?: { token?: string; clientCertificateData?: string; clientKeyData?: string } }).status ?? {};
   return {
     token: status.token,
     cert: status.clientCertificateData ? Buffer.from(status.clientCertificateData) : undefined,

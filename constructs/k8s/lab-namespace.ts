@@ -48,7 +48,10 @@ export class LabNamespace extends Construct {
     if (Object.keys(props.secretData).length === 0) throw new Error(`${this.node.path}: the lab Secret has no key`);
     const provider = props.provider;
     const labels = { ...props.labels };
-    this.namespace = new NamespaceV1(this, 'namespace', { provider, metadata: { name: props.name, labels: { ...labels, ...POD_SECURITY_LABELS } } });
+    this.namespace = new NamespaceV1(this, 'namespace', {
+      provider,
+      metadata: { name: props.name, labels: { ...labels, ...POD_SECURITY_LABELS } },
+    });
     // The reference (not the literal name) orders creation after, and destruction before, the namespace.
     const metadata = (name: string) => ({ name, namespace: this.namespace.metadata.name, labels });
     const q = props.quota;
@@ -71,14 +74,23 @@ export class LabNamespace extends Construct {
       metadata: metadata(props.objectNames.limits),
       spec: { limit: [{ type: 'Container', default: { ...q.defaultLimit }, defaultRequest: { ...q.defaultRequest }, max: { ...q.max } }] },
     });
-    const role = new RoleV1(this, 'learner-role', { provider, metadata: metadata(props.objectNames.role), rule: LEARNER_RULES.map((r) => ({ apiGroups: [...r.apiGroups], resources: [...r.resources], verbs: [...r.verbs] })) });
+    const role = new RoleV1(this, 'learner-role', {
+      provider,
+      metadata: metadata(props.objectNames.role),
+      rule: LEARNER_RULES.map((r) => ({ apiGroups: [...r.apiGroups], resources: [...r.resources], verbs: [...r.verbs] })),
+    });
     new RoleBindingV1(this, 'learner-binding', {
       provider,
       metadata: metadata(props.objectNames.role),
       roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: role.metadata.name },
       subject: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: props.learnerGroup }],
     });
-    this.secret = new SecretV1(this, 'secret', { provider, metadata: metadata(props.secretName), type: 'Opaque', data: { ...props.secretData } });
+    this.secret = new SecretV1(this, 'secret', {
+      provider,
+      metadata: metadata(props.secretName),
+      type: 'Opaque',
+      data: { ...props.secretData },
+    });
     new ConfigMapV1(this, 'endpoints', { provider, metadata: metadata(props.endpointsName), data: { ...(props.endpointsData ?? {}) } });
   }
 }

@@ -86,7 +86,12 @@ export function secretData(d: LabDeployment, plan: KubernetesPlan, s: K8sLabSecr
   const all: Record<string, string> = {
     JWT_SECRET: s.api.jwtSecret,
     POSTGRES_PASSWORD: s.postgres.password,
-    ...(pg ? { DATABASE_URL: pgUrl(storeInstanceNames(store('postgres')!)[0]!), SHARDS: JSON.stringify(storeInstanceNames(store('postgres')!).map(pgUrl)) } : {}),
+    ...(pg
+      ? {
+          DATABASE_URL: pgUrl(storeInstanceNames(store('postgres')!)[0]!),
+          SHARDS: JSON.stringify(storeInstanceNames(store('postgres')!).map(pgUrl)),
+        }
+      : {}),
     ...(s.redis ? { REDIS_PASSWORD: s.redis.password, REDIS_URL: redisUrl({ ...endpoint('redis'), password: s.redis.password }) } : {}),
     ...(s.rabbitmq ? { RABBITMQ_PASSWORD: s.rabbitmq.password, AMQP_URL: amqpUrl({ ...s.rabbitmq, ...endpoint('rabbitmq') }) } : {}),
   };
@@ -129,9 +134,13 @@ export async function upK8sLab(options: K8sUpOptions): Promise<K8sUpResult> {
     await client.call('GET', '/version');
     const layout = k8sLabDir(home, d.name);
     const existing = existsSync(layout.stateFile) ? readK8sState(home, d.name) : undefined;
-    if (existing && existing.target !== 'k8s') throw new ExternalError(`lab '${d.name}' exists as a ${String(existing.target)} lab`, `remove it first: labforge down ${d.name}`);
+    if (existing && existing.target !== 'k8s')
+      throw new ExternalError(`lab '${d.name}' exists as a ${String(existing.target)} lab`, `remove it first: labforge down ${d.name}`);
     if (existing && existing.server !== target.server) {
-      throw new ExternalError(`lab '${d.name}' runs on ${existing.server} (context ${existing.context}), not on ${target.server}`, `remove it first (labforge down ${d.name}) or pass --context ${existing.context}`);
+      throw new ExternalError(
+        `lab '${d.name}' runs on ${existing.server} (context ${existing.context}), not on ${target.server}`,
+        `remove it first (labforge down ${d.name}) or pass --context ${existing.context}`,
+      );
     }
     await refuseForeignNamespace(client, plan.namespace, d.name);
 
@@ -174,7 +183,9 @@ export async function upK8sLab(options: K8sUpOptions): Promise<K8sUpResult> {
       await client.apply(o);
     }
     progress(`  applied in ${((performance.now() - applyStarted) / 1000).toFixed(1)}s`);
-    const rolledOut = options.signal?.aborted ? false : await waitForRollout(client, plan, { timeoutMs: options.timeoutMs, signal: options.signal, progress });
+    const rolledOut = options.signal?.aborted
+      ? false
+      : await waitForRollout(client, plan, { timeoutMs: options.timeoutMs, signal: options.signal, progress });
     const health = options.signal?.aborted ? [] : await checkLab(client, plan);
     return {
       name: d.name,
@@ -198,6 +209,9 @@ async function refuseForeignNamespace(client: KubeClient, namespace: string, lab
   const ns = await client.get('Namespace', namespace);
   const owner = ns?.metadata.labels?.[LABEL_LAB];
   if (ns !== undefined && owner !== lab) {
-    throw new ExternalError(`namespace ${namespace} already exists and is not labforge lab '${lab}' (its ${LABEL_LAB} label: ${owner ?? 'none'})`, 'choose another lab name with --name');
+    throw new ExternalError(
+      `namespace ${namespace} already exists and is not labforge lab '${lab}' (its ${LABEL_LAB} label: ${owner ?? 'none'})`,
+      'choose another lab name with --name',
+    );
   }
 }

@@ -11,7 +11,12 @@ export const LABEL_COMPONENT = 'app.kubernetes.io/component';
 
 /** Labels of every object of a lab (in one region when `region` is given). */
 export function labLabels(lab: string, level: string, region?: string): Record<string, string> {
-  return { [LABEL_LAB]: lab, [LABEL_LEVEL]: level, [LABEL_PART_OF]: 'labforge', ...(region === undefined ? {} : { [LABEL_REGION]: region }) };
+  return {
+    [LABEL_LAB]: lab,
+    [LABEL_LEVEL]: level,
+    [LABEL_PART_OF]: 'labforge',
+    ...(region === undefined ? {} : { [LABEL_REGION]: region }),
+  };
 }
 
 /** Selector of one workload's pods: stable across upgrades (never include versions or regions). */

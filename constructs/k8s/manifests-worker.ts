@@ -12,7 +12,10 @@ export interface ManifestsJob {
 
 const job = workerData as ManifestsJob;
 try {
-  const written = writeManifests(job.deployments.flatMap((d) => labManifests(d, 'managed')), job.outdir);
+  const written = writeManifests(
+    job.deployments.flatMap((d) => labManifests(d, 'managed')),
+    job.outdir,
+  );
   parentPort!.postMessage({ ok: true, written });
 } catch (error) {
   const e = error as Error;

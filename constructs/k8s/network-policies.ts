@@ -1,6 +1,13 @@
 // NetworkPolicies of a lab namespace: deny everything, then allow exactly the paths the programs
 // use (DNS, service -> store on the store's port, clients -> API port, Kafka among its brokers).
-import { IntOrString, KubeNetworkPolicy, type NetworkPolicyEgressRule, type NetworkPolicyPeer, type NetworkPolicyPort, type NetworkPolicySpec } from 'cdk8s-plus-31/lib/imports/k8s.js';
+import {
+  IntOrString,
+  KubeNetworkPolicy,
+  type NetworkPolicyEgressRule,
+  type NetworkPolicyPeer,
+  type NetworkPolicyPort,
+  type NetworkPolicySpec,
+} from 'cdk8s-plus-31/lib/imports/k8s.js';
 import { Construct } from 'constructs';
 import type { Backing, KubernetesPlan, WorkloadPlan } from '../model/kubernetes.js';
 import { KAFKA_CONTROLLER_PORT, storeInstanceNames } from '../model/kubernetes.js';
@@ -31,7 +38,12 @@ export class LabNetworkPolicies extends Construct {
     policy('allow-dns', {
       podSelector: {},
       policyTypes: ['Egress'],
-      egress: [{ to: [{ namespaceSelector: {}, podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } } }], ports: [{ protocol: 'UDP', port: IntOrString.fromNumber(53) }, tcp(53)] }],
+      egress: [
+        {
+          to: [{ namespaceSelector: {}, podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } } }],
+          ports: [{ protocol: 'UDP', port: IntOrString.fromNumber(53) }, tcp(53)],
+        },
+      ],
     });
 
     for (const w of props.workloads) {
@@ -51,7 +63,8 @@ export class LabNetworkPolicies extends Construct {
         }
         return [{ to: storeInstanceNames(store).map(podsOf), ports }];
       });
-      if (egress.length > 0) policy(`${w.name}-egress`, { podSelector: { matchLabels: workloadSelector(plan.lab, w.name) }, policyTypes: ['Egress'], egress });
+      if (egress.length > 0)
+        policy(`${w.name}-egress`, { podSelector: { matchLabels: workloadSelector(plan.lab, w.name) }, policyTypes: ['Egress'], egress });
     }
 
     if (props.backing !== 'in-cluster') return;
@@ -61,9 +74,18 @@ export class LabNetworkPolicies extends Construct {
         const peers = store.kind === 'kafka' ? [...clients, podsOf(name)] : clients;
         if (peers.length === 0) continue;
         const ports = store.kind === 'kafka' ? [tcp(store.port), tcp(KAFKA_CONTROLLER_PORT)] : [tcp(store.port)];
-        policy(`${name}-ingress`, { podSelector: { matchLabels: workloadSelector(plan.lab, name) }, policyTypes: ['Ingress'], ingress: [{ from: peers, ports }] });
+        policy(`${name}-ingress`, {
+          podSelector: { matchLabels: workloadSelector(plan.lab, name) },
+          policyTypes: ['Ingress'],
+          ingress: [{ from: peers, ports }],
+        });
         // Brokers replicate to each other and talk to the controller quorum.
-        if (store.kind === 'kafka') policy(`${name}-egress`, { podSelector: { matchLabels: workloadSelector(plan.lab, name) }, policyTypes: ['Egress'], egress: [{ to: [podsOf(name)], ports }] });
+        if (store.kind === 'kafka')
+          policy(`${name}-egress`, {
+            podSelector: { matchLabels: workloadSelector(plan.lab, name) },
+            policyTypes: ['Egress'],
+            egress: [{ to: [podsOf(name)], ports }],
+          });
       }
     }
   }

@@ -29,7 +29,12 @@ async function healthK8sLab(home: string, name: string): Promise<HealthReport> {
     return { lab: name, target: 'k8s', ok: checks.every((c) => c.ok), checks };
   } catch (error) {
     // An unreachable cluster is a failed check of this lab, not the end of `health` for all labs.
-    return { lab: name, target: 'k8s', ok: false, checks: [{ name: `kubernetes API (${state.context})`, ok: false, detail: (error as Error).message, ms: 0, attempts: 1 }] };
+    return {
+      lab: name,
+      target: 'k8s',
+      ok: false,
+      checks: [{ name: `kubernetes API (${state.context})`, ok: false, detail: (error as Error).message, ms: 0, attempts: 1 }],
+    };
   } finally {
     client?.close();
   }

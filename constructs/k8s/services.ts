@@ -54,7 +54,10 @@ export class LabService extends Construct {
       select: false,
       podMetadata: { labels: podLabels },
       // Zero downtime: a new pod is ready before an old one goes.
-      strategy: kplus.DeploymentStrategy.rollingUpdate({ maxSurge: kplus.PercentOrAbsolute.absolute(1), maxUnavailable: kplus.PercentOrAbsolute.absolute(0) }),
+      strategy: kplus.DeploymentStrategy.rollingUpdate({
+        maxSurge: kplus.PercentOrAbsolute.absolute(1),
+        maxUnavailable: kplus.PercentOrAbsolute.absolute(0),
+      }),
       ...podSecurity(NODE_USER),
     });
     for (const [key, value] of Object.entries(selector)) this.deployment.select(kplus.LabelSelector.of({ labels: { [key]: value } }));
@@ -71,7 +74,9 @@ export class LabService extends Construct {
       envVariables: this.environment(props),
       ...(w.port > 0 ? httpProbes() : heartbeatProbes()),
     });
-    container.mount(PROGRAM_DIR, kplus.Volume.fromConfigMap(this, 'program', props.programConfigMap, { name: 'program' }), { readOnly: true });
+    container.mount(PROGRAM_DIR, kplus.Volume.fromConfigMap(this, 'program', props.programConfigMap, { name: 'program' }), {
+      readOnly: true,
+    });
     mountScratch(this, container, { tmp: '/tmp' });
 
     if (w.port <= 0) return;
@@ -135,7 +140,10 @@ function httpProbes(): Pick<kplus.ContainerProps, 'liveness' | 'readiness' | 'st
 function heartbeatProbes(): Pick<kplus.ContainerProps, 'liveness' | 'readiness'> {
   const fresh = `test -n "$(find ${HEARTBEAT_FILE} -mmin -1 2>/dev/null)"`;
   return {
-    liveness: kplus.Probe.fromCommand(['sh', '-c', fresh], { initialDelaySeconds: Duration.seconds(30), periodSeconds: Duration.seconds(15) }),
+    liveness: kplus.Probe.fromCommand(['sh', '-c', fresh], {
+      initialDelaySeconds: Duration.seconds(30),
+      periodSeconds: Duration.seconds(15),
+    }),
     readiness: kplus.Probe.fromCommand(['sh', '-c', `test -f ${HEARTBEAT_FILE}`], { periodSeconds: Duration.seconds(5) }),
   };
 }

@@ -53,7 +53,9 @@ const RECIPES: Record<DataStorePlan['kind'], StoreRecipe> = {
         PGDATA: kplus.EnvValue.fromValue('/var/lib/postgresql/data/pgdata'),
       };
     },
-    readiness: kplus.Probe.fromCommand(['sh', '-c', 'pg_isready -h 127.0.0.1 -U "$POSTGRES_USER" -d "$POSTGRES_DB"'], { periodSeconds: Duration.seconds(5) }),
+    readiness: kplus.Probe.fromCommand(['sh', '-c', 'pg_isready -h 127.0.0.1 -U "$POSTGRES_USER" -d "$POSTGRES_DB"'], {
+      periodSeconds: Duration.seconds(5),
+    }),
     liveness: kplus.Probe.fromTcpSocket({ port: 5432, initialDelaySeconds: Duration.seconds(30), periodSeconds: Duration.seconds(10) }),
   },
   redis: {
@@ -63,7 +65,9 @@ const RECIPES: Record<DataStorePlan['kind'], StoreRecipe> = {
     // The password goes in through stdin, not argv, so `ps` in the pod does not show it.
     command: ['sh', '-c', 'exec redis-server - <<EOF\nrequirepass $REDIS_PASSWORD\nsave ""\nappendonly no\ndir /data\nEOF'],
     env: password,
-    readiness: kplus.Probe.fromCommand(['sh', '-c', 'REDISCLI_AUTH="$REDIS_PASSWORD" redis-cli ping | grep -q PONG'], { periodSeconds: Duration.seconds(5) }),
+    readiness: kplus.Probe.fromCommand(['sh', '-c', 'REDISCLI_AUTH="$REDIS_PASSWORD" redis-cli ping | grep -q PONG'], {
+      periodSeconds: Duration.seconds(5),
+    }),
     liveness: kplus.Probe.fromTcpSocket({ port: 6379, initialDelaySeconds: Duration.seconds(10), periodSeconds: Duration.seconds(10) }),
   },
   rabbitmq: {
@@ -78,7 +82,10 @@ const RECIPES: Record<DataStorePlan['kind'], StoreRecipe> = {
         RABBITMQ_DEFAULT_VHOST: kplus.EnvValue.fromValue(mq.vhost),
       };
     },
-    readiness: kplus.Probe.fromCommand(['rabbitmq-diagnostics', '-q', 'check_port_connectivity'], { periodSeconds: Duration.seconds(10), timeoutSeconds: Duration.seconds(8) }),
+    readiness: kplus.Probe.fromCommand(['rabbitmq-diagnostics', '-q', 'check_port_connectivity'], {
+      periodSeconds: Duration.seconds(10),
+      timeoutSeconds: Duration.seconds(8),
+    }),
     liveness: kplus.Probe.fromTcpSocket({ port: 5672, initialDelaySeconds: Duration.seconds(60), periodSeconds: Duration.seconds(15) }),
   },
   kafka: {
@@ -87,7 +94,11 @@ const RECIPES: Record<DataStorePlan['kind'], StoreRecipe> = {
     scratch: { data: '/var/lib/kafka/data', tmp: '/tmp' },
     writableRoot: "the image's start script writes server.properties under /opt/kafka/config at every start",
     // KRaft, every broker also a controller; node id and advertised name from the pod's ordinal.
-    command: ['sh', '-c', 'export KAFKA_NODE_ID="${HOSTNAME##*-}" KAFKA_ADVERTISED_LISTENERS="PLAINTEXT://${HOSTNAME}.${KAFKA_SERVICE}:9092"; exec /etc/kafka/docker/run'],
+    command: [
+      'sh',
+      '-c',
+      'export KAFKA_NODE_ID="${HOSTNAME##*-}" KAFKA_ADVERTISED_LISTENERS="PLAINTEXT://${HOSTNAME}.${KAFKA_SERVICE}:9092"; exec /etc/kafka/docker/run',
+    ],
     env: (ctx) => {
       const service = `${ctx.name}.${ctx.plan.namespace}.svc`;
       const voters = Array.from({ length: ctx.store.instances }, (_, i) => `${i}@${ctx.name}-${i}.${service}:${KAFKA_CONTROLLER_PORT}`);

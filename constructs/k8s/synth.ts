@@ -41,8 +41,15 @@ const PROGRAMS: readonly ServiceComponent['program'][] = ['api', 'worker'];
 function programBundles(): Record<ServiceComponent['program'], Buffer> {
   const dir = join(packageRoot(), 'dist', 'programs');
   const missing = PROGRAMS.filter((p) => !existsSync(join(dir, `${p}.mjs.gz`)));
-  if (missing.length > 0) throw new ExternalError(`the program bundles are not built (${missing.join(', ')} missing in ${dir})`, 'run `npm run build` in the labforge checkout');
-  return Object.fromEntries(PROGRAMS.map((p) => [p, readFileSync(join(dir, `${p}.mjs.gz`))])) as Record<ServiceComponent['program'], Buffer>;
+  if (missing.length > 0)
+    throw new ExternalError(
+      `the program bundles are not built (${missing.join(', ')} missing in ${dir})`,
+      'run `npm run build` in the labforge checkout',
+    );
+  return Object.fromEntries(PROGRAMS.map((p) => [p, readFileSync(join(dir, `${p}.mjs.gz`))])) as Record<
+    ServiceComponent['program'],
+    Buffer
+  >;
 }
 
 function requireKubernetes(d: LabDeployment): void {
@@ -60,7 +67,8 @@ export function labManifests(d: LabDeployment, backing: Backing): ClusterManifes
   requireKubernetes(d);
   const plan = kubernetesPlan(d, backing);
   const programs = programBundles();
-  const clusters = backing === 'in-cluster' ? [{ cluster: 'all', regions: d.regions }] : d.regions.map((r) => ({ cluster: r, regions: [r] }));
+  const clusters =
+    backing === 'in-cluster' ? [{ cluster: 'all', regions: d.regions }] : d.regions.map((r) => ({ cluster: r, regions: [r] }));
   return clusters.map(({ cluster, regions }) => {
     const app = new App();
     const labels = labLabels(d.name, d.lab.level);

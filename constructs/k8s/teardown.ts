@@ -30,7 +30,8 @@ export async function downK8sLab(home: string, name: string): Promise<K8sTeardow
   try {
     // Objects first (their controllers stop making pods), then the namespace and the rest with it.
     for (const kind of KINDS) {
-      if (kind.namespaced && kind.kind !== 'Pod' && kind.kind !== 'EndpointSlice') await client.deleteCollection(kind.kind, state.namespace, selector);
+      if (kind.namespaced && kind.kind !== 'Pod' && kind.kind !== 'EndpointSlice')
+        await client.deleteCollection(kind.kind, state.namespace, selector);
     }
     await client.delete('Namespace', state.namespace);
     const deadline = performance.now() + NAMESPACE_GONE_TIMEOUT_MS;
@@ -41,14 +42,21 @@ export async function downK8sLab(home: string, name: string): Promise<K8sTeardow
     const kinds = [];
     for (const kind of KINDS) {
       const left = await client.list(kind.kind, { labelSelector: selector });
-      kinds.push({ kind: kind.kind, left: left.map((o) => (o.metadata.namespace ? `${o.metadata.namespace}/${o.metadata.name}` : o.metadata.name)) });
+      kinds.push({
+        kind: kind.kind,
+        left: left.map((o) => (o.metadata.namespace ? `${o.metadata.namespace}/${o.metadata.name}` : o.metadata.name)),
+      });
     }
     const layout = k8sLabDir(home, name);
     const clean = namespaceGone && kinds.every((k) => k.left.length === 0);
     // The state stays while anything is left, so a second `down` can finish the job.
     if (clean) rmSync(layout.dir, { recursive: true, force: true });
     const leftovers = [
-      ...(namespaceGone ? [] : [`namespace ${state.namespace} is still terminating after ${NAMESPACE_GONE_TIMEOUT_MS / 1000}s (a finalizer waits: kubectl get namespace ${state.namespace} -o yaml)`]),
+      ...(namespaceGone
+        ? []
+        : [
+            `namespace ${state.namespace} is still terminating after ${NAMESPACE_GONE_TIMEOUT_MS / 1000}s (a finalizer waits: kubectl get namespace ${state.namespace} -o yaml)`,
+          ]),
       ...kinds.filter((k) => k.left.length > 0).map((k) => `${k.kind}: ${k.left.join(', ')}`),
     ];
     return {

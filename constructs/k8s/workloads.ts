@@ -53,8 +53,14 @@ export class LabWorkloadsChart extends Chart {
       const kafkaStore = plan.dataStores.find((s) => s.kind === 'kafka');
       if (kafkaStore !== undefined) {
         const [set] = storeInstanceNames(kafkaStore);
-        const brokers = Array.from({ length: kafkaStore.instances }, (_, i) => `${set}-${i}.${set}.${plan.namespace}.svc:${kafkaStore.port}`);
-        new kplus.ConfigMap(this, 'endpoints', { metadata: { name: plan.endpointsName, labels }, data: { KAFKA_BROKERS: brokers.join(',') } });
+        const brokers = Array.from(
+          { length: kafkaStore.instances },
+          (_, i) => `${set}-${i}.${set}.${plan.namespace}.svc:${kafkaStore.port}`,
+        );
+        new kplus.ConfigMap(this, 'endpoints', {
+          metadata: { name: plan.endpointsName, labels },
+          data: { KAFKA_BROKERS: brokers.join(',') },
+        });
       }
       for (const store of plan.dataStores) {
         for (const name of storeInstanceNames(store)) new InClusterStore(this, name, { lab: props.lab, plan, store, name, labels });
@@ -63,7 +69,14 @@ export class LabWorkloadsChart extends Chart {
 
     for (const w of workloads) {
       // MSK's bootstrap (managed) is its TLS listener.
-      new LabService(this, w.name, { plan, workload: w, labels, programConfigMap: programs.get(w.program)!, kafkaTopic, kafkaTls: props.backing === 'managed' });
+      new LabService(this, w.name, {
+        plan,
+        workload: w,
+        labels,
+        programConfigMap: programs.get(w.program)!,
+        kafkaTopic,
+        kafkaTls: props.backing === 'managed',
+      });
     }
     new LabNetworkPolicies(this, 'network-policies', { plan, backing: props.backing, workloads, labels });
   }

@@ -48,6 +48,11 @@ export function checkLocalCapacity(level: Level, count: number, capacity: Capaci
   if (count <= fits) return;
   const gib = (bytes: number) => (bytes / 2 ** 30).toFixed(1);
   const need = count * one.memoryMiB * 2 ** 20;
-  const why = byMemory < byPorts ? `${count} local ${level} labs need about ${gib(need)} GiB of memory and ${gib(usable)} GiB is free to use` : `${count} local ${level} labs need ${count * one.ports} ports`;
-  throw new UsageError(`--participants ${count} does not fit on this machine: ${why}; at most ${fits} here (or use --target pulumi); nothing was created`);
+  const why =
+    byMemory < byPorts
+      ? `${count} local ${level} labs need about ${gib(need)} GiB of memory and ${gib(usable)} GiB is free to use`
+      : `${count} local ${level} labs need ${count * one.ports} ports`;
+  throw new UsageError(
+    `--participants ${count} does not fit on this machine: ${why}; at most ${fits} here (or use --target pulumi); nothing was created`,
+  );
 }

@@ -55,16 +55,26 @@ export function keyForShard(shard: number, shards: number): string {
 async function killPrimary(state: LabState, shard: number, did: string[]): Promise<void> {
   const all = state.components;
   const shards = new Set(all.filter((c) => c.kind === 'shard').map((c) => c.shard!));
-  if (!shards.has(shard)) throw new UsageError(`shard ${shard} does not exist in lab '${state.name}' (shards: ${[...shards].sort().join(', ')})`);
+  if (!shards.has(shard))
+    throw new UsageError(`shard ${shard} does not exist in lab '${state.name}' (shards: ${[...shards].sort().join(', ')})`);
   const primary = primaryOf(all, shard)!;
   const replica = all.find((c) => c.kind === 'shard' && c.role === 'replica' && c.replicaOf === primary.id && !c.rebuild);
-  if (!replica) throw new ExternalError(`shard ${shard} has no replica to promote (its primary is ${primary.id})`, `\`labforge up ${state.name}\` rebuilds the replica first`);
-  if (!replica.process || !isAlive(replica.process)) throw new ExternalError(`the replica of shard ${shard}, ${replica.id}, is not running`, `\`labforge up ${state.name}\` restarts it`);
+  if (!replica)
+    throw new ExternalError(
+      `shard ${shard} has no replica to promote (its primary is ${primary.id})`,
+      `\`labforge up ${state.name}\` rebuilds the replica first`,
+    );
+  if (!replica.process || !isAlive(replica.process))
+    throw new ExternalError(`the replica of shard ${shard}, ${replica.id}, is not running`, `\`labforge up ${state.name}\` restarts it`);
   const pid = primary.process?.pid;
   if (primary.process) await stopProcess(primary.process, 'SIGKILL', 1000);
-  did.push(`killed the primary of shard ${shard}: ${primary.id} in region ${primary.region} (SIGKILL${pid ? `, pid ${pid}` : ''}; it was ${primary.process && isAlive(primary.process) ? 'still' : 'already not'} running)`);
+  did.push(
+    `killed the primary of shard ${shard}: ${primary.id} in region ${primary.region} (SIGKILL${pid ? `, pid ${pid}` : ''}; it was ${primary.process && isAlive(primary.process) ? 'still' : 'already not'} running)`,
+  );
   const ms = await promoteReplica(replica, state.runAs);
-  did.push(`promoted ${replica.id} in region ${replica.region} (pg_promote, first write accepted after ${ms} ms): shard ${shard}'s primary is now ${replica.host}:${replica.port}`);
+  did.push(
+    `promoted ${replica.id} in region ${replica.region} (pg_promote, first write accepted after ${ms} ms): shard ${shard}'s primary is now ${replica.host}:${replica.port}`,
+  );
   // The roles swap; the old primary becomes a replica that `up` makes again from the new primary.
   replica.role = 'primary';
   replica.replicaOf = undefined;
@@ -97,7 +107,9 @@ async function repointApis(state: LabState, home: string, shard: number, did: st
         if (Date.now() > deadline) throw new ExternalError(`${api.id} did not pick up the new shard map within 5 s`, `see ${api.logFile}`);
         await sleep(50);
       }
-      did.push(`repointed ${api.id} (region ${api.region}): shard ${shard} -> ${primary.id} at ${want.host}:${want.port}${want.via ? ` via ${want.via.id} (+${want.via.delayMs} ms each way)` : ' (same region)'}`);
+      did.push(
+        `repointed ${api.id} (region ${api.region}): shard ${shard} -> ${primary.id} at ${want.host}:${want.port}${want.via ? ` via ${want.via.id} (+${want.via.delayMs} ms each way)` : ' (same region)'}`,
+      );
     }),
   );
 }
@@ -108,7 +120,8 @@ async function killBroker(state: LabState, broker: number, did: string[], observ
   const n = kafkaNodeCount(kafka);
   if (!Number.isInteger(broker) || broker < 1 || broker > n) throw new UsageError(`broker must be 1 to ${n}, got ${broker}`);
   const record: ProcessRecord | undefined = broker === 1 ? kafka.process : kafka.helpers?.[`broker-${broker}`];
-  if (!record || !isAlive(record)) throw new ExternalError(`broker ${broker} of ${kafka.id} is not running`, `\`labforge up ${state.name}\` restarts it`);
+  if (!record || !isAlive(record))
+    throw new ExternalError(`broker ${broker} of ${kafka.id} is not running`, `\`labforge up ${state.name}\` restarts it`);
   await stopProcess(record, 'SIGKILL', 2000);
   did.push(`killed Kafka broker ${broker} (SIGKILL, pid ${record.pid}); it was also one of the 3 KRaft controllers`);
   observe.push(
@@ -122,24 +135,46 @@ async function killBroker(state: LabState, broker: number, did: string[], observ
 
 async function partition(state: LabState, region: number, did: string[], observe: string[]): Promise<void> {
   const regions = state.regions ?? 1;
-  if (!Number.isInteger(region) || region < 0 || region >= regions) throw new UsageError(`region must be 0 to ${regions - 1} in lab '${state.name}', got ${region}`);
+  if (!Number.isInteger(region) || region < 0 || region >= regions)
+    throw new UsageError(`region must be 0 to ${regions - 1} in lab '${state.name}', got ${region}`);
   const all = state.components;
   const links = linksTouching(all, region);
   for (const link of links) {
-    if (!link.process || !isAlive(link.process)) throw new ExternalError(`${link.id} is not running`, `\`labforge up ${state.name}\` restarts it, then partition again`);
+    if (!link.process || !isAlive(link.process))
+      throw new ExternalError(`${link.id} is not running`, `\`labforge up ${state.name}\` restarts it, then partition again`);
     await partitionDelayProxy(linkProps(link, all), link.process);
   }
-  did.push(`cut ${links.length} links touching region ${region} (each resets its connections and refuses new ones): ${links.map((l) => l.id).join(', ')}`);
-  const replicas = all.filter((c) => c.kind === 'shard' && c.role === 'replica' && links.some((l) => l.region === c.region && l.target === c.replicaOf));
-  for (const r of replicas) observe.push(`${shardLabel(r)} is disconnected from its primary ${r.replicaOf}: reads there go stale (its lag grows with every write)`);
+  did.push(
+    `cut ${links.length} links touching region ${region} (each resets its connections and refuses new ones): ${links.map((l) => l.id).join(', ')}`,
+  );
+  const replicas = all.filter(
+    (c) => c.kind === 'shard' && c.role === 'replica' && links.some((l) => l.region === c.region && l.target === c.replicaOf),
+  );
+  for (const r of replicas)
+    observe.push(`${shardLabel(r)} is disconnected from its primary ${r.replicaOf}: reads there go stale (its lag grows with every write)`);
   for (const api of all.filter((c) => c.kind === 'api')) {
-    const far = all.filter((s) => s.kind === 'shard' && s.role === 'primary' && s.region !== api.region && links.some((l) => l.region === api.region && l.target === s.id));
-    if (far.length > 0) observe.push(`${api.id} (region ${api.region}) cannot reach shard ${far.map((s) => s.shard).join(', ')}: writes for those keys fail (503), its /health says degraded; keys of reachable shards still work`);
+    const far = all.filter(
+      (s) =>
+        s.kind === 'shard' &&
+        s.role === 'primary' &&
+        s.region !== api.region &&
+        links.some((l) => l.region === api.region && l.target === s.id),
+    );
+    if (far.length > 0)
+      observe.push(
+        `${api.id} (region ${api.region}) cannot reach shard ${far.map((s) => s.shard).join(', ')}: writes for those keys fail (503), its /health says degraded; keys of reachable shards still work`,
+      );
   }
-  for (const consumer of all.filter((c) => c.kind === 'consumer' && links.some((l) => l.region === c.region && l.targetNode !== undefined))) {
-    observe.push(`${consumer.id} cannot reach Kafka: events keep being written in region 0 but are not consumed in region ${consumer.region} until heal`);
+  for (const consumer of all.filter(
+    (c) => c.kind === 'consumer' && links.some((l) => l.region === c.region && l.targetNode !== undefined),
+  )) {
+    observe.push(
+      `${consumer.id} cannot reach Kafka: events keep being written in region 0 but are not consumed in region ${consumer.region} until heal`,
+    );
   }
-  observe.push(`\`labforge health ${state.name}\` exits 1 and names every cut link; \`labforge chaos ${state.name} heal\` restores them and the replicas and the consumer catch up`);
+  observe.push(
+    `\`labforge health ${state.name}\` exits 1 and names every cut link; \`labforge chaos ${state.name} heal\` restores them and the replicas and the consumer catch up`,
+  );
 }
 
 async function heal(state: LabState, did: string[], observe: string[]): Promise<void> {
@@ -165,7 +200,8 @@ export async function chaosLab(home: string, name: string, action: ChaosAction):
   const observe: string[] = [];
   try {
     const state = readState(layout)!;
-    if ((state.regions ?? 1) < 2) throw new UsageError(`chaos needs a lab with regions (the expert lab); '${name}' is a ${state.level} lab`);
+    if ((state.regions ?? 1) < 2)
+      throw new UsageError(`chaos needs a lab with regions (the expert lab); '${name}' is a ${state.level} lab`);
     switch (action.action) {
       case 'kill-primary': {
         await killPrimary(state, action.shard, did);

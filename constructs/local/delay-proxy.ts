@@ -63,9 +63,14 @@ const validPort = (port: number) => Number.isInteger(port) && port > 0 && port <
 /** Early, named checks: loopback addresses only, real ports, a sane delay. */
 export function validateDelayProxy(p: DelayProxyProps): void {
   const where = label(p);
-  for (const [name, host] of [['listenHost', p.listenHost], ['targetHost', p.targetHost], ['sourceHost', p.sourceHost ?? p.listenHost]] as const) {
+  for (const [name, host] of [
+    ['listenHost', p.listenHost],
+    ['targetHost', p.targetHost],
+    ['sourceHost', p.sourceHost ?? p.listenHost],
+  ] as const) {
     const m = LOOPBACK_ADDRESS.exec(host);
-    if (!m || m.slice(1).some((o) => Number(o) > 255)) throw new ValidationError(`${where}: ${name} must be a 127.x.y.z loopback address, got '${host}'`);
+    if (!m || m.slice(1).some((o) => Number(o) > 255))
+      throw new ValidationError(`${where}: ${name} must be a 127.x.y.z loopback address, got '${host}'`);
   }
   if (!validPort(p.listenPort)) throw new ValidationError(`${where}: listenPort must be 1-65535, got ${p.listenPort}`);
   if (!validPort(p.targetPort)) throw new ValidationError(`${where}: targetPort must be 1-65535, got ${p.targetPort}`);
@@ -95,7 +100,8 @@ export async function pickFreePortOn(host: string, avoid: ReadonlySet<number> = 
 export function startDelayProxy(p: DelayProxyProps, runAs: RunAs): ProcessRecord {
   validateDelayProxy(p);
   const script = delayProxyPath();
-  if (!existsSync(script)) throw new ExternalError(`the delay proxy is missing: ${script}`, 'reinstall labforge (the file ships in templates/proxy/)');
+  if (!existsSync(script))
+    throw new ExternalError(`the delay proxy is missing: ${script}`, 'reinstall labforge (the file ships in templates/proxy/)');
   makeOwnedDir(p.dir, runAs);
   return spawnService({
     command: process.execPath,
@@ -126,7 +132,14 @@ export function readDelayProxyState(p: DelayProxyProps): DelayProxyState | undef
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-async function waitForState(p: DelayProxyProps, record: ProcessRecord, want: LinkState, what: string, timeoutMs: number, signal?: AbortSignal): Promise<DelayProxyState> {
+async function waitForState(
+  p: DelayProxyProps,
+  record: ProcessRecord,
+  want: LinkState,
+  what: string,
+  timeoutMs: number,
+  signal?: AbortSignal,
+): Promise<DelayProxyState> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     throwIfAborted(signal);
@@ -139,11 +152,17 @@ async function waitForState(p: DelayProxyProps, record: ProcessRecord, want: Lin
 }
 
 /** Polls until the proxy wrote its state and accepts connections, or fails with its log. */
-export async function waitDelayProxyReady(p: DelayProxyProps, record: ProcessRecord, signal?: AbortSignal, timeoutMs = 5000): Promise<void> {
+export async function waitDelayProxyReady(
+  p: DelayProxyProps,
+  record: ProcessRecord,
+  signal?: AbortSignal,
+  timeoutMs = 5000,
+): Promise<void> {
   const started = Date.now();
   await waitForState(p, record, 'open', 'starting', timeoutMs, signal);
   while (!(await isListening(p.listenPort, p.listenHost))) {
-    if (Date.now() - started > timeoutMs) throw new ExternalError(`${label(p)}: wrote its state but does not accept connections`, `see ${p.logFile}`);
+    if (Date.now() - started > timeoutMs)
+      throw new ExternalError(`${label(p)}: wrote its state but does not accept connections`, `see ${p.logFile}`);
     await sleep(10);
   }
 }

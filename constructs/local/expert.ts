@@ -42,7 +42,9 @@ export function regionListenerName(region: number): string {
 export function parseRegionCount(value: unknown): number {
   const n = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
   if (typeof n !== 'number' || !Number.isInteger(n) || n < LOCAL_REGIONS.min || n > LOCAL_REGIONS.max) {
-    throw new UsageError(`--regions must be an integer from ${LOCAL_REGIONS.min} to ${LOCAL_REGIONS.max} for a local lab, got '${String(value)}'`);
+    throw new UsageError(
+      `--regions must be an integer from ${LOCAL_REGIONS.min} to ${LOCAL_REGIONS.max} for a local lab, got '${String(value)}'`,
+    );
   }
   return n;
 }
@@ -56,7 +58,10 @@ export function parseLatency(value: unknown): number {
 }
 
 /** Where shard s's servers are at planning time (a failover changes roles, not regions). */
-export function shardServers(shards: number, regions: number): { shard: number; region: number; role: 'primary' | 'replica'; primaryRegion: number }[] {
+export function shardServers(
+  shards: number,
+  regions: number,
+): { shard: number; region: number; role: 'primary' | 'replica'; primaryRegion: number }[] {
   return shardPlacement(shards, regions).flatMap((p) => [
     { shard: p.shard, region: p.primaryRegion, role: 'primary' as const, primaryRegion: p.primaryRegion },
     { shard: p.shard, region: p.replicaRegion, role: 'replica' as const, primaryRegion: p.primaryRegion },
@@ -69,7 +74,11 @@ export function primaryOf(all: readonly ComponentState[], shard: number): Compon
 }
 
 /** How a client in `region` reaches `target`: directly in its own region, else through its link. */
-export function endpointFrom(all: readonly ComponentState[], region: number, target: ComponentState): { host: string; port: number; via?: ComponentState } {
+export function endpointFrom(
+  all: readonly ComponentState[],
+  region: number,
+  target: ComponentState,
+): { host: string; port: number; via?: ComponentState } {
   if (target.region === region) return { host: target.host, port: target.port };
   const link = all.find((c) => c.kind === 'proxy' && c.region === region && c.target === target.id && c.targetNode === undefined);
   if (!link) throw new Error(`no link from region ${region} to ${target.id}`);

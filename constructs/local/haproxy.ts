@@ -47,7 +47,8 @@ export function validateHaproxy(p: HaproxyProps): void {
   if (p.backends.length === 0) throw new ValidationError(`${where}: backends must not be empty`);
   if (!validPort(p.port)) throw new ValidationError(`${where}: port must be 1-65535, got ${p.port}`);
   if (!/^127\.\d+\.\d+\.\d+$/.test(p.host)) throw new ValidationError(`${where}: host must be a loopback address, got ${p.host}`);
-  if (p.statsPort !== undefined && !validPort(p.statsPort)) throw new ValidationError(`${where}: statsPort must be 1-65535, got ${p.statsPort}`);
+  if (p.statsPort !== undefined && !validPort(p.statsPort))
+    throw new ValidationError(`${where}: statsPort must be 1-65535, got ${p.statsPort}`);
   const seen = new Set<string>();
   for (const b of p.backends) {
     if (!/^[\w.-]{1,64}$/.test(b.name)) throw new ValidationError(`${where}: backend name '${b.name}' must match [A-Za-z0-9_.-]{1,64}`);
@@ -101,7 +102,8 @@ export async function waitHaproxyReady(p: HaproxyProps, record: ProcessRecord, s
       }
       throw new ExternalError(`${label(p)} exited while starting: ${log}`, `see ${p.logFile}`);
     }
-    if (Date.now() > deadline) throw new ExternalError(`${label(p)} not listening on ${p.host}:${p.port} after ${timeoutMs} ms`, `see ${p.logFile}`);
+    if (Date.now() > deadline)
+      throw new ExternalError(`${label(p)} not listening on ${p.host}:${p.port} after ${timeoutMs} ms`, `see ${p.logFile}`);
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
 }

@@ -170,9 +170,7 @@ export function existingLab(home: string, name: string): LabLayout {
   const layout = labLayout(home, name);
   if (existsSync(layout.stateFile)) return layout;
   const known = listLabNames(home);
-  throw new UsageError(
-    `unknown lab '${name}' in ${home} (${known.length > 0 ? `known labs: ${known.join(', ')}` : 'no labs there yet'})`,
-  );
+  throw new UsageError(`unknown lab '${name}' in ${home} (${known.length > 0 ? `known labs: ${known.join(', ')}` : 'no labs there yet'})`);
 }
 
 /**

@@ -36,18 +36,32 @@ export interface HealthReport {
   readonly checks: ProbeResult[];
 }
 
-
 /** True when every process of the component runs. */
 export function running(c: ComponentState): boolean {
-  return c.process !== undefined && driverOf(c).processes(c).every((p) => isAlive(p.record));
+  return (
+    c.process !== undefined &&
+    driverOf(c)
+      .processes(c)
+      .every((p) => isAlive(p.record))
+  );
 }
 
-async function checkComponent(lab: string, c: ComponentState, secrets: LabSecrets, all: readonly ComponentState[], policy: RetryPolicy): Promise<ProbeResult[]> {
+async function checkComponent(
+  lab: string,
+  c: ComponentState,
+  secrets: LabSecrets,
+  all: readonly ComponentState[],
+  policy: RetryPolicy,
+): Promise<ProbeResult[]> {
   const partial = driverOf(c).probeWhenPartial === true && c.process !== undefined;
   if (!running(c) && !partial) {
     const taken = c.port > 0 && (await isListening(c.port, c.host));
-    const dead = driverOf(c).processes(c).filter((p) => !isAlive(p.record));
-    const why = c.process ? `not running: ${dead.map((p) => `${p.name === 'server' ? '' : `${p.name} `}pid ${p.record.pid}`).join(', ')} is gone` : 'never started';
+    const dead = driverOf(c)
+      .processes(c)
+      .filter((p) => !isAlive(p.record));
+    const why = c.process
+      ? `not running: ${dead.map((p) => `${p.name === 'server' ? '' : `${p.name} `}pid ${p.record.pid}`).join(', ')} is gone`
+      : 'never started';
     const detail = `${why}${taken ? `; ${c.host}:${c.port} is taken by another program` : ''} (\`labforge up\` restarts it)`;
     return [{ name: labelOf(c), ok: false, detail, ms: 0, attempts: 0 }];
   }
@@ -62,7 +76,9 @@ export async function checkAll(state: LabState, secrets: LabSecrets, policy: Ret
       : checkComponent(state.name, c, secrets, state.components, policy);
   const settled = await inDependencyOrder(state.components, check);
   return settled.flatMap((s, i) =>
-    s.status === 'fulfilled' ? s.value : [{ name: labelOf(state.components[i]!), ok: false, detail: String((s.reason as Error)?.message ?? s.reason), ms: 0, attempts: 0 }],
+    s.status === 'fulfilled'
+      ? s.value
+      : [{ name: labelOf(state.components[i]!), ok: false, detail: String((s.reason as Error)?.message ?? s.reason), ms: 0, attempts: 0 }],
   );
 }
 
@@ -149,7 +165,10 @@ export function labNames(home: string): string[] {
 }
 
 /** The lab's generated credentials and the connection URLs that carry them (for `labforge secrets`). */
-export function labSecrets(home: string, name: string): { secrets: LabSecrets; components: ComponentState[]; urls: Record<string, string> } {
+export function labSecrets(
+  home: string,
+  name: string,
+): { secrets: LabSecrets; components: ComponentState[]; urls: Record<string, string> } {
   const layout = existingLab(home, name);
   const secrets = readSecrets(layout);
   const components = readState(layout)!.components;

@@ -69,8 +69,10 @@ export function resolveProps(props: KafkaClusterProps): Required<KafkaClusterPro
   if (!Number.isInteger(partitions) || partitions < 1) throw fail(`partitions must be an integer >= 1, got ${partitions}`);
   const regionListeners = props.regionListeners ?? [];
   for (const l of regionListeners) {
-    if (!/^[A-Z][A-Z0-9_]*$/.test(l.name) || ['PLAINTEXT', 'CONTROLLER'].includes(l.name)) throw fail(`region listener name must be upper case and not PLAINTEXT/CONTROLLER, got '${l.name}'`);
-    if (l.nodes.length !== props.nodes.length) throw fail(`region listener ${l.name} needs one entry per node (${props.nodes.length}), got ${l.nodes.length}`);
+    if (!/^[A-Z][A-Z0-9_]*$/.test(l.name) || ['PLAINTEXT', 'CONTROLLER'].includes(l.name))
+      throw fail(`region listener name must be upper case and not PLAINTEXT/CONTROLLER, got '${l.name}'`);
+    if (l.nodes.length !== props.nodes.length)
+      throw fail(`region listener ${l.name} needs one entry per node (${props.nodes.length}), got ${l.nodes.length}`);
   }
   const ports = [...props.nodes.flatMap((n) => [n.client, n.controller]), ...regionListeners.flatMap((l) => l.nodes.map((n) => n.bind))];
   for (const port of ports) {
@@ -122,9 +124,22 @@ export function renderServerProperties(props: Required<KafkaClusterProps>, node:
     ['process.roles', 'broker,controller'],
     ['node.id', node.id],
     ['controller.quorum.voters', all.map((n) => `${n.id}@${h}:${n.controller}`).join(',')],
-    ['listeners', [`PLAINTEXT://${h}:${node.client}`, `CONTROLLER://${h}:${node.controller}`, ...regional.map((r) => `${r.name}://${h}:${r.bind}`)].join(',')],
-    ['advertised.listeners', [`PLAINTEXT://${h}:${node.client}`, ...regional.map((r) => `${r.name}://${r.advertisedHost}:${r.advertisedPort}`)].join(',')],
-    ['listener.security.protocol.map', ['PLAINTEXT:PLAINTEXT', 'CONTROLLER:PLAINTEXT', ...regional.map((r) => `${r.name}:PLAINTEXT`)].join(',')],
+    [
+      'listeners',
+      [
+        `PLAINTEXT://${h}:${node.client}`,
+        `CONTROLLER://${h}:${node.controller}`,
+        ...regional.map((r) => `${r.name}://${h}:${r.bind}`),
+      ].join(','),
+    ],
+    [
+      'advertised.listeners',
+      [`PLAINTEXT://${h}:${node.client}`, ...regional.map((r) => `${r.name}://${r.advertisedHost}:${r.advertisedPort}`)].join(','),
+    ],
+    [
+      'listener.security.protocol.map',
+      ['PLAINTEXT:PLAINTEXT', 'CONTROLLER:PLAINTEXT', ...regional.map((r) => `${r.name}:PLAINTEXT`)].join(','),
+    ],
     ['controller.listener.names', 'CONTROLLER'],
     ['inter.broker.listener.name', 'PLAINTEXT'],
     ['log.dirs', node.dataDir],

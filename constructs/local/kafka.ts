@@ -61,7 +61,15 @@ export function brokerJvmArgs(heapMb: number): string[] {
 }
 
 /** Short-lived tools (StorageTool): the same start-up flags, a smaller heap. */
-const TOOL_JVM_ARGS = ['-Xms16m', '-Xmx128m', '-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1', '-XX:CICompilerCount=1', '-XX:-UsePerfData', '-Djava.net.preferIPv4Stack=true'];
+const TOOL_JVM_ARGS = [
+  '-Xms16m',
+  '-Xmx128m',
+  '-XX:+UseSerialGC',
+  '-XX:TieredStopAtLevel=1',
+  '-XX:CICompilerCount=1',
+  '-XX:-UsePerfData',
+  '-Djava.net.preferIPv4Stack=true',
+];
 
 function writeOwned(path: string, content: string, runAs: RunAs): void {
   writeFileSync(path, content, { mode: 0o640 });
@@ -88,7 +96,10 @@ export async function prepareKafkaCluster(input: KafkaClusterProps, signal?: Abo
   const nodes = nodesOf(props);
   const existing = nodes.map(clusterIdOf).filter((id): id is string => id !== undefined);
   if (new Set(existing).size > 1) {
-    throw new ExternalError(`${props.path}: nodes in ${props.dir} were formatted for different clusters (${[...new Set(existing)].join(', ')})`, `remove ${props.dir} and start again`);
+    throw new ExternalError(
+      `${props.path}: nodes in ${props.dir} were formatted for different clusters (${[...new Set(existing)].join(', ')})`,
+      `remove ${props.dir} and start again`,
+    );
   }
   const clusterId = existing[0] ?? newClusterId();
   makeOwnedDir(props.dir, props.runAs, 0o750);
@@ -103,12 +114,26 @@ export async function prepareKafkaCluster(input: KafkaClusterProps, signal?: Abo
     nodes
       .filter((node) => !existsSync(join(node.dataDir, 'meta.properties')))
       .map(async (node) => {
-        const args = [...TOOL_JVM_ARGS, `-Dlog4j2.configurationFile=${log4jFile}`, '-cp', dist.classpath, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', node.configFile];
+        const args = [
+          ...TOOL_JVM_ARGS,
+          `-Dlog4j2.configurationFile=${log4jFile}`,
+          '-cp',
+          dist.classpath,
+          'kafka.tools.StorageTool',
+          'format',
+          '-t',
+          clusterId,
+          '-c',
+          node.configFile,
+        ];
         const formatLog = join(node.dir, 'format.log');
         const code = await runLogged(java, args, props.runAs, node.dir, formatLog, signal);
         if (code !== 0) {
           const cause = /^\S*(Exception|Error)\b.*$/m.exec(readFileSync(formatLog, 'utf8'))?.[0] ?? lastLines(formatLog, 2);
-          throw new ExternalError(`${props.path}: formatting storage of node ${node.id} in ${node.dataDir} failed (${code}): ${cause}`, `see ${formatLog}`);
+          throw new ExternalError(
+            `${props.path}: formatting storage of node ${node.id} in ${node.dataDir} failed (${code}): ${cause}`,
+            `see ${formatLog}`,
+          );
         }
       }),
   );
@@ -121,7 +146,14 @@ export function startKafkaNode(cluster: KafkaCluster, node: KafkaNode): ProcessR
   const { props } = cluster;
   return spawnService({
     command: requireBinary('java'),
-    args: [...brokerJvmArgs(props.heapMb), `-Dlog4j2.configurationFile=${cluster.log4jFile}`, '-cp', cluster.dist.classpath, 'kafka.Kafka', node.configFile],
+    args: [
+      ...brokerJvmArgs(props.heapMb),
+      `-Dlog4j2.configurationFile=${cluster.log4jFile}`,
+      '-cp',
+      cluster.dist.classpath,
+      'kafka.Kafka',
+      node.configFile,
+    ],
     cwd: node.dir,
     logFile: node.logFile,
     env: serviceEnv(props.runAs),
@@ -137,7 +169,14 @@ export function startKafkaCluster(cluster: KafkaCluster): ProcessRecord[] {
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Runs a tool as the run-as user with its output in `logFile`; resolves with its exit code or signal. */
-function runLogged(command: string, args: readonly string[], runAs: RunAs, cwd: string, logFile: string, signal?: AbortSignal): Promise<number | string> {
+function runLogged(
+  command: string,
+  args: readonly string[],
+  runAs: RunAs,
+  cwd: string,
+  logFile: string,
+  signal?: AbortSignal,
+): Promise<number | string> {
   const log = openSync(logFile, 'w', 0o640);
   return new Promise<number | string>((resolve, reject) => {
     const child = spawn(command, [...args], {
@@ -161,7 +200,10 @@ function assertRunning(cluster: KafkaCluster, processes: readonly ProcessRecord[
   cluster.nodes.forEach((node, i) => {
     const record = processes[i];
     if (record && !isAlive(record)) {
-      throw new ExternalError(`${cluster.props.path}: Kafka node ${node.id} (pid ${record.pid}) exited ${during}: ${lastLines(node.logFile, 3)}`, `see ${node.logFile}`);
+      throw new ExternalError(
+        `${cluster.props.path}: Kafka node ${node.id} (pid ${record.pid}) exited ${during}: ${lastLines(node.logFile, 3)}`,
+        `see ${node.logFile}`,
+      );
     }
   });
 }
@@ -170,7 +212,12 @@ function assertRunning(cluster: KafkaCluster, processes: readonly ProcessRecord[
  * Polls until every node's broker is registered and unfenced (it appears in the metadata a
  * broker returns), failing fast with the log of a node that exited.
  */
-export async function waitKafkaReady(cluster: KafkaCluster, processes: readonly ProcessRecord[], timeoutMs = 60_000, signal?: AbortSignal): Promise<KafkaClusterView> {
+export async function waitKafkaReady(
+  cluster: KafkaCluster,
+  processes: readonly ProcessRecord[],
+  timeoutMs = 60_000,
+  signal?: AbortSignal,
+): Promise<KafkaClusterView> {
   const deadline = Date.now() + timeoutMs;
   const ids = cluster.nodes.map((n) => n.id);
   let last = 'no client port listening yet';
@@ -181,7 +228,11 @@ export async function waitKafkaReady(cluster: KafkaCluster, processes: readonly 
     const listening = await Promise.all(cluster.nodes.map((n) => isListening(n.client, cluster.props.host, 200)));
     if (listening.some(Boolean)) {
       try {
-        const view = await describeKafka(cluster.bootstrap.filter((_, i) => listening[i]), [], 1000);
+        const view = await describeKafka(
+          cluster.bootstrap.filter((_, i) => listening[i]),
+          [],
+          1000,
+        );
         const missing = ids.filter((id) => !view.brokers.includes(id));
         if (missing.length === 0) return view;
         last = `brokers ${missing.join(', ')} not registered yet`;
@@ -210,7 +261,11 @@ export interface KafkaTopicOptions {
  * Creates the topics that do not exist yet, plus the health probe's topic, with replication
  * factor min(3, brokers) and min.insync.replicas min(2, RF); waits for leaders and full ISRs.
  */
-export async function createKafkaTopics(cluster: KafkaCluster, topics: readonly string[], options: KafkaTopicOptions = {}): Promise<KafkaClusterView> {
+export async function createKafkaTopics(
+  cluster: KafkaCluster,
+  topics: readonly string[],
+  options: KafkaTopicOptions = {},
+): Promise<KafkaClusterView> {
   const { Admin } = await kafkaClient();
   const rf = replicationFactor(cluster.nodes.length);
   const minIsr = String(minInsyncReplicas(cluster.nodes.length));
@@ -219,7 +274,8 @@ export async function createKafkaTopics(cluster: KafkaCluster, topics: readonly 
   try {
     const existing = new Set(await admin.listTopics());
     const create = async (names: string[], configs: Array<{ name: string; value: string }>) => {
-      if (names.length > 0) await admin.createTopics({ topics: names, partitions: options.partitions ?? cluster.props.partitions, replicas: rf, configs });
+      if (names.length > 0)
+        await admin.createTopics({ topics: names, partitions: options.partitions ?? cluster.props.partitions, replicas: rf, configs });
     };
     await create(
       topics.filter((t) => !existing.has(t) && t !== KAFKA_HEALTH_TOPIC),
@@ -231,7 +287,10 @@ export async function createKafkaTopics(cluster: KafkaCluster, topics: readonly 
       { name: 'retention.ms', value: String(3_600_000) },
     ]);
   } catch (error) {
-    throw new ExternalError(`${cluster.props.path}: creating topics ${all.join(', ')} failed: ${(error as Error).message}`, `see ${cluster.nodes.map((n) => n.logFile).join(', ')}`);
+    throw new ExternalError(
+      `${cluster.props.path}: creating topics ${all.join(', ')} failed: ${(error as Error).message}`,
+      `see ${cluster.nodes.map((n) => n.logFile).join(', ')}`,
+    );
   } finally {
     await admin.close().catch(() => {});
   }
@@ -247,7 +306,10 @@ export async function createKafkaTopics(cluster: KafkaCluster, topics: readonly 
       last = (error as Error).message;
     }
     if (Date.now() > deadline) {
-      throw new ExternalError(`${cluster.props.path}: topics ${all.join(', ')} not fully replicated in time (${last})`, `see ${cluster.nodes.map((n) => n.logFile).join(', ')}`);
+      throw new ExternalError(
+        `${cluster.props.path}: topics ${all.join(', ')} not fully replicated in time (${last})`,
+        `see ${cluster.nodes.map((n) => n.logFile).join(', ')}`,
+      );
     }
     await sleep(100);
   }

@@ -38,7 +38,16 @@ import { InterruptedError } from './spawn.js';
 import { removeHomeIfEmpty, removeLab } from './teardown.js';
 
 export { InterruptedError } from './spawn.js';
-export { healthLab, labNames, labRssBytes, labSecrets, statusLab, type ComponentView, type HealthReport, type LabStatus } from './inspect.js';
+export {
+  healthLab,
+  labNames,
+  labRssBytes,
+  labSecrets,
+  statusLab,
+  type ComponentView,
+  type HealthReport,
+  type LabStatus,
+} from './inspect.js';
 export { downLab } from './teardown.js';
 
 export type Progress = (line: string) => void;
@@ -65,7 +74,11 @@ const AFTER_START: RetryPolicy = { attempts: 40, timeoutMs: 3000, initialDelayMs
 
 /** Every port of every component, by number (labs side by side never share one). */
 function portsOf(state: LabState): number[] {
-  return state.components.flatMap((c) => driverOf(c).ports(c).map((p) => p.port));
+  return state.components.flatMap((c) =>
+    driverOf(c)
+      .ports(c)
+      .map((p) => p.port),
+  );
 }
 
 /** Ports recorded by the other labs of this home. */
@@ -190,10 +203,14 @@ export async function upLab(options: UpOptions): Promise<UpResult> {
       throw new UsageError(`lab '${name}' exists as a ${state.level} lab; choose another --name or run \`labforge down ${name}\` first`);
     }
     if (state && options.regions !== undefined && options.regions !== (state.regions ?? 1)) {
-      throw new UsageError(`lab '${name}' exists with ${state.regions ?? 1} region(s), not ${options.regions}; run \`labforge down ${name}\` first to change it`);
+      throw new UsageError(
+        `lab '${name}' exists with ${state.regions ?? 1} region(s), not ${options.regions}; run \`labforge down ${name}\` first to change it`,
+      );
     }
     if (state && options.latencyMs !== undefined && options.latencyMs !== (state.latencyMs ?? 0)) {
-      throw new UsageError(`lab '${name}' exists with ${state.latencyMs ?? 0} ms links, not ${options.latencyMs}; run \`labforge down ${name}\` first to change it`);
+      throw new UsageError(
+        `lab '${name}' exists with ${state.latencyMs ?? 0} ms links, not ${options.latencyMs}; run \`labforge down ${name}\` first to change it`,
+      );
     }
     if (state && options.rabbitmqManagement !== undefined && options.rabbitmqManagement !== hasManagement(state)) {
       throw new UsageError(
@@ -256,7 +273,9 @@ export async function upLab(options: UpOptions): Promise<UpResult> {
           const outcome = await driverOf(comp).ensure(c, comp);
           const phases = c.phases.get(comp.id);
           const where = comp.port > 0 ? `${comp.host}:${comp.port}` : '-';
-          progress(`  ${labelOf(comp).padEnd(18)} ${outcome.padEnd(9)} ${where}  pid ${comp.process?.pid}  ${elapsed(t)}${phases ? ` (${phases.join(', ')})` : ''}`);
+          progress(
+            `  ${labelOf(comp).padEnd(18)} ${outcome.padEnd(9)} ${where}  pid ${comp.process?.pid}  ${elapsed(t)}${phases ? ` (${phases.join(', ')})` : ''}`,
+          );
         } catch (error) {
           failure ??= error;
           failFast.abort();
@@ -266,7 +285,8 @@ export async function upLab(options: UpOptions): Promise<UpResult> {
       { needSuccess: true, waitFor: (comp, all) => dependenciesOf(comp, all).filter((d) => !(driverOf(comp).lazy ?? []).includes(d.kind)) },
     );
     if (signal?.aborted) throw new InterruptedError();
-    if (settled.some((s) => s.status === 'rejected')) throw failure ?? (settled.find((s) => s.status === 'rejected') as PromiseRejectedResult).reason;
+    if (settled.some((s) => s.status === 'rejected'))
+      throw failure ?? (settled.find((s) => s.status === 'rejected') as PromiseRejectedResult).reason;
     const health = await checkAll(state, secrets, { ...AFTER_START, signal }, true);
     if (signal?.aborted) throw new InterruptedError();
     return finish(c, started, fresh, false, health);

@@ -27,7 +27,9 @@ export async function inDependencyOrder<T>(
   options: OrderOptions = {},
 ): Promise<PromiseSettledResult<T>[]> {
   const deps = options.waitFor ?? dependenciesOf;
-  const before = new Map(components.map((c) => [c, options.reverse ? components.filter((o) => deps(o, components).includes(c)) : deps(c, components)]));
+  const before = new Map(
+    components.map((c) => [c, options.reverse ? components.filter((o) => deps(o, components).includes(c)) : deps(c, components)]),
+  );
   const runs = new Map<ComponentState, Promise<T>>();
   const visiting = new Set<ComponentState>();
   const run = (c: ComponentState): Promise<T> => {

@@ -48,4 +48,3 @@ export function canBind(port: number, host = LOOPBACK): Promise<boolean> {
     server.listen({ host, port, exclusive: true }, () => server.close(() => resolve(true)));
   });
 }
-

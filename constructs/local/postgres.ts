@@ -107,7 +107,12 @@ export function adoptRunning(c: ComponentState, runAs: RunAs): ProcessRecord | u
     return undefined;
   }
   if (!cmdline.includes(c.dataDir) || !/postgres$/.test(cmdline[0] ?? '')) return undefined;
-  return recordProcess(pm.pid, cmdline.filter((a) => a.length > 0), runAs.uid, c.dataDir);
+  return recordProcess(
+    pm.pid,
+    cmdline.filter((a) => a.length > 0),
+    runAs.uid,
+    c.dataDir,
+  );
 }
 
 /**

@@ -69,7 +69,15 @@ function procUid(pid: number): number | undefined {
 export function recordProcess(pid: number, command: readonly string[], uid: number, cwd?: string): ProcessRecord {
   const stat = procStat(pid);
   if (!stat) throw new Error(`process ${pid} (${command[0]}) exited right after it was started`);
-  return { pid, startTime: stat.startTime, bootId: bootId(), command, uid, startedAt: new Date().toISOString(), cwd: cwd && realpathSync(cwd) };
+  return {
+    pid,
+    startTime: stat.startTime,
+    bootId: bootId(),
+    command,
+    uid,
+    startedAt: new Date().toISOString(),
+    cwd: cwd && realpathSync(cwd),
+  };
 }
 
 function procCwd(pid: number): string | undefined {

@@ -72,7 +72,9 @@ function label(p: RabbitMqProps): string {
  */
 export function rabbitPasswordHash(password: string): string {
   const salt = randomBytes(4);
-  const digest = createHash('sha256').update(Buffer.concat([salt, Buffer.from(password, 'utf8')])).digest();
+  const digest = createHash('sha256')
+    .update(Buffer.concat([salt, Buffer.from(password, 'utf8')]))
+    .digest();
   return Buffer.concat([salt, digest]).toString('base64');
 }
 
@@ -105,7 +107,14 @@ export function writeRabbitMqFiles(p: RabbitMqProps, runAs: RunAs): void {
   const user = p.user ?? 'learner';
   const vhost = vhostOf(p);
   const definitions = {
-    users: [{ name: user, password_hash: rabbitPasswordHash(p.password), hashing_algorithm: 'rabbit_password_hashing_sha256', tags: p.managementPort ? ['management'] : [] }],
+    users: [
+      {
+        name: user,
+        password_hash: rabbitPasswordHash(p.password),
+        hashing_algorithm: 'rabbit_password_hashing_sha256',
+        tags: p.managementPort ? ['management'] : [],
+      },
+    ],
     vhosts: [{ name: vhost }],
     permissions: [{ user, vhost, configure: '.*', write: '.*', read: '.*' }],
   };
@@ -150,7 +159,13 @@ export function rabbitMqEnv(p: RabbitMqProps, runAs: RunAs): Record<string, stri
   });
 }
 
-async function waitFor(what: () => Promise<boolean>, alive: () => boolean, fail: (why: 'exited' | 'timeout') => Error, timeoutMs: number, signal?: AbortSignal): Promise<void> {
+async function waitFor(
+  what: () => Promise<boolean>,
+  alive: () => boolean,
+  fail: (why: 'exited' | 'timeout') => Error,
+  timeoutMs: number,
+  signal?: AbortSignal,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     throwIfAborted(signal);
@@ -168,7 +183,8 @@ async function waitFor(what: () => Promise<boolean>, alive: () => boolean, fail:
 export async function startRabbitMq(p: RabbitMqProps, runAs: RunAs, signal?: AbortSignal): Promise<RabbitMqProcesses> {
   const server = requireBinary(RABBITMQ_SERVER);
   const epmdBin = findBinary('epmd');
-  if (!epmdBin) throw new ExternalError('epmd (Erlang) is not installed (RabbitMQ needs it)', `install with: ${installCommand([RABBITMQ_SERVER])}`);
+  if (!epmdBin)
+    throw new ExternalError('epmd (Erlang) is not installed (RabbitMQ needs it)', `install with: ${installCommand([RABBITMQ_SERVER])}`);
   writeRabbitMqFiles(p, runAs);
   const env = rabbitMqEnv(p, runAs);
   const epmd = spawnService({
@@ -186,7 +202,10 @@ export async function startRabbitMq(p: RabbitMqProps, runAs: RunAs, signal?: Abo
       (why) =>
         why === 'exited' && /address already in use|eaddrinuse/i.test(lastLines(p.logFile, 3))
           ? new PortInUseError(`${label(p)}: epmd port ${p.host}:${p.epmdPort} is already in use`, `see ${p.logFile}`)
-          : new ExternalError(`${label(p)}: epmd ${why === 'exited' ? `exited: ${lastLines(p.logFile, 3)}` : 'not listening after 5 s'}`, `see ${p.logFile}`),
+          : new ExternalError(
+              `${label(p)}: epmd ${why === 'exited' ? `exited: ${lastLines(p.logFile, 3)}` : 'not listening after 5 s'}`,
+              `see ${p.logFile}`,
+            ),
       5000,
       signal,
     );
@@ -217,14 +236,22 @@ export function amqpUrlOf(p: Pick<RabbitMqProps, 'user' | 'password' | 'host' | 
 }
 
 /** Polls an AMQP login until the node accepts the learner, or fails with the log's last lines. */
-export async function waitRabbitMqReady(p: RabbitMqProps, procs: RabbitMqProcesses, signal?: AbortSignal, timeoutMs = 30_000): Promise<void> {
+export async function waitRabbitMqReady(
+  p: RabbitMqProps,
+  procs: RabbitMqProcesses,
+  signal?: AbortSignal,
+  timeoutMs = 30_000,
+): Promise<void> {
   await waitFor(
     async () => (await isListening(p.port, p.host, 200)) && (await amqpLogin(p, 1000)),
     () => isAlive(procs.node) && isAlive(procs.epmd),
     (why) => {
       const log = lastLines(p.logFile, 6);
       if (why === 'exited' && /eaddrinuse|failed_to_start_tcp_listener|Address already in use/i.test(log)) {
-        return new PortInUseError(`${label(p)}: port ${p.host}:${p.port}, ${p.distPort}${p.managementPort ? ` or ${p.managementPort}` : ''} is already in use`, `see ${p.logFile}`);
+        return new PortInUseError(
+          `${label(p)}: port ${p.host}:${p.port}, ${p.distPort}${p.managementPort ? ` or ${p.managementPort}` : ''} is already in use`,
+          `see ${p.logFile}`,
+        );
       }
       return why === 'exited'
         ? new ExternalError(`${label(p)} exited while starting: ${log}`, `see ${p.logFile}`)
@@ -244,9 +271,20 @@ export function managementUrl(host: string, port: number): string {
  * With the management plugin: polls GET /api/overview as the learner until it answers 200 with
  * this node's name (the plugin's listener may come up after the AMQP one).
  */
-export async function waitManagementReady(p: RabbitMqProps, procs: RabbitMqProcesses, signal?: AbortSignal, timeoutMs = 30_000): Promise<void> {
+export async function waitManagementReady(
+  p: RabbitMqProps,
+  procs: RabbitMqProcesses,
+  signal?: AbortSignal,
+  timeoutMs = 30_000,
+): Promise<void> {
   if (!p.managementPort) return;
-  const endpoint = { baseUrl: managementUrl(p.host, p.managementPort), user: p.user ?? 'learner', password: p.password, vhost: vhostOf(p), node: nodeName(p.lab) };
+  const endpoint = {
+    baseUrl: managementUrl(p.host, p.managementPort),
+    user: p.user ?? 'learner',
+    password: p.password,
+    vhost: vhostOf(p),
+    node: nodeName(p.lab),
+  };
   let last = '';
   await waitFor(
     async () => {
@@ -258,7 +296,10 @@ export async function waitManagementReady(p: RabbitMqProps, procs: RabbitMqProce
     (why) =>
       why === 'exited'
         ? new ExternalError(`${label(p)} exited while starting its management plugin: ${lastLines(p.logFile, 6)}`, `see ${p.logFile}`)
-        : new ExternalError(`${label(p)}: management API on ${endpoint.baseUrl} not ready after ${timeoutMs} ms (${last})`, `see ${p.logFile}`),
+        : new ExternalError(
+            `${label(p)}: management API on ${endpoint.baseUrl} not ready after ${timeoutMs} ms (${last})`,
+            `see ${p.logFile}`,
+          ),
     timeoutMs,
     signal,
   );

@@ -31,7 +31,13 @@ async function becomesFree(port: number, host: string, graceMs = 2000): Promise<
 }
 
 /** Independent proof: every recorded process gone, every host:port the lab used free, no process in its directory, no directory. */
-export async function verifyGone(name: string, layout: LabLayout, realLabDir: string, state: LabState, started: number): Promise<TeardownReceipt> {
+export async function verifyGone(
+  name: string,
+  layout: LabLayout,
+  realLabDir: string,
+  state: LabState,
+  started: number,
+): Promise<TeardownReceipt> {
   const processes = state.components.flatMap((c) =>
     driverOf(c)
       .processes(c)
@@ -50,10 +56,23 @@ export async function verifyGone(name: string, layout: LabLayout, realLabDir: st
   const strays = processesIn(realLabDir);
   const directories = [layout.dir].map((path) => ({ path, removed: !existsSync(path) }));
   const leftovers = [
-    ...processes.filter((p) => !p.gone).map((p) => `process of ${p.component} (${p.name}) still running (pid ${[...new Set([p.pid, ...p.left])].join(', ')})`),
+    ...processes
+      .filter((p) => !p.gone)
+      .map((p) => `process of ${p.component} (${p.name}) still running (pid ${[...new Set([p.pid, ...p.left])].join(', ')})`),
     ...strays.map((s) => `process ${s.pid} (${s.command}) still runs inside ${realLabDir}`),
-    ...ports.filter((p) => !p.free).map((p) => `port ${p.host}:${p.port} (${p.component}${p.name === 'port' ? '' : ` ${p.name}`}) still in use`),
+    ...ports
+      .filter((p) => !p.free)
+      .map((p) => `port ${p.host}:${p.port} (${p.component}${p.name === 'port' ? '' : ` ${p.name}`}) still in use`),
     ...directories.filter((d) => !d.removed).map((d) => `directory ${d.path} still exists`),
   ];
-  return { lab: name, ok: leftovers.length === 0, processes, ports, directories, strays, leftovers, seconds: Number(((performance.now() - started) / 1000).toFixed(2)) };
+  return {
+    lab: name,
+    ok: leftovers.length === 0,
+    processes,
+    ports,
+    directories,
+    strays,
+    leftovers,
+    seconds: Number(((performance.now() - started) / 1000).toFixed(2)),
+  };
 }

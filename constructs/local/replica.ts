@@ -70,13 +70,28 @@ export function configureReplicationPrimary(primary: ComponentState, replicaRang
   const lines = replicaRanges
     .map((range) => `host    replication   ${REPLICATOR}   ${range}   scram-sha-256`)
     .filter((line) => !hba.includes(line));
-  if (lines.length > 0) appendFileSync(hbaFile, `${hba.includes(MARK) ? '' : `${MARK}: replicas connect from the proxy of their region\n`}${lines.join('\n')}\n`);
+  if (lines.length > 0)
+    appendFileSync(
+      hbaFile,
+      `${hba.includes(MARK) ? '' : `${MARK}: replicas connect from the proxy of their region\n`}${lines.join('\n')}\n`,
+    );
 }
 
 /** Runs SQL as the server's owner over its socket (peer authentication; root is mapped). */
-export async function adminQuery<T = Record<string, unknown>>(c: ComponentState, runAs: RunAs, sql: string, params: unknown[] = []): Promise<T[]> {
+export async function adminQuery<T = Record<string, unknown>>(
+  c: ComponentState,
+  runAs: RunAs,
+  sql: string,
+  params: unknown[] = [],
+): Promise<T[]> {
   const { default: pg } = await import('pg');
-  const client = new pg.Client({ host: socketDir(c), port: c.port, user: runAs.user, database: 'template1', connectionTimeoutMillis: 5000 });
+  const client = new pg.Client({
+    host: socketDir(c),
+    port: c.port,
+    user: runAs.user,
+    database: 'template1',
+    connectionTimeoutMillis: 5000,
+  });
   client.on('error', () => {});
   try {
     await client.connect();
@@ -95,12 +110,17 @@ export async function adminQuery<T = Record<string, unknown>>(c: ComponentState,
 export async function ensureReplicator(primary: ComponentState, runAs: RunAs, password: string): Promise<void> {
   const exists = await adminQuery(primary, runAs, 'SELECT 1 FROM pg_roles WHERE rolname = $1', [REPLICATOR]);
   // The verifier is base64 and `$:` only: safe inside quotes (utility statements take no parameters).
-  await adminQuery(primary, runAs, `${exists.length ? 'ALTER' : 'CREATE'} ROLE ${REPLICATOR} WITH REPLICATION LOGIN NOSUPERUSER PASSWORD '${scramVerifier(password)}'`);
+  await adminQuery(
+    primary,
+    runAs,
+    `${exists.length ? 'ALTER' : 'CREATE'} ROLE ${REPLICATOR} WITH REPLICATION LOGIN NOSUPERUSER PASSWORD '${scramVerifier(password)}'`,
+  );
 }
 
 /** Creates the physical replication slot `slot` on the primary unless it exists. */
 export async function createSlot(primary: ComponentState, runAs: RunAs, slot: string): Promise<void> {
-  if (!/^[a-z0-9_]{1,63}$/.test(slot)) throw new ValidationError(`${primary.id} (postgres): slot name must match [a-z0-9_]{1,63}, got '${slot}'`);
+  if (!/^[a-z0-9_]{1,63}$/.test(slot))
+    throw new ValidationError(`${primary.id} (postgres): slot name must match [a-z0-9_]{1,63}, got '${slot}'`);
   const found = await adminQuery(primary, runAs, 'SELECT 1 FROM pg_replication_slots WHERE slot_name = $1', [slot]);
   if (found.length === 0) await adminQuery(primary, runAs, 'SELECT pg_create_physical_replication_slot($1)', [slot]);
 }
@@ -122,7 +142,24 @@ function writePassfile(p: ReplicaProps, runAs: RunAs): string {
 /** pg_basebackup as the run-as user; its output goes to the replica's log file. */
 function baseBackup(p: ReplicaProps, runAs: RunAs, passfile: string, signal?: AbortSignal): Promise<void> {
   const command = requireBinary('pg_basebackup');
-  const args = ['-h', p.via.host, '-p', String(p.via.port), '-U', REPLICATOR, '-w', '-D', p.replica.dataDir, '-R', '-S', p.slot, '-X', 'stream', '-c', 'fast'];
+  const args = [
+    '-h',
+    p.via.host,
+    '-p',
+    String(p.via.port),
+    '-U',
+    REPLICATOR,
+    '-w',
+    '-D',
+    p.replica.dataDir,
+    '-R',
+    '-S',
+    p.slot,
+    '-X',
+    'stream',
+    '-c',
+    'fast',
+  ];
   const log = openSync(p.replica.logFile, 'a', 0o640);
   return new Promise<void>((resolve, reject) => {
     const child = spawn(command, args, {
@@ -168,7 +205,13 @@ function configureReplica(c: ComponentState): void {
 }
 
 /** Polls until the primary shows the walsender of `slot` as `streaming`. */
-export async function waitStreaming(primary: ComponentState, runAs: RunAs, slot: string, timeoutMs = 30_000, signal?: AbortSignal): Promise<void> {
+export async function waitStreaming(
+  primary: ComponentState,
+  runAs: RunAs,
+  slot: string,
+  timeoutMs = 30_000,
+  signal?: AbortSignal,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let last = 'no walsender';
   for (;;) {
@@ -181,7 +224,11 @@ export async function waitStreaming(primary: ComponentState, runAs: RunAs, slot:
     );
     if (rows[0]?.state === 'streaming') return;
     last = rows.length === 0 ? `slot ${slot} does not exist` : `walsender ${rows[0]?.state ?? 'not connected'}`;
-    if (Date.now() > deadline) throw new ExternalError(`${primary.id}: replica on slot ${slot} not streaming after ${timeoutMs} ms (${last})`, `see ${primary.logFile}`);
+    if (Date.now() > deadline)
+      throw new ExternalError(
+        `${primary.id}: replica on slot ${slot} not streaming after ${timeoutMs} ms (${last})`,
+        `see ${primary.logFile}`,
+      );
     await sleep(20);
   }
 }
@@ -224,12 +271,17 @@ export async function promoteReplica(replica: ComponentState, runAs: RunAs, time
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {
-      const [w] = await adminQuery<{ r: boolean; xid: string }>(replica, runAs, 'SELECT pg_is_in_recovery() AS r, txid_current()::text AS xid');
+      const [w] = await adminQuery<{ r: boolean; xid: string }>(
+        replica,
+        runAs,
+        'SELECT pg_is_in_recovery() AS r, txid_current()::text AS xid',
+      );
       if (w && !w.r) return Math.round(performance.now() - started);
     } catch (error) {
       if (Date.now() > deadline) throw error;
     }
-    if (Date.now() > deadline) throw new ExternalError(`${replica.id}: promoted but still refuses writes after ${timeoutMs} ms`, `see ${replica.logFile}`);
+    if (Date.now() > deadline)
+      throw new ExternalError(`${replica.id}: promoted but still refuses writes after ${timeoutMs} ms`, `see ${replica.logFile}`);
     await sleep(10);
   }
 }

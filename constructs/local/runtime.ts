@@ -10,9 +10,22 @@ const workshop: WorkshopRuntime = {
     checkLocalCapacity(level, toCreate, machineCapacity(existingLabs * LOCAL_FOOTPRINT[level].ports));
   },
   async up(p, o) {
-    const r = await upLab({ name: p.lab, lab: o.lab, home: o.home, signal: o.signal, expiresAt: o.expiresAt, reservedPorts: o.reservedPorts });
+    const r = await upLab({
+      name: p.lab,
+      lab: o.lab,
+      home: o.home,
+      signal: o.signal,
+      expiresAt: o.expiresAt,
+      reservedPorts: o.reservedPorts,
+    });
     const passed = r.health.filter((h) => h.ok).length;
-    if (passed < r.health.length) throw new Error(`${r.health.length - passed} health check(s) fail: ${r.health.filter((h) => !h.ok).map((h) => h.name).join(', ')}`);
+    if (passed < r.health.length)
+      throw new Error(
+        `${r.health.length - passed} health check(s) fail: ${r.health
+          .filter((h) => !h.ok)
+          .map((h) => h.name)
+          .join(', ')}`,
+      );
     return `${passed}/${r.health.length} health checks pass${r.entryPoint ? `, ${r.entryPoint}` : ''}`;
   },
   async view(home, p) {

@@ -47,7 +47,10 @@ export function kafkaIngress(cidrs: readonly string[]): IngressRule<never>[] {
 }
 
 /** A VM's ports from the allowed CIDR; no CIDR, no ingress at all (reach it through the console or SSM). */
-export function vmIngress(allowCidr: string | undefined, ports: readonly { readonly port: number; readonly what: string }[]): IngressRule<never>[] {
+export function vmIngress(
+  allowCidr: string | undefined,
+  ports: readonly { readonly port: number; readonly what: string }[],
+): IngressRule<never>[] {
   if (allowCidr === undefined) return [];
   return ports.map(({ port, what }) => ({ port, from: { cidr: allowCidr }, description: `${what} from the allowed CIDR` }));
 }
@@ -60,8 +63,10 @@ export function isWorld(cidr: string): boolean {
 /** Refuses a rule with a bad port or a world-open source, naming the group at `path`. */
 export function checkIngress(path: string, rules: readonly IngressRule<unknown>[]): void {
   for (const rule of rules) {
-    if (!Number.isInteger(rule.port) || rule.port < 1 || rule.port > 65535) throw new ValidationError(`${path}: port must be 1-65535, got ${rule.port}`);
-    if ('cidr' in rule.from && isWorld(rule.from.cidr)) throw new ValidationError(`${path}: port ${rule.port} may not be opened to ${rule.from.cidr}`);
+    if (!Number.isInteger(rule.port) || rule.port < 1 || rule.port > 65535)
+      throw new ValidationError(`${path}: port must be 1-65535, got ${rule.port}`);
+    if ('cidr' in rule.from && isWorld(rule.from.cidr))
+      throw new ValidationError(`${path}: port ${rule.port} may not be opened to ${rule.from.cidr}`);
   }
 }
 

@@ -172,7 +172,12 @@ export interface RabbitmqPlan extends Placed {
 
 export interface KafkaPlan extends Placed {
   /** `allowCidrs`: every lab VPC, so peered regions can consume. */
-  readonly settings: { readonly name: string; readonly brokers: number; readonly instanceType: string; readonly allowCidrs: readonly string[] };
+  readonly settings: {
+    readonly name: string;
+    readonly brokers: number;
+    readonly instanceType: string;
+    readonly allowCidrs: readonly string[];
+  };
   readonly kmsKey: Ref;
 }
 

@@ -88,7 +88,10 @@ function postgresHost(p: VmPlanning, pg: ComponentOf<'postgres'>, vm: Placed): V
   p.values.set('postgres_password', password);
   // The URL comes from the one URL builder; the VM's address exists only once it is created, so
   // the builder writes a slot that the engine's reference fills.
-  const [before, after] = postgresUrl({ host: HOST_SLOT, port: POSTGRES_PORT, user: pg.user, database: pg.database }).split(HOST_SLOT) as [string, string];
+  const [before, after] = postgresUrl({ host: HOST_SLOT, port: POSTGRES_PORT, user: pg.user, database: pg.database }).split(HOST_SLOT) as [
+    string,
+    string,
+  ];
   p.values.set('postgres_url', { join: [before, ref(vm.uid, 'public-ip'), after] });
   return { userData, readParameters: [parameter('parameter-arn')], buckets: [] };
 }

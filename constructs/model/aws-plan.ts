@@ -15,7 +15,18 @@
 //   load-balancer without, service          nothing here: services run on EKS (Kubernetes engine)
 //                                           or, without a cluster, on the app VM (opens its port)
 import { POSTGRES_PORT, PRIVATE_SUBNET_OFFSET, REDIS_PORT } from './aws.js';
-import { checkBucketPrefix, checkDns, checkEks, checkKafka, checkNetwork, checkPeering, checkRabbitmq, checkRds, checkRedis, checkRegistry } from './aws-plan-checks.js';
+import {
+  checkBucketPrefix,
+  checkDns,
+  checkEks,
+  checkKafka,
+  checkNetwork,
+  checkPeering,
+  checkRabbitmq,
+  checkRds,
+  checkRedis,
+  checkRegistry,
+} from './aws-plan-checks.js';
 import { checkIngress, clientIngress, kafkaIngress, type IngressRule, type Source } from './aws-plan-ingress.js';
 import type * as T from './aws-plan-types.js';
 import { ref, type EnvVar, type PlanValue, type Ref } from './aws-plan-values.js';
@@ -50,7 +61,8 @@ export function placeShards(shards: number, replicas: number, regions: number, p
   const at = path === undefined ? '' : `${path}: `;
   if (!Number.isInteger(shards) || shards < 1) throw new ValidationError(`${at}shards must be >= 1, got ${shards}`);
   if (!Number.isInteger(replicas) || replicas < 0) throw new ValidationError(`${at}replicas must be >= 0, got ${replicas}`);
-  if (replicas > regions - 1) throw new ValidationError(`${at}replicas (${replicas}) must each be in another region: needs ${replicas + 1} regions, got ${regions}`);
+  if (replicas > regions - 1)
+    throw new ValidationError(`${at}replicas (${replicas}) must each be in another region: needs ${replicas + 1} regions, got ${regions}`);
   return Array.from({ length: shards }, (_, shard) => {
     const primary = shard % regions;
     return { shard, primary, replicas: Array.from({ length: replicas }, (_, r) => (primary + r + 1) % regions) };
@@ -58,7 +70,11 @@ export function placeShards(shards: number, replicas: number, regions: number, p
 }
 
 /** A region's VPC and subnet CIDRs: the region's /16, public /20s first, private ones from PRIVATE_SUBNET_OFFSET. */
-export function networkLayout(regionIndex: number, azs: number, privateSubnets: boolean): { cidr: string; public: string[]; private: string[] } {
+export function networkLayout(
+  regionIndex: number,
+  azs: number,
+  privateSubnets: boolean,
+): { cidr: string; public: string[]; private: string[] } {
   const subnets = (offset: number) => Array.from({ length: azs }, (_, i) => subnetCidr(regionIndex, offset + i));
   return { cidr: regionCidr(regionIndex), public: subnets(0), private: privateSubnets ? subnets(PRIVATE_SUBNET_OFFSET) : [] };
 }
@@ -134,7 +150,9 @@ class Planner implements VmPlanning {
   }
 
   kmsKeys(): T.KmsKeyPlan[] {
-    return this.regions.filter((r) => this.keyed.has(r.index)).map((r) => ({ ...this.place(r, 'kms', true), name: this.physical(r, 'key') }));
+    return this.regions
+      .filter((r) => this.keyed.has(r.index))
+      .map((r) => ({ ...this.place(r, 'kms', true), name: this.physical(r, 'key') }));
   }
 
   /** A generated password of a component, kept in SSM in the primary region. */
@@ -161,7 +179,15 @@ class Planner implements VmPlanning {
   clusterPlans(k8s: ComponentOf<'kubernetes-cluster'>, outputs: Map<string, T.OutputPlan>): T.ClusterPlan[] {
     const planned = this.regions.map((r): T.ClusterPlan => {
       const { version, nodeInstanceType, minNodes, maxNodes, desiredNodes } = k8s;
-      const settings = { name: this.physical(r, k8s.id), version, publicAccessCidr: this.d.allowCidr, nodeInstanceType, minNodes, maxNodes, desiredNodes };
+      const settings = {
+        name: this.physical(r, k8s.id),
+        version,
+        publicAccessCidr: this.d.allowCidr,
+        nodeInstanceType,
+        minNodes,
+        maxNodes,
+        desiredNodes,
+      };
       return { ...this.place(r, k8s.id, true), settings, kmsKey: this.kmsKey(r.index) };
     });
     for (const c of planned) {
@@ -169,12 +195,24 @@ class Planner implements VmPlanning {
       const names = clusterOutputNames(region);
       const where = `EKS cluster in ${region}`;
       outputs.set(names.name, { name: names.name, description: `${where}: name`, sensitive: false, value: ref(c.uid, 'name') });
-      outputs.set(names.endpoint, { name: names.endpoint, description: `${where}: API server endpoint`, sensitive: false, value: ref(c.uid, 'endpoint') });
-      outputs.set(names.ca, { name: names.ca, description: `${where}: CA certificate (base64)`, sensitive: false, value: ref(c.uid, 'ca') });
+      outputs.set(names.endpoint, {
+        name: names.endpoint,
+        description: `${where}: API server endpoint`,
+        sensitive: false,
+        value: ref(c.uid, 'endpoint'),
+      });
+      outputs.set(names.ca, {
+        name: names.ca,
+        description: `${where}: CA certificate (base64)`,
+        sensitive: false,
+        value: ref(c.uid, 'ca'),
+      });
     }
     this.clusters.push(...planned);
     this.values.set('eks_cluster_name', ref(planned[0]!.uid, 'name'));
-    this.values.set('eks_cluster_names', { record: Object.fromEntries(planned.map((c) => [this.regions[c.region]!.region, ref(c.uid, 'name')])) });
+    this.values.set('eks_cluster_names', {
+      record: Object.fromEntries(planned.map((c) => [this.regions[c.region]!.region, ref(c.uid, 'name')])),
+    });
     return planned;
   }
 
@@ -191,7 +229,13 @@ class Planner implements VmPlanning {
         const rr = this.regions[ri]!;
         const replicaParts = [...parts, `replica${n}`];
         const settings = { identifier: this.physical(rr, ...replicaParts), instanceClass, storageGb };
-        return { ...this.place(rr, replicaParts.join('-'), true), settings, source: ref(at.uid, 'arn'), allowFrom: this.clientsOf(ri), kmsKey: this.kmsKey(ri) };
+        return {
+          ...this.place(rr, replicaParts.join('-'), true),
+          settings,
+          source: ref(at.uid, 'arn'),
+          allowFrom: this.clientsOf(ri),
+          kmsKey: this.kmsKey(ri),
+        };
       });
       const backupRetentionDays = replicas.length > 0 ? 1 : 0;
       const settings = { identifier: this.physical(r, ...parts), version, instanceClass, storageGb, database, user, backupRetentionDays };
@@ -214,7 +258,10 @@ class Planner implements VmPlanning {
       const host = address(databases[0]!);
       this.values.set('postgres_endpoint', host);
       const pgEnv = { PGHOST: host, PGPORT: String(POSTGRES_PORT), PGDATABASE: database, PGUSER: user, PGSSLMODE: 'require' };
-      this.env.set(pg.id, Object.entries(pgEnv).map(([name, value]) => ({ name, value })));
+      this.env.set(
+        pg.id,
+        Object.entries(pgEnv).map(([name, value]) => ({ name, value })),
+      );
     }
     return databases;
   }
@@ -234,7 +281,10 @@ class Planner implements VmPlanning {
   }
 
   rabbitmqPlan(c: ComponentOf<'rabbitmq'>): T.RabbitmqPlan {
-    const plan = { ...this.place(this.primary, c.id, false), settings: { name: this.physical(undefined, c.id), instanceType: c.instanceType, user: c.user } };
+    const plan = {
+      ...this.place(this.primary, c.id, false),
+      settings: { name: this.physical(undefined, c.id), instanceType: c.instanceType, user: c.user },
+    };
     const password = this.secret(c.id, 'password');
     this.values.set('mq_amqp_endpoint', ref(plan.uid, 'endpoint'));
     this.values.set('mq_password', password);
@@ -248,7 +298,9 @@ class Planner implements VmPlanning {
       settings: { name: this.physical(r, c.id), brokers: c.brokers, instanceType: c.instanceType, allowCidrs },
       kmsKey: this.kmsKey(r.index),
     }));
-    this.values.set('kafka_bootstrap', { record: Object.fromEntries(plans.map((k) => [this.regions[k.region]!.region, ref(k.uid, 'bootstrap')])) });
+    this.values.set('kafka_bootstrap', {
+      record: Object.fromEntries(plans.map((k) => [this.regions[k.region]!.region, ref(k.uid, 'bootstrap')])),
+    });
     return plans;
   }
 
@@ -261,8 +313,13 @@ class Planner implements VmPlanning {
   }
 
   registryPlan(c: ComponentOf<'registry'>): T.RegistryPlan {
-    const plan = { ...this.place(this.primary, c.id, false), settings: { namespace: physicalName(this.lab, []), repositories: c.repositories } };
-    this.values.set('ecr_repository_urls', { record: Object.fromEntries(c.repositories.map((name) => [name, ref(`${plan.uid}/${name}`, 'url')])) });
+    const plan = {
+      ...this.place(this.primary, c.id, false),
+      settings: { namespace: physicalName(this.lab, []), repositories: c.repositories },
+    };
+    this.values.set('ecr_repository_urls', {
+      record: Object.fromEntries(c.repositories.map((name) => [name, ref(`${plan.uid}/${name}`, 'url')])),
+    });
     return plan;
   }
 }
@@ -362,7 +419,8 @@ function validate(p: Planner, plan: T.AwsPlan): void {
     p.privateSubnets(r);
     checkRabbitmq(r.path, { ...r.settings, sources: r.allowFrom.length });
   }
-  for (const k of plan.kafka) checkKafka(k.path, { brokers: k.settings.brokers, subnets: p.privateSubnets(k), cidrs: k.settings.allowCidrs.length });
+  for (const k of plan.kafka)
+    checkKafka(k.path, { brokers: k.settings.brokers, subnets: p.privateSubnets(k), cidrs: k.settings.allowCidrs.length });
   for (const b of plan.buckets) checkBucketPrefix(b.path, b.settings.namePrefix);
   for (const r of plan.registries) checkRegistry(r.path, r.settings.repositories);
   for (const z of plan.dns) checkDns(z.path, z.regions);

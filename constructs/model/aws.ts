@@ -22,7 +22,9 @@ export const PRIVATE_SUBNET_OFFSET = 8;
 
 const MANAGED = 'arn:aws:iam::aws:policy/';
 export const EKS_CLUSTER_POLICY_ARNS = [`${MANAGED}AmazonEKSClusterPolicy`] as const;
-export const EKS_NODE_POLICY_ARNS = ['AmazonEKSWorkerNodePolicy', 'AmazonEKS_CNI_Policy', 'AmazonEC2ContainerRegistryReadOnly'].map((p) => `${MANAGED}${p}`);
+export const EKS_NODE_POLICY_ARNS = ['AmazonEKSWorkerNodePolicy', 'AmazonEKS_CNI_Policy', 'AmazonEC2ContainerRegistryReadOnly'].map(
+  (p) => `${MANAGED}${p}`,
+);
 
 export interface PolicyStatement {
   readonly Sid?: string;
@@ -65,7 +67,14 @@ export function vmAccessStatements(readParameterArns: readonly string[] = [], bu
 
 /** What EKS's cluster role may do with the key that encrypts Kubernetes secrets. */
 export function eksKeyStatements(kmsKeyArn: string): PolicyStatement[] {
-  return [{ Sid: 'EncryptSecrets', Effect: 'Allow', Action: ['kms:Encrypt', 'kms:Decrypt', 'kms:ListGrants', 'kms:DescribeKey'], Resource: [kmsKeyArn] }];
+  return [
+    {
+      Sid: 'EncryptSecrets',
+      Effect: 'Allow',
+      Action: ['kms:Encrypt', 'kms:Decrypt', 'kms:ListGrants', 'kms:DescribeKey'],
+      Resource: [kmsKeyArn],
+    },
+  ];
 }
 
 /** Settings every lab database shares, primary or replica: private, single-AZ, encrypted, disposable. */
@@ -87,7 +96,13 @@ export const IMDSV2_ONLY = { httpTokens: 'required', httpEndpoint: 'enabled', ht
 
 /** An instance's root volume: encrypted gp3, deleted with it, tagged like it (default tags do not reach volumes reliably). */
 export function encryptedRootVolume(diskGb: number, name: string, tags?: Readonly<Record<string, string>>) {
-  return { encrypted: true, volumeType: 'gp3', volumeSize: diskGb, deleteOnTermination: true, tags: tags ? { ...tags, Name: name } : undefined };
+  return {
+    encrypted: true,
+    volumeType: 'gp3',
+    volumeSize: diskGb,
+    deleteOnTermination: true,
+    tags: tags ? { ...tags, Name: name } : undefined,
+  };
 }
 
 /**
@@ -128,7 +143,9 @@ export function eksNodeTemplateSettings(cluster: string, diskGb: number, tags: R
     updateDefaultVersion: true,
     // Hop limit 1: pods (not on the host network) cannot take the node role's credentials.
     metadataOptions: IMDSV2_ONLY,
-    blockDeviceMappings: [{ deviceName: '/dev/xvda', ebs: { encrypted: 'true', volumeType: 'gp3', volumeSize: diskGb, deleteOnTermination: 'true' } }],
+    blockDeviceMappings: [
+      { deviceName: '/dev/xvda', ebs: { encrypted: 'true', volumeType: 'gp3', volumeSize: diskGb, deleteOnTermination: 'true' } },
+    ],
     // Instances and volumes are created by the node group's Auto Scaling group, which default
     // tags never reach: tag them here.
     tagSpecifications: [

@@ -28,14 +28,21 @@ export function parseBackend(value: string): StateBackend {
   const match = /^s3:\/\/([^/?]+)((?:\/[^?]*)?)(?:\?(.*))?$/.exec(spec);
   if (!match) throw new UsageError(`bad --backend '${value}' (valid: ${FORMS})`);
   const [, bucket, path, query] = match as unknown as [string, string, string, string | undefined];
-  if (!BUCKET.test(bucket) || bucket.includes('..')) throw new UsageError(`bad --backend bucket '${bucket}' (valid: 3-63 lowercase letters, digits, dots and hyphens, e.g. s3://my-labforge-state)`);
+  if (!BUCKET.test(bucket) || bucket.includes('..'))
+    throw new UsageError(
+      `bad --backend bucket '${bucket}' (valid: 3-63 lowercase letters, digits, dots and hyphens, e.g. s3://my-labforge-state)`,
+    );
   const prefix = path.replace(/^\/+|\/+$/g, '');
-  if (/\/\/|[^A-Za-z0-9!_.*'()/-]/.test(prefix)) throw new UsageError(`bad --backend prefix '${prefix}' (valid: key segments of letters, digits and !_.*'()- separated by single slashes)`);
+  if (/\/\/|[^A-Za-z0-9!_.*'()/-]/.test(prefix))
+    throw new UsageError(
+      `bad --backend prefix '${prefix}' (valid: key segments of letters, digits and !_.*'()- separated by single slashes)`,
+    );
   let region: string | undefined;
   for (const pair of query ? query.split('&') : []) {
     const [key, val = ''] = pair.split('=');
     if (key !== 'region') throw new UsageError(`bad --backend option '${key}' in '${value}' (valid: region)`);
-    if (!(AWS_REGIONS as readonly string[]).includes(val)) throw new UsageError(`bad --backend region '${val}' (valid: ${AWS_REGIONS.join(', ')})`);
+    if (!(AWS_REGIONS as readonly string[]).includes(val))
+      throw new UsageError(`bad --backend region '${val}' (valid: ${AWS_REGIONS.join(', ')})`);
     region = val;
   }
   return { kind: 's3', bucket, prefix, ...(region ? { region } : {}) };

@@ -40,7 +40,9 @@ function price(table: Record<string, number>, key: string, item: InventoryItem):
 function need(item: InventoryItem, path: string, type: 'string' | 'number'): unknown {
   const value = item.properties[path];
   if (typeof value !== type) {
-    throw new Error(`cannot price ${item.kind} ${item.name}: ${path} is ${value === undefined ? 'not set' : `'${String(value)}'`}, expected a ${type}`);
+    throw new Error(
+      `cannot price ${item.kind} ${item.name}: ${path} is ${value === undefined ? 'not set' : `'${String(value)}'`}, expected a ${type}`,
+    );
   }
   return value;
 }
@@ -64,8 +66,12 @@ function linesOf(item: InventoryItem): RawLine[] {
     case 'aws_instance': {
       const type = text(item, 'instanceType');
       const diskGb = count(item, 'rootBlockDevice.volumeSize');
-      const lines = [one(`EC2 ${type}`, price(HOURLY, type, item)), one(`EBS gp3 ${diskGb} GiB (EC2 root volume)`, perGbHour('ebs-gp3', diskGb, item))];
-      if (item.properties.associatePublicIpAddress === true) lines.push(one('Public IPv4 address (EC2)', price(HOURLY, 'public-ipv4', item)));
+      const lines = [
+        one(`EC2 ${type}`, price(HOURLY, type, item)),
+        one(`EBS gp3 ${diskGb} GiB (EC2 root volume)`, perGbHour('ebs-gp3', diskGb, item)),
+      ];
+      if (item.properties.associatePublicIpAddress === true)
+        lines.push(one('Public IPv4 address (EC2)', price(HOURLY, 'public-ipv4', item)));
       return lines;
     }
     case 'aws_nat_gateway':

@@ -19,7 +19,11 @@ export function credentialLines(c: GeneratedCredentials, urls: Readonly<Record<s
     ['postgres password', c.postgres.password],
   ];
   if (c.redis) lines.push(['redis password', c.redis.password]);
-  if (c.rabbitmq) lines.push(['rabbitmq user', forSheet ? c.rabbitmq.user : `${c.rabbitmq.user} (vhost ${c.rabbitmq.vhost})`], ['rabbitmq password', c.rabbitmq.password]);
+  if (c.rabbitmq)
+    lines.push(
+      ['rabbitmq user', forSheet ? c.rabbitmq.user : `${c.rabbitmq.user} (vhost ${c.rabbitmq.vhost})`],
+      ['rabbitmq password', c.rabbitmq.password],
+    );
   if (c.api && !forSheet) lines.push(['api JWT secret', c.api.jwtSecret]);
   for (const [id, url] of Object.entries(urls)) lines.push([`${id} url`, url]);
   return lines;

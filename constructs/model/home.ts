@@ -59,7 +59,13 @@ export function labRecords(home: string): LabRecord[] {
     if (!entry.isDirectory()) continue;
     try {
       const state = JSON.parse(readFileSync(join(home, entry.name, 'state.json'), 'utf8')) as Partial<LabRecord>;
-      records.push({ name: entry.name, level: String(state.level), target: state.target ?? 'local', createdAt: String(state.createdAt), expiresAt: state.expiresAt });
+      records.push({
+        name: entry.name,
+        level: String(state.level),
+        target: state.target ?? 'local',
+        createdAt: String(state.createdAt),
+        expiresAt: state.expiresAt,
+      });
     } catch {
       /* no state file (not a lab), or one being written: skip */
     }
@@ -92,9 +98,16 @@ export function removeHomeIfEmpty(home: string): void {
  * The state a cloud `up` may continue from: none, or the same target's lab of the same level;
  * another target's or another level's lab of that name is refused before anything runs.
  */
-export function existingCloudLab<S extends { level: string }>(home: string, name: string, level: string, target: Target, read: () => S): S | undefined {
+export function existingCloudLab<S extends { level: string }>(
+  home: string,
+  name: string,
+  level: string,
+  target: Target,
+  read: () => S,
+): S | undefined {
   const owner = labTarget(home, name);
-  const refuse = (what: string) => new UsageError(`lab '${name}' exists as a ${what} lab; choose another --name or run \`labforge down ${name}\` first`);
+  const refuse = (what: string) =>
+    new UsageError(`lab '${name}' exists as a ${what} lab; choose another --name or run \`labforge down ${name}\` first`);
   if (owner !== undefined && owner !== target) throw refuse(owner);
   const existing = owner === target ? read() : undefined;
   if (existing && existing.level !== level) throw refuse(existing.level);

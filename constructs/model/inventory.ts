@@ -71,7 +71,8 @@ export const PULUMI_KINDS: Record<string, string> = {
   'aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock': 'aws_s3_bucket_public_access_block', // aws.s3.BucketPublicAccessBlock
   // aws.s3.BucketServerSideEncryptionConfiguration (cdktf: S3BucketServerSideEncryptionConfigurationA),
   // not the deprecated aws.s3.BucketServerSideEncryptionConfigurationV2.
-  'aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration': 'aws_s3_bucket_server_side_encryption_configuration',
+  'aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration':
+    'aws_s3_bucket_server_side_encryption_configuration',
   'aws:ssm/parameter:Parameter': 'aws_ssm_parameter', // aws.ssm.Parameter
   'random:index/randomPassword:RandomPassword': 'random_password', // random.RandomPassword
 };
@@ -79,7 +80,8 @@ export const PULUMI_KINDS: Record<string, string> = {
 /** The Terraform kind of a Pulumi type token. */
 export function kindOfPulumiType(token: string): string {
   const kind = PULUMI_KINDS[token];
-  if (kind === undefined) throw new Error(`Pulumi type '${token}' has no Terraform kind in PULUMI_KINDS (constructs/model/inventory.ts): add it`);
+  if (kind === undefined)
+    throw new Error(`Pulumi type '${token}' has no Terraform kind in PULUMI_KINDS (constructs/model/inventory.ts): add it`);
   return kind;
 }
 
@@ -88,8 +90,22 @@ export function kindOfPulumiType(token: string): string {
  * what the resource is and that the cost is computed from. Kinds not listed carry none.
  */
 export const KEY_PROPERTIES: Record<string, readonly string[]> = {
-  aws_instance: ['instanceType', 'associatePublicIpAddress', 'rootBlockDevice.volumeSize', 'rootBlockDevice.encrypted', 'metadataOptions.httpTokens'],
-  aws_db_instance: ['engine', 'engineVersion', 'instanceClass', 'allocatedStorage', 'storageEncrypted', 'publiclyAccessible', 'replicateSourceDb'],
+  aws_instance: [
+    'instanceType',
+    'associatePublicIpAddress',
+    'rootBlockDevice.volumeSize',
+    'rootBlockDevice.encrypted',
+    'metadataOptions.httpTokens',
+  ],
+  aws_db_instance: [
+    'engine',
+    'engineVersion',
+    'instanceClass',
+    'allocatedStorage',
+    'storageEncrypted',
+    'publiclyAccessible',
+    'replicateSourceDb',
+  ],
   aws_elasticache_replication_group: ['nodeType', 'numCacheClusters', 'transitEncryptionEnabled'],
   aws_mq_broker: ['hostInstanceType', 'engineType', 'publiclyAccessible'],
   aws_msk_cluster: ['numberOfBrokerNodes', 'brokerNodeGroupInfo.instanceType', 'brokerNodeGroupInfo.storageInfo.ebsStorageInfo.volumeSize'],
@@ -155,7 +171,11 @@ export function keyProperties(kind: string, camelInputs: Record<string, unknown>
 export function countByKind(items: readonly InventoryItem[]): Record<string, number> {
   const counts: Record<string, number> = {};
   for (const item of items) counts[item.kind] = (counts[item.kind] ?? 0) + 1;
-  return Object.fromEntries(Object.keys(counts).sort().map((kind) => [kind, counts[kind]!]));
+  return Object.fromEntries(
+    Object.keys(counts)
+      .sort()
+      .map((kind) => [kind, counts[kind]!]),
+  );
 }
 
 /** Stable order for readers and diffs: by kind, then name. */

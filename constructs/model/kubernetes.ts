@@ -122,9 +122,12 @@ export function kubernetesPlan(d: LabDeployment, backing: Backing): KubernetesPl
     })),
   );
   const dataStores = lab.components.flatMap((c): DataStorePlan[] => {
-    if (c.kind === 'postgres') return [{ id: c.id, kind: 'postgres', port: STORE_PORTS.postgres, instances: c.shards, resources: STORE_RESOURCES.postgres }];
-    if (c.kind === 'redis' || c.kind === 'rabbitmq') return [{ id: c.id, kind: c.kind, port: STORE_PORTS[c.kind], instances: 1, resources: STORE_RESOURCES[c.kind] }];
-    if (c.kind === 'kafka') return [{ id: c.id, kind: 'kafka', port: STORE_PORTS.kafka, instances: Math.min(c.brokers, 3), resources: STORE_RESOURCES.kafka }];
+    if (c.kind === 'postgres')
+      return [{ id: c.id, kind: 'postgres', port: STORE_PORTS.postgres, instances: c.shards, resources: STORE_RESOURCES.postgres }];
+    if (c.kind === 'redis' || c.kind === 'rabbitmq')
+      return [{ id: c.id, kind: c.kind, port: STORE_PORTS[c.kind], instances: 1, resources: STORE_RESOURCES[c.kind] }];
+    if (c.kind === 'kafka')
+      return [{ id: c.id, kind: 'kafka', port: STORE_PORTS.kafka, instances: Math.min(c.brokers, 3), resources: STORE_RESOURCES.kafka }];
     return [];
   });
   const storeKeys = backing === 'in-cluster' ? dataStores.flatMap((s) => storePasswordKey(s.kind) ?? []) : [];

@@ -89,9 +89,7 @@ export function parseOwner(value: string): string {
 /** Lab names become process names, directories and cloud resource names. */
 export function parseLabName(value: string): string {
   if (!/^[a-z][a-z0-9-]{0,23}$/.test(value) || value.endsWith('-') || value.includes('--')) {
-    throw new UsageError(
-      `bad lab name '${value}' (1-24 characters: lowercase letters, digits and single '-', starting with a letter)`,
-    );
+    throw new UsageError(`bad lab name '${value}' (1-24 characters: lowercase letters, digits and single '-', starting with a letter)`);
   }
   return value;
 }

@@ -45,7 +45,9 @@ export interface PostgresUrlParts extends Endpoint {
 /** `postgres://user[:password]@host:port/database[?k=v]`: what psql and every libpq client take. */
 export function postgresUrl(p: PostgresUrlParts): string {
   // encodeURIComponent, not URLSearchParams: libpq does not read `+` as a space.
-  const query = Object.entries(p.params ?? {}).map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`).join('&');
+  const query = Object.entries(p.params ?? {})
+    .map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`)
+    .join('&');
   return `postgres://${userinfo(p.user, p.password)}${hostPort(p.host, p.port)}/${encodeURIComponent(p.database)}${query === '' ? '' : `?${query}`}`;
 }
 

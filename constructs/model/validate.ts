@@ -65,7 +65,8 @@ function validateComponent(lab: LabSpec, c: Component, ids: Set<string>): void {
 export function validateLabSpec(lab: LabSpec): LabSpec {
   const ids = new Set<string>();
   for (const c of lab.components) {
-    if (!ID_PATTERN.test(c.id)) fail(`${lab.level}.components[${c.id}].id`, 'must be 1-12 lowercase letters or digits, starting with a letter');
+    if (!ID_PATTERN.test(c.id))
+      fail(`${lab.level}.components[${c.id}].id`, 'must be 1-12 lowercase letters or digits, starting with a letter');
     if (ids.has(c.id)) fail(`${lab.level}.components[${c.id}].id`, 'is used twice');
     ids.add(c.id);
   }

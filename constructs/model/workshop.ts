@@ -17,7 +17,10 @@ export interface Participant {
 }
 
 export function parseWorkshopName(value: string): string {
-  if (value.length > MAX_WORKSHOP_NAME) throw new UsageError(`bad workshop name '${value}' (at most ${MAX_WORKSHOP_NAME} characters: participant labs are named '${value}-p01'...)`);
+  if (value.length > MAX_WORKSHOP_NAME)
+    throw new UsageError(
+      `bad workshop name '${value}' (at most ${MAX_WORKSHOP_NAME} characters: participant labs are named '${value}-p01'...)`,
+    );
   return parseLabName(value);
 }
 
@@ -42,6 +45,7 @@ export function parseParticipant(workshop: string, count: number, value: string)
   const all = participants(workshop, count);
   const n = /^p?(\d{1,3})$/.exec(value)?.[1];
   const found = n === undefined ? undefined : all[Number(n) - 1];
-  if (found === undefined) throw new UsageError(`no participant '${value}' in workshop '${workshop}' (valid: ${all[0]!.id}..${all[all.length - 1]!.id})`);
+  if (found === undefined)
+    throw new UsageError(`no participant '${value}' in workshop '${workshop}' (valid: ${all[0]!.id}..${all[all.length - 1]!.id})`);
   return found;
 }

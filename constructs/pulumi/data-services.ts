@@ -8,7 +8,13 @@ import { Broker } from '@pulumi/aws/mq/broker.js';
 import { Cluster as MskCluster } from '@pulumi/aws/msk/cluster.js';
 import { REDIS_PORT } from '../model/aws.js';
 import { checkKafka, checkRabbitmq, checkRedis } from '../model/aws-plan-checks.js';
-import { KAFKA_GROUP_DESCRIPTION, clientGroupDescription, clientIngress, kafkaIngress, type ClientService } from '../model/aws-plan-ingress.js';
+import {
+  KAFKA_GROUP_DESCRIPTION,
+  clientGroupDescription,
+  clientIngress,
+  kafkaIngress,
+  type ClientService,
+} from '../model/aws-plan-ingress.js';
 import { componentType } from './region.js';
 import { SecurityGroup, type Source } from './security-group.js';
 
@@ -24,7 +30,13 @@ interface PrivateServiceArgs {
 function clientsOnly(parent: pulumi.ComponentResource, name: string, args: PrivateServiceArgs, service: ClientService): SecurityGroup {
   return new SecurityGroup(
     `${name}-sg`,
-    { name: args.name, vpcId: args.vpcId, description: clientGroupDescription(service), ingress: clientIngress(service, args.allowFrom), allowEgress: false },
+    {
+      name: args.name,
+      vpcId: args.vpcId,
+      description: clientGroupDescription(service),
+      ingress: clientIngress(service, args.allowFrom),
+      allowEgress: false,
+    },
     { parent },
   );
 }
@@ -32,10 +44,18 @@ function clientsOnly(parent: pulumi.ComponentResource, name: string, args: Priva
 export class Redis extends pulumi.ComponentResource {
   readonly group: ReplicationGroup;
 
-  constructor(name: string, args: PrivateServiceArgs & { readonly nodeType: string; readonly authToken: pulumi.Input<string> }, opts: pulumi.ComponentResourceOptions) {
+  constructor(
+    name: string,
+    args: PrivateServiceArgs & { readonly nodeType: string; readonly authToken: pulumi.Input<string> },
+    opts: pulumi.ComponentResourceOptions,
+  ) {
     super(componentType('Redis'), name, {}, opts);
     checkRedis(name, { name: args.name, subnets: args.subnetIds.length, sources: args.allowFrom.length });
-    const subnets = new SubnetGroup(`${name}-subnets`, { name: args.name, description: 'labforge: Redis private subnets', subnetIds: [...args.subnetIds] }, { parent: this });
+    const subnets = new SubnetGroup(
+      `${name}-subnets`,
+      { name: args.name, description: 'labforge: Redis private subnets', subnetIds: [...args.subnetIds] },
+      { parent: this },
+    );
     const sg = clientsOnly(this, name, args, 'redis');
     this.group = new ReplicationGroup(
       `${name}-redis`,
@@ -107,14 +127,25 @@ export class Kafka extends pulumi.ComponentResource {
 
   constructor(
     name: string,
-    args: Omit<PrivateServiceArgs, 'allowFrom'> & { readonly brokers: number; readonly instanceType: string; readonly allowCidrs: readonly string[]; readonly kmsKeyArn: pulumi.Input<string> },
+    args: Omit<PrivateServiceArgs, 'allowFrom'> & {
+      readonly brokers: number;
+      readonly instanceType: string;
+      readonly allowCidrs: readonly string[];
+      readonly kmsKeyArn: pulumi.Input<string>;
+    },
     opts: pulumi.ComponentResourceOptions,
   ) {
     super(componentType('Kafka'), name, {}, opts);
     checkKafka(name, { brokers: args.brokers, subnets: args.subnetIds.length, cidrs: args.allowCidrs.length });
     const sg = new SecurityGroup(
       `${name}-sg`,
-      { name: args.name, vpcId: args.vpcId, description: KAFKA_GROUP_DESCRIPTION, ingress: kafkaIngress(args.allowCidrs), allowEgress: false },
+      {
+        name: args.name,
+        vpcId: args.vpcId,
+        description: KAFKA_GROUP_DESCRIPTION,
+        ingress: kafkaIngress(args.allowCidrs),
+        allowEgress: false,
+      },
       { parent: this },
     );
     this.cluster = new MskCluster(

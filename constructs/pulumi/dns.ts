@@ -11,7 +11,11 @@ export class LatencyDns extends pulumi.ComponentResource {
   /** The latency-routed name. */
   readonly fqdn: string;
 
-  constructor(name: string, args: { readonly zoneName: string; readonly regions: readonly string[] }, opts: pulumi.ComponentResourceOptions) {
+  constructor(
+    name: string,
+    args: { readonly zoneName: string; readonly regions: readonly string[] },
+    opts: pulumi.ComponentResourceOptions,
+  ) {
     super(componentType('LatencyDns'), name, {}, opts);
     checkDns(name, args.regions);
     const child = { parent: this };
@@ -21,12 +25,29 @@ export class LatencyDns extends pulumi.ComponentResource {
       const target = `api.${region}.${args.zoneName}`;
       const check = new HealthCheck(
         `${name}-health-${region}`,
-        { type: 'HTTPS', fqdn: target, port: 443, resourcePath: '/health', failureThreshold: 3, requestInterval: 30, tags: { Name: target } },
+        {
+          type: 'HTTPS',
+          fqdn: target,
+          port: 443,
+          resourcePath: '/health',
+          failureThreshold: 3,
+          requestInterval: 30,
+          tags: { Name: target },
+        },
         child,
       );
       new DnsRecord(
         `${name}-latency-${region}`,
-        { zoneId: zone.zoneId, name: this.fqdn, type: 'CNAME', ttl: 60, records: [target], setIdentifier: region, latencyRoutingPolicies: [{ region }], healthCheckId: check.id },
+        {
+          zoneId: zone.zoneId,
+          name: this.fqdn,
+          type: 'CNAME',
+          ttl: 60,
+          records: [target],
+          setIdentifier: region,
+          latencyRoutingPolicies: [{ region }],
+          healthCheckId: check.id,
+        },
         child,
       );
     }

@@ -32,11 +32,19 @@ export class EksRoles extends pulumi.ComponentResource {
     super(componentType('EksRoles'), name, {}, opts);
     const child = { parent: this };
     const role = (suffix: string, service: string) =>
-      new Role(`${name}-${suffix}`, { name: `${args.name}-eks-${suffix}`, assumeRolePolicy: assumeRolePolicy(service), forceDetachPolicies: true }, child);
+      new Role(
+        `${name}-${suffix}`,
+        { name: `${args.name}-eks-${suffix}`, assumeRolePolicy: assumeRolePolicy(service), forceDetachPolicies: true },
+        child,
+      );
     this.clusterRole = role('cluster', 'eks.amazonaws.com');
     this.nodeRole = role('node', 'ec2.amazonaws.com');
     const attach = (role: Role, policyArn: string) =>
-      new RolePolicyAttachment(`${name}-${role === this.clusterRole ? 'cluster' : 'node'}-${policyArn.split('/').pop()}`, { role: role.name, policyArn }, child);
+      new RolePolicyAttachment(
+        `${name}-${role === this.clusterRole ? 'cluster' : 'node'}-${policyArn.split('/').pop()}`,
+        { role: role.name, policyArn },
+        child,
+      );
     this.clusterAttachments = EKS_CLUSTER_POLICY_ARNS.map((arn) => attach(this.clusterRole, arn));
     this.nodeAttachments = EKS_NODE_POLICY_ARNS.map((arn) => attach(this.nodeRole, arn));
     this.registerOutputs({});
@@ -71,15 +79,28 @@ export class EksCluster extends pulumi.ComponentResource {
     // EKS uses the cluster role to encrypt secrets with the key: grant this key only.
     const keyPolicy = new RolePolicy(
       `${name}-kms-policy`,
-      { name: `${args.name}-kms`, role: args.roles.clusterRole.id, policy: pulumi.output(args.kmsKeyArn).apply((arn) => policyDocument(eksKeyStatements(arn))) },
+      {
+        name: `${args.name}-kms`,
+        role: args.roles.clusterRole.id,
+        policy: pulumi.output(args.kmsKeyArn).apply((arn) => policyDocument(eksKeyStatements(arn))),
+      },
       child,
     );
     const { clusterRole, nodeRole } = args.roles;
     const clusterSettings = eksClusterSettings<pulumi.Input<string>>({ ...args, roleArn: clusterRole.arn });
-    this.cluster = new Cluster(`${name}-cluster`, clusterSettings, { parent: this, dependsOn: [...args.roles.clusterAttachments, keyPolicy] });
+    this.cluster = new Cluster(`${name}-cluster`, clusterSettings, {
+      parent: this,
+      dependsOn: [...args.roles.clusterAttachments, keyPolicy],
+    });
     const template = new LaunchTemplate(`${name}-nodes-lt`, eksNodeTemplateSettings(args.name, 20, args.nodeTags), child);
     const launchTemplate = { id: template.id, version: template.latestVersion.apply(String) };
-    const nodeGroup = eksNodeGroupSettings<pulumi.Input<string>>({ ...args, cluster: args.name, clusterName: this.cluster.name, nodeRoleArn: nodeRole.arn, launchTemplate });
+    const nodeGroup = eksNodeGroupSettings<pulumi.Input<string>>({
+      ...args,
+      cluster: args.name,
+      clusterName: this.cluster.name,
+      nodeRoleArn: nodeRole.arn,
+      launchTemplate,
+    });
     new NodeGroup(`${name}-nodes`, nodeGroup, { parent: this, dependsOn: args.roles.nodeAttachments });
     this.registerOutputs({ name: this.cluster.name, endpoint: this.cluster.endpoint });
   }

@@ -72,7 +72,8 @@ export async function pulumiInventory(d: LabDeployment): Promise<Inventory> {
   for (const r of seen) {
     if (!r.custom || PROVIDER_TYPE.test(r.type)) continue;
     const kind = kindOfPulumiType(r.type);
-    if (names.has(`${r.type}::${r.name}`)) throw new Error(`two ${r.type} resources are named '${r.name}': Pulumi would refuse the duplicate URN`);
+    if (names.has(`${r.type}::${r.name}`))
+      throw new Error(`two ${r.type} resources are named '${r.name}': Pulumi would refuse the duplicate URN`);
     names.add(`${r.type}::${r.name}`);
     const region = (r.provider && providerRegion.get(r.provider)) || d.regions[0]!;
     items.push({ kind, type: r.type, name: r.name, region, properties: keyProperties(kind, r.inputs) });

@@ -10,7 +10,11 @@ export class KmsKey extends pulumi.ComponentResource {
 
   constructor(name: string, args: { readonly alias: string }, opts: pulumi.ComponentResourceOptions) {
     super(componentType('KmsKey'), name, {}, opts);
-    this.key = new Key(`${name}-key`, { description: `labforge ${args.alias}`, deletionWindowInDays: 7, enableKeyRotation: true }, { parent: this });
+    this.key = new Key(
+      `${name}-key`,
+      { description: `labforge ${args.alias}`, deletionWindowInDays: 7, enableKeyRotation: true },
+      { parent: this },
+    );
     new Alias(`${name}-alias`, { name: `alias/${args.alias}`, targetKeyId: this.key.keyId }, { parent: this });
     this.registerOutputs({ arn: this.key.arn });
   }

@@ -46,23 +46,41 @@ export class LabforgeLab extends pulumi.ComponentResource {
     this.regions = plan.regions.map((r) => new LabRegion(r.region, r.index, plan.tags, this));
     this.networks = plan.regions.map(({ network: n }, i) => {
       const { name: tagName, azs, regionIndex, privateSubnets, kubernetesSubnetTags } = n;
-      return new Network(this.nameOf(n.uid), { name: tagName, azs, regionIndex, privateSubnets, kubernetesSubnetTags }, this.regions[i]!.opts(this));
+      return new Network(
+        this.nameOf(n.uid),
+        { name: tagName, azs, regionIndex, privateSubnets, kubernetesSubnetTags },
+        this.regions[i]!.opts(this),
+      );
     });
     const el = this.elements;
     for (const k of plan.kmsKeys) el.add(k.uid, { arn: new KmsKey(this.nameOf(k.uid), { alias: k.name }, this.optsOf(k)).arn });
     for (const s of plan.secrets) {
-      const secret = new GeneratedSecret(this.nameOf(s.uid), { parameterName: s.parameterName, description: s.description }, this.optsOf(s));
+      const secret = new GeneratedSecret(
+        this.nameOf(s.uid),
+        { parameterName: s.parameterName, description: s.description },
+        this.optsOf(s),
+      );
       el.add(s.uid, { value: secret.value, 'parameter-arn': secret.parameter!.arn, 'parameter-name': secret.parameter!.name });
     }
     for (const g of plan.vmSecurityGroups) {
       const ingress = g.ingress.map((rule) => ({ ...rule, from: el.source(rule.from) }));
-      const sg = new SecurityGroup(this.nameOf(g.uid), { name: g.name, vpcId: this.vpcOf(g), description: g.description, ingress }, this.optsOf(g));
+      const sg = new SecurityGroup(
+        this.nameOf(g.uid),
+        { name: g.name, vpcId: this.vpcOf(g), description: g.description, ingress },
+        this.optsOf(g),
+      );
       el.add(g.uid, { id: sg.id });
     }
     const primary = this.regions[0]!.opts(this);
     const roles = plan.eksRoles && new EksRoles(this.nameOf(plan.eksRoles.id), { name: plan.eksRoles.name }, primary);
     for (const c of plan.clusters) {
-      const settings = { ...c.settings, roles: roles!, subnetIds: this.privateSubnets(c), kmsKeyArn: el.get(c.kmsKey), nodeTags: plan.tags };
+      const settings = {
+        ...c.settings,
+        roles: roles!,
+        subnetIds: this.privateSubnets(c),
+        kmsKeyArn: el.get(c.kmsKey),
+        nodeTags: plan.tags,
+      };
       const cluster = new EksCluster(this.nameOf(c.uid), settings, this.optsOf(c));
       const { name: clusterName, endpoint, certificateAuthority } = cluster.cluster;
       el.add(c.uid, { name: clusterName, endpoint, ca: certificateAuthority.data, 'security-group': cluster.clusterSecurityGroupId });
@@ -84,9 +102,14 @@ export class LabforgeLab extends pulumi.ComponentResource {
       );
       el.add(vm.uid, { 'public-ip': server.publicIp });
     }
-    for (const z of plan.dns) el.add(z.id, { fqdn: new LatencyDns(this.nameOf(z.id), { zoneName: z.zoneName, regions: z.regions }, primary).fqdn });
+    for (const z of plan.dns)
+      el.add(z.id, { fqdn: new LatencyDns(this.nameOf(z.id), { zoneName: z.zoneName, regions: z.regions }, primary).fqdn });
     for (const p of plan.peerings) {
-      new RegionPeering(this.nameOf(p.id), { name: p.name, requester: this.peeringSide(p.requester), accepter: this.peeringSide(p.accepter) }, { parent: this });
+      new RegionPeering(
+        this.nameOf(p.id),
+        { name: p.name, requester: this.peeringSide(p.requester), accepter: this.peeringSide(p.accepter) },
+        { parent: this },
+      );
     }
 
     const join = (parts: pulumi.Input<string>[]) => pulumi.concat(...parts);
@@ -103,24 +126,46 @@ export class LabforgeLab extends pulumi.ComponentResource {
     const { plan, elements: el } = this;
     for (const db of plan.databases) {
       const { kmsKey, password } = db;
-      const settings = { ...db.settings, password: el.get(password), ...this.privateService(db, db.allowFrom), kmsKeyArn: kmsKey && el.get(kmsKey) };
+      const settings = {
+        ...db.settings,
+        password: el.get(password),
+        ...this.privateService(db, db.allowFrom),
+        kmsKeyArn: kmsKey && el.get(kmsKey),
+      };
       const primary = new Postgres(this.nameOf(db.uid), settings, this.optsOf(db));
       el.add(db.uid, { address: primary.db.address, arn: primary.db.arn });
       for (const r of db.replicas) {
-        const replicaSettings = { ...r.settings, sourceArn: el.get(r.source), ...this.privateService(r, r.allowFrom), kmsKeyArn: el.get(r.kmsKey) };
+        const replicaSettings = {
+          ...r.settings,
+          sourceArn: el.get(r.source),
+          ...this.privateService(r, r.allowFrom),
+          kmsKeyArn: el.get(r.kmsKey),
+        };
         el.add(r.uid, { address: new PostgresReplica(this.nameOf(r.uid), replicaSettings, this.optsOf(r)).db.address });
       }
     }
     for (const c of plan.redis) {
-      const redis = new Redis(this.nameOf(c.uid), { ...c.settings, ...this.privateService(c, c.allowFrom), authToken: el.get(c.authToken) }, this.optsOf(c));
+      const redis = new Redis(
+        this.nameOf(c.uid),
+        { ...c.settings, ...this.privateService(c, c.allowFrom), authToken: el.get(c.authToken) },
+        this.optsOf(c),
+      );
       el.add(c.uid, { endpoint: redis.group.primaryEndpointAddress });
     }
     for (const c of plan.rabbitmq) {
-      const mq = new Rabbitmq(this.nameOf(c.uid), { ...c.settings, ...this.privateService(c, c.allowFrom), password: el.get(c.password) }, this.optsOf(c));
+      const mq = new Rabbitmq(
+        this.nameOf(c.uid),
+        { ...c.settings, ...this.privateService(c, c.allowFrom), password: el.get(c.password) },
+        this.optsOf(c),
+      );
       el.add(c.uid, { endpoint: mq.amqpEndpoint });
     }
     for (const k of plan.kafka) {
-      const kafka = new Kafka(this.nameOf(k.uid), { ...k.settings, vpcId: this.vpcOf(k), subnetIds: this.privateSubnets(k), kmsKeyArn: el.get(k.kmsKey) }, this.optsOf(k));
+      const kafka = new Kafka(
+        this.nameOf(k.uid),
+        { ...k.settings, vpcId: this.vpcOf(k), subnetIds: this.privateSubnets(k), kmsKeyArn: el.get(k.kmsKey) },
+        this.optsOf(k),
+      );
       el.add(k.uid, { bootstrap: kafka.cluster.bootstrapBrokersTls });
     }
     for (const b of plan.buckets) {
@@ -158,7 +203,9 @@ export class LabforgeLab extends pulumi.ComponentResource {
   /** The user data once its refs resolve; Pulumi fills in resolved values, so no Terraform escaping. */
   private userData(u: UserDataPlan): pulumi.Output<string> {
     const refs = userDataRefs(u);
-    return pulumi.all(refs.map((r) => this.elements.get(r))).apply((values) => renderUserData(u, (r) => values[refs.indexOf(r)]!, { terraform: false }));
+    return pulumi
+      .all(refs.map((r) => this.elements.get(r)))
+      .apply((values) => renderUserData(u, (r) => values[refs.indexOf(r)]!, { terraform: false }));
   }
 
   private peeringSide(region: number) {

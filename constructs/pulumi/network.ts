@@ -45,7 +45,11 @@ export class Network extends pulumi.ComponentResource {
     const zones = getAvailabilityZonesOutput({ state: 'available' }, child);
     const az = (i: number) => zones.names.apply((names) => names[i]!);
 
-    this.vpc = new Vpc(`${name}-vpc`, { cidrBlock: this.cidrBlock, enableDnsHostnames: true, enableDnsSupport: true, tags: { Name: args.name } }, child);
+    this.vpc = new Vpc(
+      `${name}-vpc`,
+      { cidrBlock: this.cidrBlock, enableDnsHostnames: true, enableDnsSupport: true, tags: { Name: args.name } },
+      child,
+    );
     // Take over the default security group with no rules: nothing placed in it can talk.
     new DefaultSecurityGroup(`${name}-default-sg`, { vpcId: this.vpc.id, tags: { Name: `${args.name}-default-deny` } }, child);
     const igw = new InternetGateway(`${name}-igw`, { vpcId: this.vpc.id, tags: { Name: args.name } }, child);
@@ -77,7 +81,11 @@ export class Network extends pulumi.ComponentResource {
         { parent: this, dependsOn: [igw] },
       );
       const privateTable = new RouteTable(`${name}-private-rt`, { vpcId: this.vpc.id, tags: { Name: `${args.name}-private` } }, child);
-      new Route(`${name}-private-default`, { routeTableId: privateTable.id, destinationCidrBlock: '0.0.0.0/0', natGatewayId: nat.id }, child);
+      new Route(
+        `${name}-private-default`,
+        { routeTableId: privateTable.id, destinationCidrBlock: '0.0.0.0/0', natGatewayId: nat.id },
+        child,
+      );
       this.privateRouteTables.push(privateTable);
       layout.private.forEach((cidrBlock, i) => {
         const subnet = new Subnet(

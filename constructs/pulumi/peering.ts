@@ -17,7 +17,11 @@ export interface PeeringSide {
 }
 
 export class RegionPeering extends pulumi.ComponentResource {
-  constructor(name: string, args: { readonly name: string; readonly requester: PeeringSide; readonly accepter: PeeringSide }, opts: pulumi.ComponentResourceOptions) {
+  constructor(
+    name: string,
+    args: { readonly name: string; readonly requester: PeeringSide; readonly accepter: PeeringSide },
+    opts: pulumi.ComponentResourceOptions,
+  ) {
     super(componentType('RegionPeering'), name, {}, opts);
     const { requester, accepter } = args;
     checkPeering(name, requester, accepter);

@@ -40,7 +40,11 @@ export interface PostgresReplicaArgs extends RdsCommonArgs {
 
 function subnetsAndGroup(parent: pulumi.ComponentResource, name: string, args: RdsCommonArgs & { readonly backupRetentionDays?: number }) {
   checkRds(name, { ...args, subnets: args.subnetIds.length, sources: args.allowFrom.length });
-  const group = new SubnetGroup(`${name}-subnets`, { name: args.identifier, description: 'labforge: PostgreSQL private subnets', subnetIds: [...args.subnetIds] }, { parent });
+  const group = new SubnetGroup(
+    `${name}-subnets`,
+    { name: args.identifier, description: 'labforge: PostgreSQL private subnets', subnetIds: [...args.subnetIds] },
+    { parent },
+  );
   const sg = new SecurityGroup(
     `${name}-sg`,
     {

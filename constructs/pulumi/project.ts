@@ -30,7 +30,9 @@ const TS_NODE_VERSION = '10.9.2';
 /** Names the generated program uses itself: an output of that name would clash. */
 const PROGRAM_NAMES = new Set(['readFileSync', 'LabforgeLab', 'LabforgeDeployment', 'labforgeLab', 'deployment', 'labOutput']);
 const RESERVED = new Set(
-  'break case catch class const continue debugger default delete do else enum export extends false finally for function if implements import in instanceof interface let new null package private protected public return static super switch this throw true try typeof var void while with yield await'.split(' '),
+  'break case catch class const continue debugger default delete do else enum export extends false finally for function if implements import in instanceof interface let new null package private protected public return static super switch this throw true try typeof var void while with yield await'.split(
+    ' ',
+  ),
 );
 
 export interface PulumiProjectStackOutput {
@@ -61,7 +63,8 @@ function componentSources(): ComponentSources {
     cloudInit: templatePath('cloud-init'),
   };
   for (const path of Object.values(sources)) {
-    if (!existsSync(path)) throw new ExternalError(`the Pulumi components are not built (${path} is missing)`, 'run `npm run build` in the labforge checkout');
+    if (!existsSync(path))
+      throw new ExternalError(`the Pulumi components are not built (${path} is missing)`, 'run `npm run build` in the labforge checkout');
   }
   return sources;
 }
@@ -73,7 +76,8 @@ export function stackOutputs(d: LabDeployment): PulumiProjectStackOutput[] {
   const seen = new Set<string>();
   for (const { name } of outputs) {
     const where = `pulumi project of lab '${d.name}': output '${name}'`;
-    if (!/^[A-Za-z_$][A-Za-z0-9_$]*$/.test(name) || RESERVED.has(name)) throw new ValidationError(`${where} is not a valid TypeScript export name`);
+    if (!/^[A-Za-z_$][A-Za-z0-9_$]*$/.test(name) || RESERVED.has(name))
+      throw new ValidationError(`${where} is not a valid TypeScript export name`);
     if (PROGRAM_NAMES.has(name)) throw new ValidationError(`${where} clashes with a name the generated program uses`);
     if (seen.has(name)) throw new ValidationError(`${where} is declared twice`);
     seen.add(name);
@@ -94,7 +98,9 @@ function labforgeVersions(): { labforge: string; deps: Record<string, string> } 
 const commentText = (text: string) => text.replace(/\*\//g, '* /').replace(/\s+/g, ' ');
 
 function indexTs(d: LabDeployment, outputs: readonly PulumiProjectStackOutput[]): string {
-  const exports = outputs.map((o) => `/** ${commentText(o.description)}${o.sensitive ? ' (secret)' : ''} */\nexport const ${o.name} = labOutput('${o.name}');`);
+  const exports = outputs.map(
+    (o) => `/** ${commentText(o.description)}${o.sensitive ? ' (secret)' : ''} */\nexport const ${o.name} = labOutput('${o.name}');`,
+  );
   return `// Pulumi program of the labforge lab '${d.name}' (${commentText(d.lab.title)}), written by labforge.
 // Deploy: npm install && pulumi up. Every resource is tagged labforge:lab=${d.name} and expires at
 // ${d.expiresAt} (labforge:expires-at); \`pulumi destroy\` removes them all.
@@ -154,7 +160,14 @@ function renderProject(d: LabDeployment): { files: Record<string, string>; outpu
     devDependencies: { '@types/node': pinned('@types/node') },
   };
   const tsconfig = {
-    compilerOptions: { target: 'ES2022', module: 'nodenext', moduleResolution: 'nodenext', strict: true, skipLibCheck: true, types: ['node'] },
+    compilerOptions: {
+      target: 'ES2022',
+      module: 'nodenext',
+      moduleResolution: 'nodenext',
+      strict: true,
+      skipLibCheck: true,
+      types: ['node'],
+    },
     files: ['index.ts'],
   };
   const json = (value: unknown) => `${JSON.stringify(value, null, 2)}\n`;
@@ -168,12 +181,23 @@ function renderProject(d: LabDeployment): { files: Record<string, string>; outpu
       'tsconfig.json': json(tsconfig),
       '.gitignore': 'node_modules/\nbin/\n',
       // Its own package root: the bundle finds templates/ here, not in whatever encloses the project.
-      'labforge/package.json': json({ name: 'labforge-pulumi-components', version: labforge, private: true, type: 'module', description: 'labforge components, vendored' }),
+      'labforge/package.json': json({
+        name: 'labforge-pulumi-components',
+        version: labforge,
+        private: true,
+        type: 'module',
+        description: 'labforge components, vendored',
+      }),
     },
   };
 }
 
-function writeRendered(d: LabDeployment, dir: string, rendered: { files: Record<string, string>; outputs: number }, sources: ComponentSources): WrittenPulumiProject {
+function writeRendered(
+  d: LabDeployment,
+  dir: string,
+  rendered: { files: Record<string, string>; outputs: number },
+  sources: ComponentSources,
+): WrittenPulumiProject {
   // The vendored folder is replaced whole; node_modules from an earlier `npm install` stays.
   rmSync(join(dir, 'labforge'), { recursive: true, force: true });
   mkdirSync(join(dir, 'labforge', 'templates'), { recursive: true });

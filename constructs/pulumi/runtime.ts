@@ -3,13 +3,27 @@
 import { resolveDeployment } from '../model/deployment.js';
 import { labsOfTarget } from '../model/home.js';
 import type { TargetRuntime, WorkshopRuntime } from '../model/runtime.js';
-import { downPulumiLab, healthPulumiLab, pulumiOutputs, pulumiSecrets, statusPulumiLab, upPulumiLab, type PulumiLabStatus, type PulumiTeardownReceipt } from './target.js';
+import {
+  downPulumiLab,
+  healthPulumiLab,
+  pulumiOutputs,
+  pulumiSecrets,
+  statusPulumiLab,
+  upPulumiLab,
+  type PulumiLabStatus,
+  type PulumiTeardownReceipt,
+} from './target.js';
 
 const text = (v: unknown) => (typeof v === 'string' ? v : JSON.stringify(v));
 
 const workshop: WorkshopRuntime = {
   async up(p, o) {
-    const r = await upPulumiLab({ deployment: resolveDeployment(o.lab, { name: p.lab, ttl: o.ttl }), home: o.home, progress: () => {}, signal: o.signal });
+    const r = await upPulumiLab({
+      deployment: resolveDeployment(o.lab, { name: p.lab, ttl: o.ttl }),
+      home: o.home,
+      progress: () => {},
+      signal: o.signal,
+    });
     if (r.interrupted) throw new Error('interrupted');
     return `stack ${r.stack} up`;
   },
@@ -19,7 +33,11 @@ const workshop: WorkshopRuntime = {
   async sheet(home, p) {
     const outputs = await pulumiOutputs(home, p.lab);
     const secrets = await pulumiSecrets(home, p.lab);
-    return { participant: p, connection: Object.entries(outputs).map(([k, v]) => [k, text(v)]), secrets: Object.entries(secrets).map(([k, v]) => [k, text(v)]) };
+    return {
+      participant: p,
+      connection: Object.entries(outputs).map(([k, v]) => [k, text(v)]),
+      secrets: Object.entries(secrets).map(([k, v]) => [k, text(v)]),
+    };
   },
 };
 
@@ -31,7 +49,12 @@ export const pulumiRuntime: TargetRuntime<PulumiLabStatus, PulumiTeardownReceipt
   async secrets(home, name) {
     // Decrypted by pulumi.
     const outputs = await pulumiSecrets(home, name);
-    return { lab: name, target: 'pulumi', entries: Object.entries(outputs).map(([k, v]) => [k, text(v)]), json: { lab: name, target: 'pulumi', outputs } };
+    return {
+      lab: name,
+      target: 'pulumi',
+      entries: Object.entries(outputs).map(([k, v]) => [k, text(v)]),
+      json: { lab: name, target: 'pulumi', outputs },
+    };
   },
   down: downPulumiLab,
   workshop,

@@ -22,7 +22,11 @@ export class GeneratedSecret extends pulumi.ComponentResource {
     const length = 32;
     checkSecret(name, { length, parameterName: args.parameterName });
     // Letters and digits only: RDS, Amazon MQ and ElastiCache each forbid a different set of specials.
-    const password = new RandomPassword(`${name}-password`, { length, special: false, minNumeric: 2, minUpper: 2, minLower: 2 }, { parent: this });
+    const password = new RandomPassword(
+      `${name}-password`,
+      { length, special: false, minNumeric: 2, minUpper: 2, minLower: 2 },
+      { parent: this },
+    );
     this.value = pulumi.secret(password.result);
     if (args.parameterName !== undefined) {
       this.parameter = new Parameter(

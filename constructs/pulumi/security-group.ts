@@ -3,7 +3,13 @@ import * as pulumi from '@pulumi/pulumi';
 import { SecurityGroup as Ec2SecurityGroup } from '@pulumi/aws/ec2/securityGroup.js';
 import { SecurityGroupEgressRule } from '@pulumi/aws/vpc/securityGroupEgressRule.js';
 import { SecurityGroupIngressRule } from '@pulumi/aws/vpc/securityGroupIngressRule.js';
-import { EGRESS_ANYWHERE, checkIngress, ingressRuleArgs, type IngressRule as ModelIngressRule, type Source as ModelSource } from '../model/aws-plan-ingress.js';
+import {
+  EGRESS_ANYWHERE,
+  checkIngress,
+  ingressRuleArgs,
+  type IngressRule as ModelIngressRule,
+  type Source as ModelSource,
+} from '../model/aws-plan-ingress.js';
 import { componentType } from './region.js';
 
 /** Where a port may be reached from: a CIDR, or members of another security group. */
@@ -29,9 +35,16 @@ export class SecurityGroup extends pulumi.ComponentResource {
     const ingress = args.ingress ?? [];
     checkIngress(name, ingress);
     const child = { parent: this };
-    this.group = new Ec2SecurityGroup(`${name}-sg`, { name: args.name, vpcId: args.vpcId, description: args.description, tags: { Name: args.name } }, child);
+    this.group = new Ec2SecurityGroup(
+      `${name}-sg`,
+      { name: args.name, vpcId: args.vpcId, description: args.description, tags: { Name: args.name } },
+      child,
+    );
     // Separate rule resources rather than inline blocks: each rule is its own diffable object.
-    ingress.forEach((rule, i) => new SecurityGroupIngressRule(`${name}-in-${rule.port}-${i}`, ingressRuleArgs<pulumi.Input<string>>(this.group.id, rule), child));
+    ingress.forEach(
+      (rule, i) =>
+        new SecurityGroupIngressRule(`${name}-in-${rule.port}-${i}`, ingressRuleArgs<pulumi.Input<string>>(this.group.id, rule), child),
+    );
     if (args.allowEgress ?? true) new SecurityGroupEgressRule(`${name}-out`, { securityGroupId: this.group.id, ...EGRESS_ANYWHERE }, child);
     this.registerOutputs({ id: this.group.id });
   }

@@ -36,7 +36,11 @@ export class Bucket extends pulumi.ComponentResource {
 export class Registry extends pulumi.ComponentResource {
   readonly urls: Record<string, pulumi.Output<string>> = {};
 
-  constructor(name: string, args: { readonly namespace: string; readonly repositories: readonly string[] }, opts: pulumi.ComponentResourceOptions) {
+  constructor(
+    name: string,
+    args: { readonly namespace: string; readonly repositories: readonly string[] },
+    opts: pulumi.ComponentResourceOptions,
+  ) {
     super(componentType('Registry'), name, {}, opts);
     checkRegistry(name, args.repositories);
     for (const repo of args.repositories) {

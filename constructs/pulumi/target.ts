@@ -40,7 +40,13 @@ export interface PulumiLabState {
 
 export function pulumiLabLayout(home: string, name: string) {
   const dir = join(home, name);
-  return { dir, stateFile: join(dir, 'state.json'), passphraseFile: join(dir, 'passphrase'), projectDir: join(dir, 'pulumi'), backendDir: join(dir, 'backend') };
+  return {
+    dir,
+    stateFile: join(dir, 'state.json'),
+    passphraseFile: join(dir, 'passphrase'),
+    projectDir: join(dir, 'pulumi'),
+    backendDir: join(dir, 'backend'),
+  };
 }
 
 export function readPulumiState(home: string, name: string): PulumiLabState {
@@ -52,7 +58,8 @@ function writePulumiState(home: string, state: PulumiLabState): void {
   writeFileAtomic(pulumiLabLayout(home, state.name).stateFile, `${JSON.stringify(state, null, 2)}\n`, 0o600);
 }
 
-const INSTALL_PULUMI = 'install it: curl -fsSL https://get.pulumi.com | sh (or a package manager: brew install pulumi/tap/pulumi, choco install pulumi)';
+const INSTALL_PULUMI =
+  'install it: curl -fsSL https://get.pulumi.com | sh (or a package manager: brew install pulumi/tap/pulumi, choco install pulumi)';
 
 /** The pulumi binary: on PATH, else $PULUMI_HOME/bin, else ~/.pulumi/bin (where get.pulumi.com installs it). */
 export function findPulumi(hint: string, env: NodeJS.ProcessEnv = process.env): string {
@@ -70,7 +77,8 @@ export interface PulumiRunOptions extends ToolRunOptions {
 
 async function pulumiJson(args: readonly string[], options: PulumiRunOptions): Promise<unknown> {
   const r = await runTool(options.pulumi, args, { ...options, capture: true });
-  if (r.code !== 0) throw new ExternalError(`pulumi ${args.join(' ')} failed (${r.signal ?? `exit code ${r.code}`})`, 'see the messages above');
+  if (r.code !== 0)
+    throw new ExternalError(`pulumi ${args.join(' ')} failed (${r.signal ?? `exit code ${r.code}`})`, 'see the messages above');
   try {
     return JSON.parse(r.stdout);
   } catch {
@@ -162,7 +170,11 @@ export async function upPulumiLab(options: PulumiUpOptions): Promise<PulumiUpRes
     const npm = process.env.LABFORGE_NPM?.trim() || 'npm';
     progress(`installing the project's packages (${npm} install in ${layout.projectDir})`);
     const install = await runTool(npm, ['install', '--no-audit', '--no-fund'], { cwd: layout.projectDir, env: run.env });
-    if (install.code !== 0 && !options.signal?.aborted) throw new ExternalError(`${npm} install failed in ${layout.projectDir} (exit code ${install.code})`, 'see npm\'s messages above (the npm registry must be reachable)');
+    if (install.code !== 0 && !options.signal?.aborted)
+      throw new ExternalError(
+        `${npm} install failed in ${layout.projectDir} (exit code ${install.code})`,
+        "see npm's messages above (the npm registry must be reachable)",
+      );
     if (!options.signal?.aborted) {
       progress(`stack ${state.stack} on ${state.backend}`);
       await pulumiOrFail(['stack', 'select', '--create', state.stack, '--non-interactive'], run, 'see the messages above');
@@ -170,7 +182,10 @@ export async function upPulumiLab(options: PulumiUpOptions): Promise<PulumiUpRes
     if (!options.signal?.aborted) {
       const up = await runTool(pulumi, ['up', '--yes', '--skip-preview', '--non-interactive', '--stack', state.stack], run);
       if (up.code !== 0 && !options.signal?.aborted) {
-        throw new ExternalError(`pulumi up failed (${up.signal ?? `exit code ${up.code}`})`, `see the messages above; run \`labforge up\` again after fixing it, or \`labforge down ${d.name}\` to remove what was created`);
+        throw new ExternalError(
+          `pulumi up failed (${up.signal ?? `exit code ${up.code}`})`,
+          `see the messages above; run \`labforge up\` again after fixing it, or \`labforge down ${d.name}\` to remove what was created`,
+        );
       }
     }
   } catch (error) {
@@ -238,7 +253,10 @@ export async function downPulumiLab(home: string, name: string, progress: (line:
       if (resourcesLeft.length === 0) {
         await pulumiOrFail(['stack', 'rm', '--yes', '--stack', state.stack], run, retry);
         stackRemoved = true;
-      } else leftovers.push(`stack ${state.stack} still holds ${resourcesLeft.length} resource(s) after destroy; kept it and ${layout.dir}: run \`labforge down ${name}\` again`);
+      } else
+        leftovers.push(
+          `stack ${state.stack} still holds ${resourcesLeft.length} resource(s) after destroy; kept it and ${layout.dir}: run \`labforge down ${name}\` again`,
+        );
     }
   }
   let removed = false;
@@ -266,7 +284,10 @@ export async function downPulumiLab(home: string, name: string, progress: (line:
 /** One `up` or `down` of a lab at a time: a live `up` still deploying it holds it. */
 function refuseBusy(state: PulumiLabState): void {
   if (state.phase === 'deploying' && state.pid !== process.pid && isRunning(state.pid)) {
-    throw new ExternalError(`lab '${state.name}' is busy: \`labforge up\` (pid ${state.pid}) is deploying it`, 'wait for it to finish (or Ctrl-C it), then run the command again');
+    throw new ExternalError(
+      `lab '${state.name}' is busy: \`labforge up\` (pid ${state.pid}) is deploying it`,
+      'wait for it to finish (or Ctrl-C it), then run the command again',
+    );
   }
 }
 
@@ -295,20 +316,35 @@ export function statusPulumiLab(home: string, name: string): PulumiLabStatus {
 export function healthPulumiLab(home: string, name: string): { lab: string; target: 'pulumi'; ok: false; checks: ProbeResult[] } {
   const s = readPulumiState(home, name);
   const detail = `not available for a lab on AWS (target pulumi): labforge does not reach the cloud; the endpoints are in \`labforge up\`'s output and \`pulumi stack output\` in ${pulumiLabLayout(home, name).projectDir}`;
-  return { lab: name, target: 'pulumi', ok: false, checks: [{ name: `cloud health checks (stack ${s.stack})`, ok: false, detail, ms: 0, attempts: 1 }] };
+  return {
+    lab: name,
+    target: 'pulumi',
+    ok: false,
+    checks: [{ name: `cloud health checks (stack ${s.stack})`, ok: false, detail, ms: 0, attempts: 1 }],
+  };
 }
 
 /** The lab's sensitive outputs, decrypted by pulumi (`labforge secrets`). */
 /** The stack's outputs as `pulumi stack output` prints them, with or without the secret ones decrypted. */
-async function stackOutputs(home: string, name: string, showSecrets: boolean): Promise<{ all: Record<string, unknown>; sensitive: string[] }> {
+async function stackOutputs(
+  home: string,
+  name: string,
+  showSecrets: boolean,
+): Promise<{ all: Record<string, unknown>; sensitive: string[] }> {
   const state = readPulumiState(home, name);
   const layout = pulumiLabLayout(home, name);
-  if (!existsSync(join(layout.projectDir, 'Pulumi.yaml'))) throw new ExternalError(`lab '${name}' has no Pulumi project yet`, `run \`labforge up ${state.level} --target pulumi --name ${name}\``);
+  if (!existsSync(join(layout.projectDir, 'Pulumi.yaml')))
+    throw new ExternalError(`lab '${name}' has no Pulumi project yet`, `run \`labforge up ${state.level} --target pulumi --name ${name}\``);
   const pulumi = findPulumi(showSecrets ? 'pulumi decrypts the secret outputs' : 'pulumi reads the stack outputs');
   const run: PulumiRunOptions = { pulumi, cwd: layout.projectDir, env: pulumiEnv(home, state, pulumi) };
   const args = ['stack', 'output', '--json', ...(showSecrets ? ['--show-secrets'] : []), '--stack', state.stack];
   const all = (await pulumiJson(args, run)) as Record<string, unknown>;
-  return { all, sensitive: getLab(state.level).outputs.filter((o) => o.sensitive).map((o) => o.name) };
+  return {
+    all,
+    sensitive: getLab(state.level)
+      .outputs.filter((o) => o.sensitive)
+      .map((o) => o.name),
+  };
 }
 
 /** The stack's non-secret outputs (connection info). */

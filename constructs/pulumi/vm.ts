@@ -6,7 +6,15 @@ import { Instance } from '@pulumi/aws/ec2/instance.js';
 import { InstanceProfile } from '@pulumi/aws/iam/instanceProfile.js';
 import { Role } from '@pulumi/aws/iam/role.js';
 import { RolePolicy } from '@pulumi/aws/iam/rolePolicy.js';
-import { DEBIAN_AMI_FILTERS, DEBIAN_AMI_OWNER, IMDSV2_ONLY, assumeRolePolicy, encryptedRootVolume, policyDocument, vmAccessStatements } from '../model/aws.js';
+import {
+  DEBIAN_AMI_FILTERS,
+  DEBIAN_AMI_OWNER,
+  IMDSV2_ONLY,
+  assumeRolePolicy,
+  encryptedRootVolume,
+  policyDocument,
+  vmAccessStatements,
+} from '../model/aws.js';
 import { checkVm } from '../model/aws-plan-checks.js';
 import { componentType } from './region.js';
 
@@ -39,7 +47,11 @@ export class Vm extends pulumi.ComponentResource {
       { mostRecent: true, owners: [DEBIAN_AMI_OWNER], filters: DEBIAN_AMI_FILTERS.map((f) => ({ name: f.name, values: [...f.values] })) },
       child,
     );
-    const role = new Role(`${name}-role`, { name: args.name, assumeRolePolicy: assumeRolePolicy('ec2.amazonaws.com'), forceDetachPolicies: true }, child);
+    const role = new Role(
+      `${name}-role`,
+      { name: args.name, assumeRolePolicy: assumeRolePolicy('ec2.amazonaws.com'), forceDetachPolicies: true },
+      child,
+    );
     const parameters = args.readParameterArns ?? [];
     const buckets = args.bucketArns ?? [];
     if (parameters.length + buckets.length > 0) {

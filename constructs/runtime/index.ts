@@ -25,7 +25,9 @@ export async function runtimeOfLab(home: string, name: string): Promise<AnyRunti
   const target = labTarget(home, name);
   if (target === undefined) {
     const known = labRecords(home).map((r) => r.name);
-    throw new UsageError(`unknown lab '${name}' in ${home} (${known.length > 0 ? `known labs: ${known.join(', ')}` : 'no labs there yet'})`);
+    throw new UsageError(
+      `unknown lab '${name}' in ${home} (${known.length > 0 ? `known labs: ${known.join(', ')}` : 'no labs there yet'})`,
+    );
   }
   return runtimeOf(target);
 }

@@ -32,7 +32,11 @@ import {
   type EC2Client,
   type IpPermission,
 } from '@aws-sdk/client-ec2';
-import { DeleteLoadBalancerCommand, DeleteTargetGroupCommand, DescribeLoadBalancersCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
+import {
+  DeleteLoadBalancerCommand,
+  DeleteTargetGroupCommand,
+  DescribeLoadBalancersCommand,
+} from '@aws-sdk/client-elastic-load-balancing-v2';
 import { errorMessage, errorName, type AwsClients } from '../aws-sdk/clients.js';
 import { MINUTE, waitUntilGone, withRetries, type RetryPolicy } from './retry.js';
 import type { SweepResource } from './types.js';
@@ -71,7 +75,9 @@ const gone = <T>(items: T[] | undefined) => (items ?? []).length === 0;
 
 /** The group's rules that name another security group: revoked first so groups can go in any order. */
 function groupRules(rules: IpPermission[] | undefined): IpPermission[] {
-  return (rules ?? []).filter((p) => (p.UserIdGroupPairs ?? []).length > 0).map((p) => ({ ...p, IpRanges: [], Ipv6Ranges: [], PrefixListIds: [] }));
+  return (rules ?? [])
+    .filter((p) => (p.UserIdGroupPairs ?? []).length > 0)
+    .map((p) => ({ ...p, IpRanges: [], Ipv6Ranges: [], PrefixListIds: [] }));
 }
 
 /**
@@ -86,11 +92,29 @@ async function explainDependencies(ec2: EC2Client, filter: 'vpc-id' | 'subnet-id
     const Filters = [{ Name: filter, Values: [id] }];
     const inside = await Promise.all([
       filter === 'vpc-id' ? ec2.send(new DescribeSubnetsCommand({ Filters })).then((x) => (x.Subnets ?? []).map((s) => s.SubnetId!)) : [],
-      ec2.send(new DescribeInstancesCommand({ Filters })).then((x) => (x.Reservations ?? []).flatMap((r) => r.Instances ?? []).filter((i) => i.State?.Name !== 'terminated').map((i) => i.InstanceId!)),
-      ec2.send(new DescribeNetworkInterfacesCommand({ Filters })).then((x) => (x.NetworkInterfaces ?? []).map((n) => n.NetworkInterfaceId!)),
-      filter === 'vpc-id' ? ec2.send(new DescribeSecurityGroupsCommand({ Filters })).then((x) => (x.SecurityGroups ?? []).filter((g) => g.GroupName !== 'default').map((g) => g.GroupId!)) : [],
-      filter === 'vpc-id' ? ec2.send(new DescribeInternetGatewaysCommand({ Filters: [{ Name: 'attachment.vpc-id', Values: [id] }] })).then((x) => (x.InternetGateways ?? []).map((g) => g.InternetGatewayId!)) : [],
-    ]).then((lists) => lists.flat(), () => []);
+      ec2.send(new DescribeInstancesCommand({ Filters })).then((x) =>
+        (x.Reservations ?? [])
+          .flatMap((r) => r.Instances ?? [])
+          .filter((i) => i.State?.Name !== 'terminated')
+          .map((i) => i.InstanceId!),
+      ),
+      ec2
+        .send(new DescribeNetworkInterfacesCommand({ Filters }))
+        .then((x) => (x.NetworkInterfaces ?? []).map((n) => n.NetworkInterfaceId!)),
+      filter === 'vpc-id'
+        ? ec2
+            .send(new DescribeSecurityGroupsCommand({ Filters }))
+            .then((x) => (x.SecurityGroups ?? []).filter((g) => g.GroupName !== 'default').map((g) => g.GroupId!))
+        : [],
+      filter === 'vpc-id'
+        ? ec2
+            .send(new DescribeInternetGatewaysCommand({ Filters: [{ Name: 'attachment.vpc-id', Values: [id] }] }))
+            .then((x) => (x.InternetGateways ?? []).map((g) => g.InternetGatewayId!))
+        : [],
+    ]).then(
+      (lists) => lists.flat(),
+      () => [],
+    );
     if (inside.length === 0) throw error;
     const shown = inside.slice(0, 8).join(', ') + (inside.length > 8 ? `, and ${inside.length - 8} more` : '');
     throw new Error(`${errorMessage(error)} Still in it, without the sweep's tags: ${shown}`);
@@ -115,7 +139,9 @@ export const ec2Deleters: Readonly<Record<string, Deleter>> = {
     async delete(ctx, r) {
       const elb = ctx.clients.elbv2(r.region);
       await withRetries(ctx.retry, () => elb.send(new DeleteLoadBalancerCommand({ LoadBalancerArn: r.id })));
-      await waitUntilGone(`load balancer ${r.name ?? r.id}`, 10 * MINUTE, async () => gone((await elb.send(new DescribeLoadBalancersCommand({ LoadBalancerArns: [r.id] }))).LoadBalancers));
+      await waitUntilGone(`load balancer ${r.name ?? r.id}`, 10 * MINUTE, async () =>
+        gone((await elb.send(new DescribeLoadBalancersCommand({ LoadBalancerArns: [r.id] }))).LoadBalancers),
+      );
       return 'deleted';
     },
   },
@@ -173,18 +199,24 @@ export const ec2Deleters: Readonly<Record<string, Deleter>> = {
     stage: STAGE.addresses,
     async delete(ctx, r) {
       const ec2 = ctx.clients.ec2(r.region);
-      const describe = async () => (await ec2.send(new DescribeNetworkInterfacesCommand({ NetworkInterfaceIds: [r.id] }))).NetworkInterfaces?.[0];
+      const describe = async () =>
+        (await ec2.send(new DescribeNetworkInterfacesCommand({ NetworkInterfaceIds: [r.id] }))).NetworkInterfaces?.[0];
       const eni = await describe();
       if (!eni) return 'deleted';
       if (eni.RequesterManaged) {
         // A load balancer's, NAT gateway's or EKS cluster's interface: AWS removes it a while after
         // its owner is deleted (an earlier stage), and refuses to delete it directly.
-        await waitUntilGone(`interface ${r.id} (managed by ${eni.RequesterId ?? 'an AWS service'}, goes with its owner)`, 5 * MINUTE, async () => !(await describe()));
+        await waitUntilGone(
+          `interface ${r.id} (managed by ${eni.RequesterId ?? 'an AWS service'}, goes with its owner)`,
+          5 * MINUTE,
+          async () => !(await describe()),
+        );
         return 'deleted';
       }
       const attachment = eni.Attachment;
       if (attachment?.AttachmentId && attachment.Status !== 'detached') {
-        if (attachment.DeviceIndex === 0 && attachment.InstanceId) throw new Error(`primary interface of instance ${attachment.InstanceId}, which the sweep does not delete`);
+        if (attachment.DeviceIndex === 0 && attachment.InstanceId)
+          throw new Error(`primary interface of instance ${attachment.InstanceId}, which the sweep does not delete`);
         await withRetries(ctx.retry, () => ec2.send(new DetachNetworkInterfaceCommand({ AttachmentId: attachment.AttachmentId! })));
         await waitUntilGone(`attachment of ${r.id}`, 5 * MINUTE, async () => ['available', undefined].includes((await describe())?.Status));
       }
@@ -197,7 +229,9 @@ export const ec2Deleters: Readonly<Record<string, Deleter>> = {
     async delete(ctx, r) {
       const ec2 = ctx.clients.ec2(r.region);
       const ids = { GroupId: r.parent!, SecurityGroupRuleIds: [r.id] };
-      await withRetries(ctx.retry, () => (r.state === 'egress' ? ec2.send(new RevokeSecurityGroupEgressCommand(ids)) : ec2.send(new RevokeSecurityGroupIngressCommand(ids))));
+      await withRetries(ctx.retry, () =>
+        r.state === 'egress' ? ec2.send(new RevokeSecurityGroupEgressCommand(ids)) : ec2.send(new RevokeSecurityGroupIngressCommand(ids)),
+      );
       return 'deleted';
     },
   },
@@ -211,8 +245,14 @@ export const ec2Deleters: Readonly<Record<string, Deleter>> = {
       for (const g of SecurityGroups ?? []) {
         const ingress = groupRules(g.IpPermissions);
         const egress = groupRules(g.IpPermissionsEgress);
-        if (ingress.length > 0) await withRetries(ctx.retry, () => ec2.send(new RevokeSecurityGroupIngressCommand({ GroupId: g.GroupId!, IpPermissions: ingress })));
-        if (egress.length > 0) await withRetries(ctx.retry, () => ec2.send(new RevokeSecurityGroupEgressCommand({ GroupId: g.GroupId!, IpPermissions: egress })));
+        if (ingress.length > 0)
+          await withRetries(ctx.retry, () =>
+            ec2.send(new RevokeSecurityGroupIngressCommand({ GroupId: g.GroupId!, IpPermissions: ingress })),
+          );
+        if (egress.length > 0)
+          await withRetries(ctx.retry, () =>
+            ec2.send(new RevokeSecurityGroupEgressCommand({ GroupId: g.GroupId!, IpPermissions: egress })),
+          );
       }
     },
     async delete(ctx, r) {
@@ -224,7 +264,9 @@ export const ec2Deleters: Readonly<Record<string, Deleter>> = {
     stage: STAGE.subnets,
     async delete(ctx, r) {
       const ec2 = ctx.clients.ec2(r.region);
-      await explainDependencies(ec2, 'subnet-id', r.id, () => withRetries(ctx.retry, () => ec2.send(new DeleteSubnetCommand({ SubnetId: r.id }))));
+      await explainDependencies(ec2, 'subnet-id', r.id, () =>
+        withRetries(ctx.retry, () => ec2.send(new DeleteSubnetCommand({ SubnetId: r.id }))),
+      );
       return 'deleted';
     },
   },
@@ -255,7 +297,9 @@ export const ec2Deleters: Readonly<Record<string, Deleter>> = {
   'ec2:vpc-peering-connection': {
     stage: STAGE.routing,
     async delete(ctx, r) {
-      await withRetries(ctx.retry, () => ctx.clients.ec2(r.region).send(new DeleteVpcPeeringConnectionCommand({ VpcPeeringConnectionId: r.id })));
+      await withRetries(ctx.retry, () =>
+        ctx.clients.ec2(r.region).send(new DeleteVpcPeeringConnectionCommand({ VpcPeeringConnectionId: r.id })),
+      );
       return 'deleted';
     },
   },

@@ -2,8 +2,17 @@
 // without a final snapshot and without their automated backups; KMS keys cannot be deleted at
 // once, so they are scheduled (7 days, the shortest wait) and reported as pending deletion.
 import { DeleteRepositoryCommand } from '@aws-sdk/client-ecr';
-import { DeleteClusterCommand as DeleteEksCluster, DeleteNodegroupCommand, DescribeClusterCommand, DescribeNodegroupCommand } from '@aws-sdk/client-eks';
-import { DeleteCacheSubnetGroupCommand, DeleteReplicationGroupCommand, DescribeReplicationGroupsCommand } from '@aws-sdk/client-elasticache';
+import {
+  DeleteClusterCommand as DeleteEksCluster,
+  DeleteNodegroupCommand,
+  DescribeClusterCommand,
+  DescribeNodegroupCommand,
+} from '@aws-sdk/client-eks';
+import {
+  DeleteCacheSubnetGroupCommand,
+  DeleteReplicationGroupCommand,
+  DescribeReplicationGroupsCommand,
+} from '@aws-sdk/client-elasticache';
 import {
   DeleteInstanceProfileCommand,
   DeleteRoleCommand,
@@ -19,8 +28,20 @@ import { DeleteClusterCommand as DeleteMskCluster, DescribeClusterV2Command } fr
 import { DeleteAliasCommand, ScheduleKeyDeletionCommand, paginateListAliases } from '@aws-sdk/client-kms';
 import { DeleteBrokerCommand, DescribeBrokerCommand } from '@aws-sdk/client-mq';
 import { DeleteDBInstanceCommand, DeleteDBSubnetGroupCommand, DescribeDBInstancesCommand } from '@aws-sdk/client-rds';
-import { ChangeResourceRecordSetsCommand, DeleteHealthCheckCommand, DeleteHostedZoneCommand, ListResourceRecordSetsCommand, type ResourceRecordSet } from '@aws-sdk/client-route-53';
-import { AbortMultipartUploadCommand, DeleteBucketCommand, DeleteObjectsCommand, ListMultipartUploadsCommand, ListObjectVersionsCommand } from '@aws-sdk/client-s3';
+import {
+  ChangeResourceRecordSetsCommand,
+  DeleteHealthCheckCommand,
+  DeleteHostedZoneCommand,
+  ListResourceRecordSetsCommand,
+  type ResourceRecordSet,
+} from '@aws-sdk/client-route-53';
+import {
+  AbortMultipartUploadCommand,
+  DeleteBucketCommand,
+  DeleteObjectsCommand,
+  ListMultipartUploadsCommand,
+  ListObjectVersionsCommand,
+} from '@aws-sdk/client-s3';
 import { DeleteParameterCommand } from '@aws-sdk/client-ssm';
 import { STAGE, type DeleteContext, type Deleter } from './delete-ec2.js';
 import { MINUTE, waitUntilGone, withRetries } from './retry.js';
@@ -46,7 +67,8 @@ async function emptyBucket(ctx: DeleteContext, r: SweepResource): Promise<number
     if (first === previous) throw new Error(`could not empty bucket ${r.id}: ${first} is still there after DeleteObjects`);
     previous = first;
     const result = await s3.send(new DeleteObjectsCommand({ Bucket: r.id, Delete: { Objects: objects, Quiet: true } }));
-    if ((result.Errors ?? []).length > 0) throw new Error(`could not empty bucket ${r.id}: ${result.Errors![0]!.Code}: ${result.Errors![0]!.Message}`);
+    if ((result.Errors ?? []).length > 0)
+      throw new Error(`could not empty bucket ${r.id}: ${result.Errors![0]!.Code}: ${result.Errors![0]!.Message}`);
     removed += objects.length;
   }
   const uploads = (await s3.send(new ListMultipartUploadsCommand({ Bucket: r.id }))).Uploads ?? [];
@@ -67,7 +89,11 @@ async function removableRecords(ctx: DeleteContext, zoneId: string): Promise<Res
       records.push(record);
     }
     if (!page.IsTruncated) break;
-    start = { StartRecordName: page.NextRecordName, StartRecordType: page.NextRecordType, StartRecordIdentifier: page.NextRecordIdentifier };
+    start = {
+      StartRecordName: page.NextRecordName,
+      StartRecordType: page.NextRecordType,
+      StartRecordIdentifier: page.NextRecordIdentifier,
+    };
   }
   return records.filter((rec) => !((rec.Type === 'SOA' || rec.Type === 'NS') && rec.Name === apex));
 }
@@ -79,7 +105,11 @@ export const serviceDeleters: Readonly<Record<string, Deleter>> = {
       const eks = ctx.clients.eks(r.region);
       const ids = { clusterName: r.parent!, nodegroupName: r.id };
       if (r.state !== 'DELETING') await withRetries(ctx.retry, () => eks.send(new DeleteNodegroupCommand(ids)));
-      await waitUntilGone(`EKS node group ${r.id}`, 30 * MINUTE, async () => !(await eks.send(new DescribeNodegroupCommand(ids))).nodegroup);
+      await waitUntilGone(
+        `EKS node group ${r.id}`,
+        30 * MINUTE,
+        async () => !(await eks.send(new DescribeNodegroupCommand(ids))).nodegroup,
+      );
       return 'deleted';
     },
   },
@@ -88,7 +118,11 @@ export const serviceDeleters: Readonly<Record<string, Deleter>> = {
     async delete(ctx, r) {
       const eks = ctx.clients.eks(r.region);
       if (r.state !== 'DELETING') await withRetries(ctx.retry, () => eks.send(new DeleteEksCluster({ name: r.id })));
-      await waitUntilGone(`EKS cluster ${r.id}`, 30 * MINUTE, async () => !(await eks.send(new DescribeClusterCommand({ name: r.id }))).cluster);
+      await waitUntilGone(
+        `EKS cluster ${r.id}`,
+        30 * MINUTE,
+        async () => !(await eks.send(new DescribeClusterCommand({ name: r.id }))).cluster,
+      );
       return 'deleted';
     },
   },
@@ -98,9 +132,15 @@ export const serviceDeleters: Readonly<Record<string, Deleter>> = {
     async delete(ctx, r) {
       const rds = ctx.clients.rds(r.region);
       if (r.state !== 'deleting') {
-        await withRetries(ctx.retry, () => rds.send(new DeleteDBInstanceCommand({ DBInstanceIdentifier: r.id, SkipFinalSnapshot: true, DeleteAutomatedBackups: true })));
+        await withRetries(ctx.retry, () =>
+          rds.send(new DeleteDBInstanceCommand({ DBInstanceIdentifier: r.id, SkipFinalSnapshot: true, DeleteAutomatedBackups: true })),
+        );
       }
-      await waitUntilGone(`RDS instance ${r.id}`, 40 * MINUTE, async () => ((await rds.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: r.id }))).DBInstances ?? []).length === 0);
+      await waitUntilGone(
+        `RDS instance ${r.id}`,
+        40 * MINUTE,
+        async () => ((await rds.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: r.id }))).DBInstances ?? []).length === 0,
+      );
       return 'deleted';
     },
   },
@@ -108,9 +148,14 @@ export const serviceDeleters: Readonly<Record<string, Deleter>> = {
     stage: STAGE.compute,
     async delete(ctx, r) {
       const cache = ctx.clients.elasticache(r.region);
-      await withRetries(ctx.retry, () => cache.send(new DeleteReplicationGroupCommand({ ReplicationGroupId: r.id, RetainPrimaryCluster: false })));
-      await waitUntilGone(`ElastiCache replication group ${r.id}`, 40 * MINUTE, async () =>
-        ((await cache.send(new DescribeReplicationGroupsCommand({ ReplicationGroupId: r.id }))).ReplicationGroups ?? []).length === 0,
+      await withRetries(ctx.retry, () =>
+        cache.send(new DeleteReplicationGroupCommand({ ReplicationGroupId: r.id, RetainPrimaryCluster: false })),
+      );
+      await waitUntilGone(
+        `ElastiCache replication group ${r.id}`,
+        40 * MINUTE,
+        async () =>
+          ((await cache.send(new DescribeReplicationGroupsCommand({ ReplicationGroupId: r.id }))).ReplicationGroups ?? []).length === 0,
       );
       return 'deleted';
     },
@@ -120,7 +165,11 @@ export const serviceDeleters: Readonly<Record<string, Deleter>> = {
     async delete(ctx, r) {
       const kafka = ctx.clients.kafka(r.region);
       if (r.state !== 'DELETING') await withRetries(ctx.retry, () => kafka.send(new DeleteMskCluster({ ClusterArn: r.id })));
-      await waitUntilGone(`MSK cluster ${r.name ?? r.id}`, 60 * MINUTE, async () => !(await kafka.send(new DescribeClusterV2Command({ ClusterArn: r.id }))).ClusterInfo);
+      await waitUntilGone(
+        `MSK cluster ${r.name ?? r.id}`,
+        60 * MINUTE,
+        async () => !(await kafka.send(new DescribeClusterV2Command({ ClusterArn: r.id }))).ClusterInfo,
+      );
       return 'deleted';
     },
   },
@@ -129,7 +178,11 @@ export const serviceDeleters: Readonly<Record<string, Deleter>> = {
     async delete(ctx, r) {
       const mq = ctx.clients.mq(r.region);
       await withRetries(ctx.retry, () => mq.send(new DeleteBrokerCommand({ BrokerId: r.id })));
-      await waitUntilGone(`MQ broker ${r.name ?? r.id}`, 40 * MINUTE, async () => !(await mq.send(new DescribeBrokerCommand({ BrokerId: r.id }))).BrokerId);
+      await waitUntilGone(
+        `MQ broker ${r.name ?? r.id}`,
+        40 * MINUTE,
+        async () => !(await mq.send(new DescribeBrokerCommand({ BrokerId: r.id }))).BrokerId,
+      );
       return 'deleted';
     },
   },
@@ -143,14 +196,18 @@ export const serviceDeleters: Readonly<Record<string, Deleter>> = {
   'elasticache:subnetgroup': {
     stage: STAGE.groups,
     async delete(ctx, r) {
-      await withRetries(ctx.retry, () => ctx.clients.elasticache(r.region).send(new DeleteCacheSubnetGroupCommand({ CacheSubnetGroupName: r.id })));
+      await withRetries(ctx.retry, () =>
+        ctx.clients.elasticache(r.region).send(new DeleteCacheSubnetGroupCommand({ CacheSubnetGroupName: r.id })),
+      );
       return 'deleted';
     },
   },
   'ecr:repository': {
     stage: STAGE.edges,
     async delete(ctx, r) {
-      await withRetries(ctx.retry, () => ctx.clients.ecr(r.region).send(new DeleteRepositoryCommand({ repositoryName: r.id, force: true })));
+      await withRetries(ctx.retry, () =>
+        ctx.clients.ecr(r.region).send(new DeleteRepositoryCommand({ repositoryName: r.id, force: true })),
+      );
       return 'deleted';
     },
   },
@@ -188,7 +245,9 @@ export const serviceDeleters: Readonly<Record<string, Deleter>> = {
       const records = await removableRecords(ctx, r.id);
       for (let i = 0; i < records.length; i += 100) {
         const changes = records.slice(i, i + 100).map((rec) => ({ Action: 'DELETE' as const, ResourceRecordSet: rec }));
-        await withRetries(ctx.retry, () => r53.send(new ChangeResourceRecordSetsCommand({ HostedZoneId: r.id, ChangeBatch: { Changes: changes } })));
+        await withRetries(ctx.retry, () =>
+          r53.send(new ChangeResourceRecordSetsCommand({ HostedZoneId: r.id, ChangeBatch: { Changes: changes } })),
+        );
       }
       await withRetries(ctx.retry, () => r53.send(new DeleteHostedZoneCommand({ Id: r.id })));
       return 'deleted';
@@ -207,7 +266,9 @@ export const serviceDeleters: Readonly<Record<string, Deleter>> = {
       const iam = ctx.clients.iam();
       const profile = (await iam.send(new GetInstanceProfileCommand({ InstanceProfileName: r.id }))).InstanceProfile;
       for (const role of profile?.Roles ?? []) {
-        await withRetries(ctx.retry, () => iam.send(new RemoveRoleFromInstanceProfileCommand({ InstanceProfileName: r.id, RoleName: role.RoleName! })));
+        await withRetries(ctx.retry, () =>
+          iam.send(new RemoveRoleFromInstanceProfileCommand({ InstanceProfileName: r.id, RoleName: role.RoleName! })),
+        );
       }
       await withRetries(ctx.retry, () => iam.send(new DeleteInstanceProfileCommand({ InstanceProfileName: r.id })));
       return 'deleted';

@@ -23,7 +23,8 @@ export async function deletePass(ctx: DeleteContext, resources: readonly SweepRe
   for (const r of resources) {
     const deleter = DELETERS[r.kind];
     if (r.skip) outcomes.set(keyOf(r), { status: 'skipped', reason: r.skip });
-    else if (!deleter) outcomes.set(keyOf(r), { status: 'skipped', reason: `labforge sweep has no deleter for ${r.kind}: delete it by hand` });
+    else if (!deleter)
+      outcomes.set(keyOf(r), { status: 'skipped', reason: `labforge sweep has no deleter for ${r.kind}: delete it by hand` });
     else todo.push({ r, deleter, stage: stageOf(deleter, r) });
   }
   const stages = [...new Set(todo.map((t) => t.stage))].sort((a, b) => a - b);

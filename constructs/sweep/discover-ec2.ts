@@ -19,7 +19,11 @@ import {
   paginateDescribeVpcs,
   type Filter,
 } from '@aws-sdk/client-ec2';
-import { DescribeTagsCommand, paginateDescribeLoadBalancers, paginateDescribeTargetGroups } from '@aws-sdk/client-elastic-load-balancing-v2';
+import {
+  DescribeTagsCommand,
+  paginateDescribeLoadBalancers,
+  paginateDescribeTargetGroups,
+} from '@aws-sdk/client-elastic-load-balancing-v2';
 import type { AwsClients } from '../aws-sdk/clients.js';
 import { filterTags, matchesFilter, tagRecord, type SweepFilter, type SweepResource } from './types.js';
 
@@ -44,7 +48,13 @@ function tagFilters(filter: SweepFilter): Filter[] {
   return filterTags(filter).map((t) => ({ Name: `tag:${t.key}`, Values: [t.value] }));
 }
 
-function tagged(kind: string, id: string, ctx: ListContext, tags: Record<string, string>, extra: Partial<SweepResource> = {}): SweepResource {
+function tagged(
+  kind: string,
+  id: string,
+  ctx: ListContext,
+  tags: Record<string, string>,
+  extra: Partial<SweepResource> = {},
+): SweepResource {
   return { kind, id, region: ctx.region, tags, via: 'tags', ...(tags.Name ? { name: tags.Name } : {}), ...extra };
 }
 
@@ -58,7 +68,10 @@ export const vpcLister: Lister = {
   service: 'ec2',
   kinds: ['ec2:vpc'],
   async list(ctx) {
-    const vpcs = await collect(paginateDescribeVpcs({ client: ctx.clients.ec2(ctx.region) }, { Filters: tagFilters(ctx.filter) }), (p) => p.Vpcs);
+    const vpcs = await collect(
+      paginateDescribeVpcs({ client: ctx.clients.ec2(ctx.region) }, { Filters: tagFilters(ctx.filter) }),
+      (p) => p.Vpcs,
+    );
     return vpcs.map((v) => tagged('ec2:vpc', v.VpcId!, ctx, tagRecord(v.Tags)));
   },
 };
@@ -72,7 +85,10 @@ export const ec2Listers: Lister[] = [
     kinds: ['ec2:instance'],
     async list(ctx) {
       const filters = [...tagFilters(ctx.filter), { Name: 'instance-state-name', Values: LIVE_INSTANCE_STATES }];
-      const reservations = await collect(paginateDescribeInstances({ client: ctx.clients.ec2(ctx.region) }, { Filters: filters }), (p) => p.Reservations);
+      const reservations = await collect(
+        paginateDescribeInstances({ client: ctx.clients.ec2(ctx.region) }, { Filters: filters }),
+        (p) => p.Reservations,
+      );
       return reservations
         .flatMap((r) => r.Instances ?? [])
         .filter((i) => LIVE_INSTANCE_STATES.includes(i.State?.Name ?? ''))
@@ -83,7 +99,10 @@ export const ec2Listers: Lister[] = [
     service: 'ec2',
     kinds: ['ec2:subnet'],
     async list(ctx) {
-      const subnets = await collect(paginateDescribeSubnets({ client: ctx.clients.ec2(ctx.region) }, { Filters: tagFilters(ctx.filter) }), (p) => p.Subnets);
+      const subnets = await collect(
+        paginateDescribeSubnets({ client: ctx.clients.ec2(ctx.region) }, { Filters: tagFilters(ctx.filter) }),
+        (p) => p.Subnets,
+      );
       return subnets.map((s) => tagged('ec2:subnet', s.SubnetId!, ctx, tagRecord(s.Tags), { parent: s.VpcId }));
     },
   },
@@ -91,7 +110,10 @@ export const ec2Listers: Lister[] = [
     service: 'ec2',
     kinds: ['ec2:security-group'],
     async list(ctx) {
-      const groups = await collect(paginateDescribeSecurityGroups({ client: ctx.clients.ec2(ctx.region) }, { Filters: tagFilters(ctx.filter) }), (p) => p.SecurityGroups);
+      const groups = await collect(
+        paginateDescribeSecurityGroups({ client: ctx.clients.ec2(ctx.region) }, { Filters: tagFilters(ctx.filter) }),
+        (p) => p.SecurityGroups,
+      );
       return groups.map((g) =>
         tagged('ec2:security-group', g.GroupId!, ctx, tagRecord(g.Tags), {
           name: g.GroupName,
@@ -106,15 +128,26 @@ export const ec2Listers: Lister[] = [
     service: 'ec2',
     kinds: ['ec2:security-group-rule'],
     async list(ctx) {
-      const rules = await collect(paginateDescribeSecurityGroupRules({ client: ctx.clients.ec2(ctx.region) }, { Filters: tagFilters(ctx.filter) }), (p) => p.SecurityGroupRules);
-      return rules.map((r) => tagged('ec2:security-group-rule', r.SecurityGroupRuleId!, ctx, tagRecord(r.Tags), { parent: r.GroupId, state: r.IsEgress ? 'egress' : 'ingress' }));
+      const rules = await collect(
+        paginateDescribeSecurityGroupRules({ client: ctx.clients.ec2(ctx.region) }, { Filters: tagFilters(ctx.filter) }),
+        (p) => p.SecurityGroupRules,
+      );
+      return rules.map((r) =>
+        tagged('ec2:security-group-rule', r.SecurityGroupRuleId!, ctx, tagRecord(r.Tags), {
+          parent: r.GroupId,
+          state: r.IsEgress ? 'egress' : 'ingress',
+        }),
+      );
     },
   },
   {
     service: 'ec2',
     kinds: ['ec2:route-table'],
     async list(ctx) {
-      const tables = await collect(paginateDescribeRouteTables({ client: ctx.clients.ec2(ctx.region) }, { Filters: tagFilters(ctx.filter) }), (p) => p.RouteTables);
+      const tables = await collect(
+        paginateDescribeRouteTables({ client: ctx.clients.ec2(ctx.region) }, { Filters: tagFilters(ctx.filter) }),
+        (p) => p.RouteTables,
+      );
       return tables.map((t) =>
         tagged('ec2:route-table', t.RouteTableId!, ctx, tagRecord(t.Tags), {
           parent: t.VpcId,
@@ -127,15 +160,23 @@ export const ec2Listers: Lister[] = [
     service: 'ec2',
     kinds: ['ec2:internet-gateway'],
     async list(ctx) {
-      const gateways = await collect(paginateDescribeInternetGateways({ client: ctx.clients.ec2(ctx.region) }, { Filters: tagFilters(ctx.filter) }), (p) => p.InternetGateways);
-      return gateways.map((g) => tagged('ec2:internet-gateway', g.InternetGatewayId!, ctx, tagRecord(g.Tags), { parent: g.Attachments?.[0]?.VpcId }));
+      const gateways = await collect(
+        paginateDescribeInternetGateways({ client: ctx.clients.ec2(ctx.region) }, { Filters: tagFilters(ctx.filter) }),
+        (p) => p.InternetGateways,
+      );
+      return gateways.map((g) =>
+        tagged('ec2:internet-gateway', g.InternetGatewayId!, ctx, tagRecord(g.Tags), { parent: g.Attachments?.[0]?.VpcId }),
+      );
     },
   },
   {
     service: 'ec2',
     kinds: ['ec2:natgateway'],
     async list(ctx) {
-      const gateways = await collect(paginateDescribeNatGateways({ client: ctx.clients.ec2(ctx.region) }, { Filter: tagFilters(ctx.filter) }), (p) => p.NatGateways);
+      const gateways = await collect(
+        paginateDescribeNatGateways({ client: ctx.clients.ec2(ctx.region) }, { Filter: tagFilters(ctx.filter) }),
+        (p) => p.NatGateways,
+      );
       return gateways
         .filter((g) => g.State !== 'deleted' && g.State !== 'failed')
         .map((g) => tagged('ec2:natgateway', g.NatGatewayId!, ctx, tagRecord(g.Tags), { parent: g.VpcId, state: g.State }));
@@ -153,7 +194,10 @@ export const ec2Listers: Lister[] = [
     service: 'ec2',
     kinds: ['ec2:network-interface'],
     async list(ctx) {
-      const enis = await collect(paginateDescribeNetworkInterfaces({ client: ctx.clients.ec2(ctx.region) }, { Filters: tagFilters(ctx.filter) }), (p) => p.NetworkInterfaces);
+      const enis = await collect(
+        paginateDescribeNetworkInterfaces({ client: ctx.clients.ec2(ctx.region) }, { Filters: tagFilters(ctx.filter) }),
+        (p) => p.NetworkInterfaces,
+      );
       return enis.map((n) => tagged('ec2:network-interface', n.NetworkInterfaceId!, ctx, tagRecord(n.TagSet), { parent: n.VpcId }));
     },
   },
@@ -161,15 +205,23 @@ export const ec2Listers: Lister[] = [
     service: 'ec2',
     kinds: ['ec2:volume'],
     async list(ctx) {
-      const volumes = await collect(paginateDescribeVolumes({ client: ctx.clients.ec2(ctx.region) }, { Filters: tagFilters(ctx.filter) }), (p) => p.Volumes);
-      return volumes.filter((v) => v.State !== 'deleted').map((v) => tagged('ec2:volume', v.VolumeId!, ctx, tagRecord(v.Tags), { state: v.State }));
+      const volumes = await collect(
+        paginateDescribeVolumes({ client: ctx.clients.ec2(ctx.region) }, { Filters: tagFilters(ctx.filter) }),
+        (p) => p.Volumes,
+      );
+      return volumes
+        .filter((v) => v.State !== 'deleted')
+        .map((v) => tagged('ec2:volume', v.VolumeId!, ctx, tagRecord(v.Tags), { state: v.State }));
     },
   },
   {
     service: 'ec2',
     kinds: ['ec2:snapshot'],
     async list(ctx) {
-      const snapshots = await collect(paginateDescribeSnapshots({ client: ctx.clients.ec2(ctx.region) }, { OwnerIds: ['self'], Filters: tagFilters(ctx.filter) }), (p) => p.Snapshots);
+      const snapshots = await collect(
+        paginateDescribeSnapshots({ client: ctx.clients.ec2(ctx.region) }, { OwnerIds: ['self'], Filters: tagFilters(ctx.filter) }),
+        (p) => p.Snapshots,
+      );
       return snapshots.map((s) => tagged('ec2:snapshot', s.SnapshotId!, ctx, tagRecord(s.Tags)));
     },
   },
@@ -177,8 +229,13 @@ export const ec2Listers: Lister[] = [
     service: 'ec2',
     kinds: ['ec2:launch-template'],
     async list(ctx) {
-      const templates = await collect(paginateDescribeLaunchTemplates({ client: ctx.clients.ec2(ctx.region) }, { Filters: tagFilters(ctx.filter) }), (p) => p.LaunchTemplates);
-      return templates.map((t) => tagged('ec2:launch-template', t.LaunchTemplateId!, ctx, tagRecord(t.Tags), { name: t.LaunchTemplateName }));
+      const templates = await collect(
+        paginateDescribeLaunchTemplates({ client: ctx.clients.ec2(ctx.region) }, { Filters: tagFilters(ctx.filter) }),
+        (p) => p.LaunchTemplates,
+      );
+      return templates.map((t) =>
+        tagged('ec2:launch-template', t.LaunchTemplateId!, ctx, tagRecord(t.Tags), { name: t.LaunchTemplateName }),
+      );
     },
   },
   {
@@ -186,7 +243,10 @@ export const ec2Listers: Lister[] = [
     kinds: ['ec2:vpc-peering-connection'],
     async list(ctx) {
       const client = ctx.clients.ec2(ctx.region);
-      const peerings = await collect(paginateDescribeVpcPeeringConnections({ client }, { Filters: tagFilters(ctx.filter) }), (p) => p.VpcPeeringConnections);
+      const peerings = await collect(
+        paginateDescribeVpcPeeringConnections({ client }, { Filters: tagFilters(ctx.filter) }),
+        (p) => p.VpcPeeringConnections,
+      );
       return peerings
         .filter((p) => !GONE_PEERING_STATES.includes(p.Status?.Code ?? ''))
         .map((p) => tagged('ec2:vpc-peering-connection', p.VpcPeeringConnectionId!, ctx, tagRecord(p.Tags), { state: p.Status?.Code }));
@@ -201,7 +261,10 @@ export const vpcEniLister: Lister = {
   async list(ctx) {
     if (ctx.taggedVpcs.size === 0) return [];
     const filters = [{ Name: 'vpc-id', Values: [...ctx.taggedVpcs] }];
-    const enis = await collect(paginateDescribeNetworkInterfaces({ client: ctx.clients.ec2(ctx.region) }, { Filters: filters }), (p) => p.NetworkInterfaces);
+    const enis = await collect(
+      paginateDescribeNetworkInterfaces({ client: ctx.clients.ec2(ctx.region) }, { Filters: filters }),
+      (p) => p.NetworkInterfaces,
+    );
     return enis
       .filter((n) => ctx.taggedVpcs.has(n.VpcId ?? '') && !n.Attachment?.InstanceId && !matchesFilter(tagRecord(n.TagSet), ctx.filter))
       .map((n) => ({
@@ -225,7 +288,12 @@ export const elbLister: Lister = {
     const balancers = await collect(paginateDescribeLoadBalancers({ client }, {}), (p) => p.LoadBalancers);
     const groups = await collect(paginateDescribeTargetGroups({ client }, {}), (p) => p.TargetGroups);
     const items = [
-      ...balancers.map((b) => ({ kind: 'elasticloadbalancing:loadbalancer', arn: b.LoadBalancerArn!, name: b.LoadBalancerName, vpc: b.VpcId })),
+      ...balancers.map((b) => ({
+        kind: 'elasticloadbalancing:loadbalancer',
+        arn: b.LoadBalancerArn!,
+        name: b.LoadBalancerName,
+        vpc: b.VpcId,
+      })),
       ...groups.map((g) => ({ kind: 'elasticloadbalancing:targetgroup', arn: g.TargetGroupArn!, name: g.TargetGroupName, vpc: g.VpcId })),
     ];
     const tagsByArn = new Map<string, Record<string, string>>();

@@ -4,7 +4,11 @@
 // region. Then the tagging API, for any other kind that carries the tags.
 import { ListTagsForResourceCommand as EcrTags, paginateDescribeRepositories } from '@aws-sdk/client-ecr';
 import { DescribeClusterCommand, DescribeNodegroupCommand, paginateListClusters, paginateListNodegroups } from '@aws-sdk/client-eks';
-import { ListTagsForResourceCommand as CacheTags, paginateDescribeCacheSubnetGroups, paginateDescribeReplicationGroups } from '@aws-sdk/client-elasticache';
+import {
+  ListTagsForResourceCommand as CacheTags,
+  paginateDescribeCacheSubnetGroups,
+  paginateDescribeReplicationGroups,
+} from '@aws-sdk/client-elasticache';
 import { GetInstanceProfileCommand, ListRoleTagsCommand, paginateListInstanceProfiles, paginateListRoles } from '@aws-sdk/client-iam';
 import { paginateListClustersV2 } from '@aws-sdk/client-kafka';
 import { DescribeKeyCommand, ListResourceTagsCommand, paginateListKeys } from '@aws-sdk/client-kms';
@@ -38,7 +42,13 @@ async function byTags<T>(
   return tagged.filter((t) => matchesFilter(t.tags, ctx.filter)).map((t) => make(t.item, t.tags));
 }
 
-function resource(ctx: ListContext, kind: string, id: string, tags: Record<string, string>, extra: Partial<SweepResource> = {}): SweepResource {
+function resource(
+  ctx: ListContext,
+  kind: string,
+  id: string,
+  tags: Record<string, string>,
+  extra: Partial<SweepResource> = {},
+): SweepResource {
   return { kind, id, region: ctx.region, tags, via: 'tags', ...extra };
 }
 
@@ -70,7 +80,9 @@ export const globalListers: Lister[] = [
         (b, tags) => resource(ctx, 's3:bucket', b.Name!, tags, { arn: `arn:aws:s3:::${b.Name}`, region: b.BucketRegion ?? '' }),
       );
       // ListBuckets names each bucket's region on AWS today; older answers need GetBucketLocation.
-      return mapLimit(tagged, 8, async (b) => (b.region ? b : { ...b, region: bucketRegion((await s3.send(new GetBucketLocationCommand({ Bucket: b.id }))).LocationConstraint) }));
+      return mapLimit(tagged, 8, async (b) =>
+        b.region ? b : { ...b, region: bucketRegion((await s3.send(new GetBucketLocationCommand({ Bucket: b.id }))).LocationConstraint) },
+      );
     },
   },
   {
@@ -79,8 +91,12 @@ export const globalListers: Lister[] = [
     global: true,
     async list(ctx) {
       const iam = ctx.clients.iam();
-      const roles = (await collect(paginateListRoles({ client: iam }, {}), (p) => p.Roles)).filter((r) => r.RoleName!.startsWith(IAM_PREFIX));
-      const profiles = (await collect(paginateListInstanceProfiles({ client: iam }, {}), (p) => p.InstanceProfiles)).filter((p) => p.InstanceProfileName!.startsWith(IAM_PREFIX));
+      const roles = (await collect(paginateListRoles({ client: iam }, {}), (p) => p.Roles)).filter((r) =>
+        r.RoleName!.startsWith(IAM_PREFIX),
+      );
+      const profiles = (await collect(paginateListInstanceProfiles({ client: iam }, {}), (p) => p.InstanceProfiles)).filter((p) =>
+        p.InstanceProfileName!.startsWith(IAM_PREFIX),
+      );
       const global = { region: GLOBAL };
       return [
         ...(await byTags(
@@ -93,7 +109,11 @@ export const globalListers: Lister[] = [
           ctx,
           profiles,
           // GetInstanceProfile carries the tags (ListInstanceProfileTags is missing on some back ends).
-          async (p) => tagRecord(p.Tags ?? (await iam.send(new GetInstanceProfileCommand({ InstanceProfileName: p.InstanceProfileName! }))).InstanceProfile?.Tags),
+          async (p) =>
+            tagRecord(
+              p.Tags ??
+                (await iam.send(new GetInstanceProfileCommand({ InstanceProfileName: p.InstanceProfileName! }))).InstanceProfile?.Tags,
+            ),
           (p, tags) => resource(ctx, 'iam:instance-profile', p.InstanceProfileName!, tags, { ...global, arn: p.Arn }),
         )),
       ];
@@ -110,21 +130,34 @@ export const globalListers: Lister[] = [
       const tagsOf = async (type: 'hostedzone' | 'healthcheck', ids: string[]) => {
         const out = new Map<string, Record<string, string>>();
         for (let i = 0; i < ids.length; i += 10) {
-          const { ResourceTagSets } = await r53.send(new ListTagsForResourcesCommand({ ResourceType: type, ResourceIds: ids.slice(i, i + 10) }));
+          const { ResourceTagSets } = await r53.send(
+            new ListTagsForResourcesCommand({ ResourceType: type, ResourceIds: ids.slice(i, i + 10) }),
+          );
           for (const set of ResourceTagSets ?? []) out.set(set.ResourceId!, tagRecord(set.Tags));
         }
         return out;
       };
       const zoneId = (id: string) => id.replace(/^\/hostedzone\//, '');
-      const zoneTags = await tagsOf('hostedzone', zones.map((z) => zoneId(z.Id!)));
-      const checkTags = await tagsOf('healthcheck', checks.map((c) => c.Id!));
+      const zoneTags = await tagsOf(
+        'hostedzone',
+        zones.map((z) => zoneId(z.Id!)),
+      );
+      const checkTags = await tagsOf(
+        'healthcheck',
+        checks.map((c) => c.Id!),
+      );
       return [
         ...zones
           .filter((z) => matchesFilter(zoneTags.get(zoneId(z.Id!)), ctx.filter))
           .map((z) => resource(ctx, 'route53:hostedzone', zoneId(z.Id!), zoneTags.get(zoneId(z.Id!))!, { region: GLOBAL, name: z.Name })),
         ...checks
           .filter((c) => matchesFilter(checkTags.get(c.Id!), ctx.filter))
-          .map((c) => resource(ctx, 'route53:healthcheck', c.Id!, checkTags.get(c.Id!)!, { region: GLOBAL, name: c.HealthCheckConfig?.FullyQualifiedDomainName })),
+          .map((c) =>
+            resource(ctx, 'route53:healthcheck', c.Id!, checkTags.get(c.Id!)!, {
+              region: GLOBAL,
+              name: c.HealthCheckConfig?.FullyQualifiedDomainName,
+            }),
+          ),
       ];
     },
   },
@@ -142,7 +175,11 @@ export const serviceListers: Lister[] = [
         ...dbs
           .filter((d) => d.DBInstanceStatus !== 'deleted' && matchesFilter(tagRecord(d.TagList), ctx.filter))
           .map((d) =>
-            resource(ctx, 'rds:db', d.DBInstanceIdentifier!, tagRecord(d.TagList), { arn: d.DBInstanceArn, state: d.DBInstanceStatus, replica: Boolean(d.ReadReplicaSourceDBInstanceIdentifier) }),
+            resource(ctx, 'rds:db', d.DBInstanceIdentifier!, tagRecord(d.TagList), {
+              arn: d.DBInstanceArn,
+              state: d.DBInstanceStatus,
+              replica: Boolean(d.ReadReplicaSourceDBInstanceIdentifier),
+            }),
           ),
         ...(await byTags(
           ctx,
@@ -160,10 +197,21 @@ export const serviceListers: Lister[] = [
       const cache = ctx.clients.elasticache(ctx.region);
       const groups = await collect(paginateDescribeReplicationGroups({ client: cache }, {}), (p) => p.ReplicationGroups);
       const subnetGroups = await collect(paginateDescribeCacheSubnetGroups({ client: cache }, {}), (p) => p.CacheSubnetGroups);
-      const tagsOf = async (arn: string | undefined) => (arn ? tagRecord((await cache.send(new CacheTags({ ResourceName: arn }))).TagList) : {});
+      const tagsOf = async (arn: string | undefined) =>
+        arn ? tagRecord((await cache.send(new CacheTags({ ResourceName: arn }))).TagList) : {};
       return [
-        ...(await byTags(ctx, groups.filter((g) => g.Status !== 'deleting'), (g) => tagsOf(g.ARN), (g, tags) => resource(ctx, 'elasticache:replicationgroup', g.ReplicationGroupId!, tags, { arn: g.ARN, state: g.Status }))),
-        ...(await byTags(ctx, subnetGroups, (g) => tagsOf(g.ARN), (g, tags) => resource(ctx, 'elasticache:subnetgroup', g.CacheSubnetGroupName!, tags, { arn: g.ARN, parent: g.VpcId }))),
+        ...(await byTags(
+          ctx,
+          groups.filter((g) => g.Status !== 'deleting'),
+          (g) => tagsOf(g.ARN),
+          (g, tags) => resource(ctx, 'elasticache:replicationgroup', g.ReplicationGroupId!, tags, { arn: g.ARN, state: g.Status }),
+        )),
+        ...(await byTags(
+          ctx,
+          subnetGroups,
+          (g) => tagsOf(g.ARN),
+          (g, tags) => resource(ctx, 'elasticache:subnetgroup', g.CacheSubnetGroupName!, tags, { arn: g.ARN, parent: g.VpcId }),
+        )),
       ];
     },
   },
@@ -174,7 +222,9 @@ export const serviceListers: Lister[] = [
       const clusters = await collect(paginateListClustersV2({ client: ctx.clients.kafka(ctx.region) }, {}), (p) => p.ClusterInfoList);
       return clusters
         .filter((c) => c.State !== 'DELETING' && matchesFilter(tagRecord(c.Tags), ctx.filter))
-        .map((c) => resource(ctx, 'kafka:cluster', c.ClusterArn!, tagRecord(c.Tags), { arn: c.ClusterArn, name: c.ClusterName, state: c.State }));
+        .map((c) =>
+          resource(ctx, 'kafka:cluster', c.ClusterArn!, tagRecord(c.Tags), { arn: c.ClusterArn, name: c.ClusterName, state: c.State }),
+        );
     },
   },
   {
@@ -202,9 +252,20 @@ export const serviceListers: Lister[] = [
       for (const c of clusters.filter((c) => matchesFilter(c.tags, ctx.filter))) {
         // Node groups before their cluster: those of a tagged cluster go with it, tagged or not.
         const groups = await collect(paginateListNodegroups({ client: eks }, { clusterName: c.name! }), (p) => p.nodegroups);
-        for (const g of await mapLimit(groups, 8, async (nodegroupName) => (await eks.send(new DescribeNodegroupCommand({ clusterName: c.name!, nodegroupName }))).nodegroup!)) {
+        for (const g of await mapLimit(
+          groups,
+          8,
+          async (nodegroupName) => (await eks.send(new DescribeNodegroupCommand({ clusterName: c.name!, nodegroupName }))).nodegroup!,
+        )) {
           const tags = tagRecord(g.tags);
-          found.push(resource(ctx, 'eks:nodegroup', g.nodegroupName!, tags, { arn: g.nodegroupArn, parent: c.name, state: g.status, via: matchesFilter(tags, ctx.filter) ? 'tags' : `in tagged cluster ${c.name}` }));
+          found.push(
+            resource(ctx, 'eks:nodegroup', g.nodegroupName!, tags, {
+              arn: g.nodegroupArn,
+              parent: c.name,
+              state: g.status,
+              via: matchesFilter(tags, ctx.filter) ? 'tags' : `in tagged cluster ${c.name}`,
+            }),
+          );
         }
         found.push(resource(ctx, 'eks:cluster', c.name!, tagRecord(c.tags), { arn: c.arn, state: c.status }));
       }
@@ -235,7 +296,10 @@ export const serviceListers: Lister[] = [
       return byTags(
         ctx,
         described.filter((k) => k.KeyManager !== 'AWS'),
-        async (k) => tagRecord((await kms.send(new ListResourceTagsCommand({ KeyId: k.KeyId! }))).Tags?.map((t) => ({ Key: t.TagKey, Value: t.TagValue }))),
+        async (k) =>
+          tagRecord(
+            (await kms.send(new ListResourceTagsCommand({ KeyId: k.KeyId! }))).Tags?.map((t) => ({ Key: t.TagKey, Value: t.TagValue })),
+          ),
         (k, tags) => resource(ctx, 'kms:key', k.KeyId!, tags, { arn: k.Arn, state: k.KeyState }),
       );
     },
@@ -277,12 +341,25 @@ export function taggingLister(listed: ReadonlySet<string>): Lister {
     kinds: [],
     async list(ctx) {
       const tagFilters = filterTags(ctx.filter).map((t) => ({ Key: t.key, Values: [t.value] }));
-      const mappings = await collect(paginateGetResources({ client: ctx.clients.tagging(ctx.region) }, { TagFilters: tagFilters }), (p) => p.ResourceTagMappingList);
+      const mappings = await collect(
+        paginateGetResources({ client: ctx.clients.tagging(ctx.region) }, { TagFilters: tagFilters }),
+        (p) => p.ResourceTagMappingList,
+      );
       return mappings.flatMap((m): SweepResource[] => {
         const parsed = parseArn(m.ResourceARN!);
         if (!parsed || listed.has(parsed.kind)) return [];
         const skip = PART_OF[parsed.kind] ?? `labforge sweep has no deleter for ${parsed.kind}: delete it by hand`;
-        return [{ kind: parsed.kind, id: parsed.id, arn: m.ResourceARN, region: parsed.region === GLOBAL ? GLOBAL : ctx.region, tags: tagRecord(m.Tags), via: 'tags', skip }];
+        return [
+          {
+            kind: parsed.kind,
+            id: parsed.id,
+            arn: m.ResourceARN,
+            region: parsed.region === GLOBAL ? GLOBAL : ctx.region,
+            tags: tagRecord(m.Tags),
+            via: 'tags',
+            skip,
+          },
+        ];
       });
     },
   };

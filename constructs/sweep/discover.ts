@@ -23,7 +23,12 @@ export async function discover(clients: AwsClients, regions: readonly string[], 
     try {
       return await lister.list(ctx);
     } catch (error) {
-      failures.push({ region: lister.global ? GLOBAL : ctx.region, service: lister.service, kinds: lister.kinds, error: errorMessage(error) });
+      failures.push({
+        region: lister.global ? GLOBAL : ctx.region,
+        service: lister.service,
+        kinds: lister.kinds,
+        error: errorMessage(error),
+      });
       return [];
     }
   };

@@ -39,7 +39,15 @@ export async function sweep(options: SweepOptions): Promise<SweepReceipt> {
     const base = { mode: 'dry-run' as const, filter, regions, endpoint: options.endpoint ?? 'aws', account };
     if (!options.apply) {
       const resources = sortEntries(dryRunEntries(found));
-      return { ...base, ok: found.failures.length === 0, counts: countByStatus(resources), resources, listingFailures: found.failures, passes: 1, seconds: seconds(started) };
+      return {
+        ...base,
+        ok: found.failures.length === 0,
+        counts: countByStatus(resources),
+        resources,
+        listingFailures: found.failures,
+        passes: 1,
+        seconds: seconds(started),
+      };
     }
 
     const seen = new Map<string, SweepResource>();
@@ -62,7 +70,16 @@ export async function sweep(options: SweepOptions): Promise<SweepReceipt> {
     for (const r of found.resources) if (!seen.has(keyOf(r))) seen.set(keyOf(r), r);
     const resources = sortEntries(applyEntries(seen, outcomes, found, LISTED_KINDS));
     const ok = found.failures.length === 0 && !resources.some((e) => e.status === 'left' || e.status === 'unverified');
-    return { ...base, mode: 'apply', ok, counts: countByStatus(resources), resources, listingFailures: found.failures, passes: discoveries, seconds: seconds(started) };
+    return {
+      ...base,
+      mode: 'apply',
+      ok,
+      counts: countByStatus(resources),
+      resources,
+      listingFailures: found.failures,
+      passes: discoveries,
+      seconds: seconds(started),
+    };
   } finally {
     clients.destroy();
   }

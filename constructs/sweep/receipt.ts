@@ -43,14 +43,20 @@ export function dryRunEntries(found: Discovery): ReceiptEntry[] {
   });
 }
 
-export function applyEntries(seen: ReadonlyMap<string, SweepResource>, outcomes: ReadonlyMap<string, DeleteOutcome>, final: Discovery, listed: ReadonlySet<string>): ReceiptEntry[] {
+export function applyEntries(
+  seen: ReadonlyMap<string, SweepResource>,
+  outcomes: ReadonlyMap<string, DeleteOutcome>,
+  final: Discovery,
+  listed: ReadonlySet<string>,
+): ReceiptEntry[] {
   const stillThere = new Map(final.resources.map((r) => [keyOf(r), r]));
   return [...seen.values()].map((r) => {
     const key = keyOf(r);
     const outcome = outcomes.get(key);
     const now = stillThere.get(key);
     if (now) {
-      if (isPending(now)) return entry(now, 'pending deletion', 'KMS deletes a key only after a waiting period: scheduled for 7 days from the sweep');
+      if (isPending(now))
+        return entry(now, 'pending deletion', 'KMS deletes a key only after a waiting period: scheduled for 7 days from the sweep');
       return entry(now, 'left', outcome?.reason ?? now.skip ?? 'still listed after the last pass');
     }
     const failure = final.failures.find((f) => covers(f, r, listed));

@@ -90,7 +90,9 @@ export function matchesFilter(tags: Readonly<Record<string, string>> | undefined
 
 /** `owner=ada lab=w1-p01`, for messages. */
 export function describeFilter(filter: SweepFilter): string {
-  return [filter.owner !== undefined ? `owner=${filter.owner}` : '', filter.lab !== undefined ? `lab=${filter.lab}` : ''].filter(Boolean).join(' ');
+  return [filter.owner !== undefined ? `owner=${filter.owner}` : '', filter.lab !== undefined ? `lab=${filter.lab}` : '']
+    .filter(Boolean)
+    .join(' ');
 }
 
 /** The filter as `{ key, value }` pairs, for APIs that filter by tag server-side. */
@@ -102,10 +104,14 @@ export function filterTags(filter: SweepFilter): { key: string; value: string }[
 }
 
 /** `[{Key, Value}]` (EC2, RDS, S3, ...) or `{k: v}` (EKS, MQ) -> a plain record. */
-export function tagRecord(tags: readonly { Key?: string; Value?: string }[] | Readonly<Record<string, string>> | undefined): Record<string, string> {
+export function tagRecord(
+  tags: readonly { Key?: string; Value?: string }[] | Readonly<Record<string, string>> | undefined,
+): Record<string, string> {
   if (!tags) return {};
   if (!Array.isArray(tags)) return { ...(tags as Record<string, string>) };
-  return Object.fromEntries((tags as { Key?: string; Value?: string }[]).filter((t) => t.Key !== undefined).map((t) => [t.Key!, t.Value ?? '']));
+  return Object.fromEntries(
+    (tags as { Key?: string; Value?: string }[]).filter((t) => t.Key !== undefined).map((t) => [t.Key!, t.Value ?? '']),
+  );
 }
 
 /** `arn:aws:ec2:us-east-1:123:vpc/vpc-1` -> kind `ec2:vpc`, id `vpc-1`; `arn:aws:s3:::b` -> `s3:bucket`, `b`. */

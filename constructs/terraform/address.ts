@@ -15,9 +15,16 @@ export async function resolveAllowCidr(value: string | undefined, env: NodeJS.Pr
     if (!response.ok) throw new Error(`HTTP ${response.status}`);
     text = (await response.text()).trim();
   } catch (error) {
-    throw new ExternalError(`--allow-cidr auto: cannot find your public address (${url}: ${(error as Error).message})`, 'pass --allow-cidr <your-address>/32 instead; nothing was created');
+    throw new ExternalError(
+      `--allow-cidr auto: cannot find your public address (${url}: ${(error as Error).message})`,
+      'pass --allow-cidr <your-address>/32 instead; nothing was created',
+    );
   }
   const octets = /^\d{1,3}(\.\d{1,3}){3}$/.test(text) ? text.split('.').map(Number) : [];
-  if (octets.length !== 4 || octets.some((o) => o > 255)) throw new ExternalError(`--allow-cidr auto: ${url} answered '${text.slice(0, 60)}', not an IPv4 address`, 'pass --allow-cidr <your-address>/32 instead; nothing was created');
+  if (octets.length !== 4 || octets.some((o) => o > 255))
+    throw new ExternalError(
+      `--allow-cidr auto: ${url} answered '${text.slice(0, 60)}', not an IPv4 address`,
+      'pass --allow-cidr <your-address>/32 instead; nothing was created',
+    );
   return parseCidr(`${text}/32`);
 }

@@ -12,14 +12,16 @@ export interface TerraformBinary {
   readonly flavor: 'tofu' | 'terraform';
 }
 
-const INSTALL = 'install OpenTofu (https://opentofu.org/docs/intro/install/, e.g. `snap install --classic opentofu` or `brew install opentofu`) or Terraform, or set LABFORGE_TF_BIN to its path';
+const INSTALL =
+  'install OpenTofu (https://opentofu.org/docs/intro/install/, e.g. `snap install --classic opentofu` or `brew install opentofu`) or Terraform, or set LABFORGE_TF_BIN to its path';
 
 /** Finds the binary; `hint` says what was (not) done, for the error's second half. */
 export function findTerraform(hint: string, env: NodeJS.ProcessEnv = process.env): TerraformBinary {
   const chosen = env.LABFORGE_TF_BIN?.trim();
   if (chosen) {
     const path = findExecutable(chosen);
-    if (path === undefined) throw new ExternalError(`LABFORGE_TF_BIN=${chosen} is not an executable file or a command on PATH`, `${INSTALL}; ${hint}`);
+    if (path === undefined)
+      throw new ExternalError(`LABFORGE_TF_BIN=${chosen} is not an executable file or a command on PATH`, `${INSTALL}; ${hint}`);
     return { path, flavor: basename(path).includes('tofu') ? 'tofu' : 'terraform' };
   }
   for (const name of ['tofu', 'terraform'] as const) {
@@ -35,7 +37,8 @@ export function findTerraform(hint: string, env: NodeJS.ProcessEnv = process.env
  * one per lab) unless the user keeps their own.
  */
 export function terraformEnv(env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
-  const cache = env.TF_PLUGIN_CACHE_DIR || join(env.XDG_CACHE_HOME || join(env.HOME || homedir(), '.cache'), 'labforge', 'terraform-plugins');
+  const cache =
+    env.TF_PLUGIN_CACHE_DIR || join(env.XDG_CACHE_HOME || join(env.HOME || homedir(), '.cache'), 'labforge', 'terraform-plugins');
   mkdirSync(cache, { recursive: true });
   return { ...env, TF_IN_AUTOMATION: '1', TF_INPUT: '0', CHECKPOINT_DISABLE: '1', TF_PLUGIN_CACHE_DIR: cache };
 }
@@ -61,7 +64,13 @@ export interface JsonRun extends ToolResult {
 }
 
 /** Runs a command with `-json` output and hands each message to `onMessage`. */
-export async function runJson(tf: TerraformBinary, args: readonly string[], cwd: string, env: NodeJS.ProcessEnv, onMessage: (m: TerraformMessage) => void): Promise<JsonRun> {
+export async function runJson(
+  tf: TerraformBinary,
+  args: readonly string[],
+  cwd: string,
+  env: NodeJS.ProcessEnv,
+  onMessage: (m: TerraformMessage) => void,
+): Promise<JsonRun> {
   const messages: TerraformMessage[] = [];
   const errors: string[] = [];
   // -json right after the subcommand: options must precede a positional plan file.
@@ -77,7 +86,8 @@ export async function runJson(tf: TerraformBinary, args: readonly string[], cwd:
         return;
       }
       messages.push(m);
-      if (m.type === 'diagnostic' && m.diagnostic?.severity === 'error') errors.push(oneLine(m.diagnostic.summary, m.diagnostic.detail, m.diagnostic.address));
+      if (m.type === 'diagnostic' && m.diagnostic?.severity === 'error')
+        errors.push(oneLine(m.diagnostic.summary, m.diagnostic.detail, m.diagnostic.address));
       onMessage(m);
     },
   });
@@ -87,7 +97,11 @@ export async function runJson(tf: TerraformBinary, args: readonly string[], cwd:
 /** Runs a command whose stdout is one JSON document (`show -json`, `output -json`). */
 export async function jsonOf<T>(tf: TerraformBinary, args: readonly string[], cwd: string, env: NodeJS.ProcessEnv): Promise<T> {
   const r = await runTool(tf.path, args, { cwd, env, capture: true });
-  if (r.code !== 0) throw new ExternalError(`${tf.flavor} ${args.join(' ')} failed in ${cwd} (${r.signal ?? `exit code ${r.code}`})`, 'see the messages above');
+  if (r.code !== 0)
+    throw new ExternalError(
+      `${tf.flavor} ${args.join(' ')} failed in ${cwd} (${r.signal ?? `exit code ${r.code}`})`,
+      'see the messages above',
+    );
   try {
     return JSON.parse(r.stdout) as T;
   } catch {
@@ -96,6 +110,15 @@ export async function jsonOf<T>(tf: TerraformBinary, args: readonly string[], cw
 }
 
 function oneLine(summary: string, detail?: string, address?: string): string {
-  const text = [address, summary, detail?.split('\n').find((l) => l.trim().length > 0)?.trim()].filter(Boolean).join(': ');
+  const text = [
+    address,
+    summary,
+    detail
+      ?.split('\n')
+      .find((l) => l.trim().length > 0)
+      ?.trim(),
+  ]
+    .filter(Boolean)
+    .join(': ');
   return text.length > 400 ? `${text.slice(0, 397)}...` : text;
 }

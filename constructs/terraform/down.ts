@@ -47,7 +47,8 @@ export interface AwsTeardownReceipt {
 }
 
 /** Failures that a later try gets past once what blocks the delete is gone. */
-const DEPENDENCY_FAILURE = /DependencyViolation|has (a )?dependen|in use|InvalidNetworkInterface|network interface|load balancer|ResourceInUse|being used|Cannot delete|still has|mapped public address/i;
+const DEPENDENCY_FAILURE =
+  /DependencyViolation|has (a )?dependen|in use|InvalidNetworkInterface|network interface|load balancer|ResourceInUse|being used|Cannot delete|still has|mapped public address/i;
 
 export const DESTROY_ATTEMPTS = 3;
 
@@ -62,7 +63,12 @@ export async function downAwsLab(home: string, name: string, progress: (line: st
   }
 }
 
-async function teardown(home: string, state: AwsLabState, states: LabStates, progress: (line: string) => void): Promise<AwsTeardownReceipt> {
+async function teardown(
+  home: string,
+  state: AwsLabState,
+  states: LabStates,
+  progress: (line: string) => void,
+): Promise<AwsTeardownReceipt> {
   const started = performance.now();
   const name = state.name;
   const layout = awsLabLayout(home, name);
@@ -80,7 +86,17 @@ async function teardown(home: string, state: AwsLabState, states: LabStates, pro
     const before = held.get(stack)!;
     if (before.length === 0) continue;
     writeEmulatorOverride(dir, emulator);
-    stacks.push(await destroyStack(tf!, stack, dir, env, before, { name, regions: state.regions, endpoint, progress, states }, excludeArgs(dir, emulator)));
+    stacks.push(
+      await destroyStack(
+        tf!,
+        stack,
+        dir,
+        env,
+        before,
+        { name, regions: state.regions, endpoint, progress, states },
+        excludeArgs(dir, emulator),
+      ),
+    );
   }
   await forgetWhatWentWithTheClusters(tf, state.stacks[0]!, stacks, (stack) => layout.stackDir(stack), env, progress, states);
   const left = stacks.flatMap((s) => s.left);
@@ -98,10 +114,19 @@ async function teardown(home: string, state: AwsLabState, states: LabStates, pro
     }
   }
   const leftovers: string[] = [];
-  if (left.length > 0) leftovers.push(`${left.length} resource(s) still in the Terraform state (${left.slice(0, 3).join(', ')}${left.length > 3 ? ', ...' : ''}): kept ${layout.dir}; run \`labforge down ${name}\` again`);
-  if (sweepError) leftovers.push(`the tag sweep could not run (${sweepError}): run \`labforge sweep --lab ${name} --region ${state.regions.join(' --region ')}\` to check`);
+  if (left.length > 0)
+    leftovers.push(
+      `${left.length} resource(s) still in the Terraform state (${left.slice(0, 3).join(', ')}${left.length > 3 ? ', ...' : ''}): kept ${layout.dir}; run \`labforge down ${name}\` again`,
+    );
+  if (sweepError)
+    leftovers.push(
+      `the tag sweep could not run (${sweepError}): run \`labforge sweep --lab ${name} --region ${state.regions.join(' --region ')}\` to check`,
+    );
   const sweptLeft = swept?.resources.filter((r) => r.status === 'left' || r.status === 'unverified') ?? [];
-  if (sweptLeft.length > 0) leftovers.push(`${sweptLeft.length} resource(s) tagged with the lab are still there: ${sweptLeft.map((r) => `${r.kind} ${r.id} (${r.reason ?? r.status})`).join('; ')}`);
+  if (sweptLeft.length > 0)
+    leftovers.push(
+      `${sweptLeft.length} resource(s) tagged with the lab are still there: ${sweptLeft.map((r) => `${r.kind} ${r.id} (${r.reason ?? r.status})`).join('; ')}`,
+    );
 
   let ok = left.length === 0 && sweepError === undefined && (swept === undefined || swept.ok);
   // The bucket keeps nothing of a removed lab: its (now empty) state objects go too.
@@ -131,7 +156,17 @@ async function teardown(home: string, state: AwsLabState, states: LabStates, pro
     ok: ok && removed,
     seconds: Math.round((performance.now() - started) / 100) / 10,
     stacks,
-    ...(swept ? { sweep: { ok: swept.ok, counts: swept.counts, resources: swept.resources, listingFailures: swept.listingFailures, regions: swept.regions } } : {}),
+    ...(swept
+      ? {
+          sweep: {
+            ok: swept.ok,
+            counts: swept.counts,
+            resources: swept.resources,
+            listingFailures: swept.listingFailures,
+            regions: swept.regions,
+          },
+        }
+      : {}),
     ...(sweepError ? { sweepError } : {}),
     directory: { path: layout.dir, removed },
     ...(state.backend ? { remoteState: { location: states.where, removed: remoteRemoved } } : {}),
@@ -144,7 +179,15 @@ async function teardown(home: string, state: AwsLabState, states: LabStates, pro
  * objects inside the EKS clusters: once the cluster stack is destroyed they are gone with the
  * clusters, so they leave its state (`state rm`) instead of keeping the lab forever.
  */
-async function forgetWhatWentWithTheClusters(tf: TerraformBinary | undefined, clusterStack: string, stacks: StackTeardown[], dirOf: (stack: string) => string, env: NodeJS.ProcessEnv, progress: (line: string) => void, states: LabStates): Promise<void> {
+async function forgetWhatWentWithTheClusters(
+  tf: TerraformBinary | undefined,
+  clusterStack: string,
+  stacks: StackTeardown[],
+  dirOf: (stack: string) => string,
+  env: NodeJS.ProcessEnv,
+  progress: (line: string) => void,
+  states: LabStates,
+): Promise<void> {
   // The clusters are gone once the cluster stack's state is empty (destroyed now, or before).
   if (tf === undefined || (await states.addresses(clusterStack)).length > 0) return;
   for (const [i, s] of stacks.entries()) {
@@ -153,7 +196,9 @@ async function forgetWhatWentWithTheClusters(tf: TerraformBinary | undefined, cl
     // Objects in the clusters, and random_* values that exist in this state only.
     const gone = s.left.filter((a) => a.startsWith('kubernetes_') || a.startsWith('random_'));
     if (gone.length === 0) continue;
-    progress(`${s.stack}: the clusters are destroyed, and the ${gone.length} object(s) of this stack with them: removing those from its state`);
+    progress(
+      `${s.stack}: the clusters are destroyed, and the ${gone.length} object(s) of this stack with them: removing those from its state`,
+    );
     const r = await runTool(tf.path, ['state', 'rm', '-lock-timeout=120s', ...gone], { cwd: dir, env, capture: true });
     if (r.code !== 0) continue;
     stacks[i] = { ...s, left: await states.addresses(s.stack), wentWithClusters: gone };
@@ -168,20 +213,38 @@ interface SweepContext {
   readonly states: LabStates;
 }
 
-async function destroyStack(tf: TerraformBinary, stack: string, dir: string, env: NodeJS.ProcessEnv, before: readonly string[], ctx: SweepContext, excludes: readonly string[]): Promise<StackTeardown> {
+async function destroyStack(
+  tf: TerraformBinary,
+  stack: string,
+  dir: string,
+  env: NodeJS.ProcessEnv,
+  before: readonly string[],
+  ctx: SweepContext,
+  excludes: readonly string[],
+): Promise<StackTeardown> {
   let error: string | undefined;
   let attempts = 0;
   for (let attempt = 1; attempt <= DESTROY_ATTEMPTS; attempt++) {
     attempts = attempt;
-    ctx.progress(`${stack}: ${tf.flavor} destroy (${before.length} resources${attempt > 1 ? `, try ${attempt} of ${DESTROY_ATTEMPTS}` : ''})`);
+    ctx.progress(
+      `${stack}: ${tf.flavor} destroy (${before.length} resources${attempt > 1 ? `, try ${attempt} of ${DESTROY_ATTEMPTS}` : ''})`,
+    );
     // init again: a lab made by an older labforge, or a moved directory, may lack .terraform.
     if (!existsSync(join(dir, '.terraform'))) {
       const init = await runJson(tf, ['init', '-input=false'], dir, env, () => {});
-      if (init.code !== 0) return { stack, destroyed: [], left: before, attempts: attempt, error: `${tf.flavor} init failed: ${init.errors[0] ?? `exit code ${init.code}`}` };
+      if (init.code !== 0)
+        return {
+          stack,
+          destroyed: [],
+          left: before,
+          attempts: attempt,
+          error: `${tf.flavor} init failed: ${init.errors[0] ?? `exit code ${init.code}`}`,
+        };
     }
     let done = 0;
     const r = await runJson(tf, ['destroy', '-input=false', '-lock-timeout=120s', '-auto-approve', ...excludes], dir, env, (m) => {
-      if (m.type === 'apply_complete' && m.hook?.resource && !m.hook.resource.addr.startsWith('data.')) ctx.progress(`${stack}: [${++done}/${before.length}] destroyed ${m.hook.resource.addr} (${m.hook.elapsed_seconds ?? 0}s)`);
+      if (m.type === 'apply_complete' && m.hook?.resource && !m.hook.resource.addr.startsWith('data.'))
+        ctx.progress(`${stack}: [${++done}/${before.length}] destroyed ${m.hook.resource.addr} (${m.hook.elapsed_seconds ?? 0}s)`);
     });
     const left = await ctx.states.addresses(stack);
     if (r.code === 0 && left.length === 0) return { stack, destroyed: before, left, attempts: attempt };
@@ -190,9 +253,18 @@ async function destroyStack(tf: TerraformBinary, stack: string, dir: string, env
     if (attempt === DESTROY_ATTEMPTS || !r.errors.some((e) => DEPENDENCY_FAILURE.test(e))) break;
     // What blocks the delete is usually not in the state: ENIs, load balancers and their
     // security groups a Kubernetes controller made in the lab's VPC. The sweep finds those.
-    ctx.progress(`${stack}: a dependency blocks the destroy; sweeping what Kubernetes controllers left in the lab's VPCs, then trying again`);
+    ctx.progress(
+      `${stack}: a dependency blocks the destroy; sweeping what Kubernetes controllers left in the lab's VPCs, then trying again`,
+    );
     try {
-      await sweep({ filter: { lab: ctx.name }, regions: ctx.regions, apply: true, endpoint: ctx.endpoint, progress: ctx.progress, passes: 1 });
+      await sweep({
+        filter: { lab: ctx.name },
+        regions: ctx.regions,
+        apply: true,
+        endpoint: ctx.endpoint,
+        progress: ctx.progress,
+        passes: 1,
+      });
     } catch (sweepError) {
       if (!(sweepError instanceof ExternalError)) throw sweepError;
       ctx.progress(`${stack}: sweep failed: ${sweepError.message}`);

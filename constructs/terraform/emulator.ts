@@ -38,7 +38,10 @@ function serverFor(kubernetes: EmulatorSettings['kubernetes'], alias: string | u
   if ('host' in kubernetes && typeof kubernetes.host === 'string') return kubernetes as KubernetesServer;
   const byAlias = kubernetes as Readonly<Record<string, KubernetesServer>>;
   const server = byAlias[alias ?? 'default'];
-  if (!server) throw new Error(`LABFORGE_TEST_KUBERNETES names no server for the kubernetes provider '${alias ?? 'default'}' (it has ${Object.keys(byAlias).join(', ')})`);
+  if (!server)
+    throw new Error(
+      `LABFORGE_TEST_KUBERNETES names no server for the kubernetes provider '${alias ?? 'default'}' (it has ${Object.keys(byAlias).join(', ')})`,
+    );
   return server;
 }
 
@@ -46,7 +49,10 @@ function serverFor(kubernetes: EmulatorSettings['kubernetes'], alias: string | u
 export function emulatorSettings(env: NodeJS.ProcessEnv = process.env): EmulatorSettings | undefined {
   const endpoint = env.LABFORGE_TEST_AWS_EMULATOR?.trim();
   if (!endpoint) return undefined;
-  const excludeTypes = (env.LABFORGE_TEST_TF_EXCLUDE_TYPES ?? '').split(',').map((t) => t.trim()).filter(Boolean);
+  const excludeTypes = (env.LABFORGE_TEST_TF_EXCLUDE_TYPES ?? '')
+    .split(',')
+    .map((t) => t.trim())
+    .filter(Boolean);
   const k8sFile = env.LABFORGE_TEST_KUBERNETES?.trim();
   const kubernetes = k8sFile ? (JSON.parse(readFileSync(k8sFile, 'utf8')) as EmulatorSettings['kubernetes']) : undefined;
   return { endpoint, excludeTypes, kubernetes };
@@ -56,7 +62,10 @@ interface StackJson {
   readonly provider?: Record<string, readonly { alias?: string }[]>;
   readonly output?: Record<string, { value: unknown }>;
   readonly resource?: Record<string, Record<string, unknown>>;
-  readonly terraform?: { required_providers?: Record<string, { source: string; version: string }>; backend?: { s3?: Record<string, unknown> } };
+  readonly terraform?: {
+    required_providers?: Record<string, { source: string; version: string }>;
+    backend?: { s3?: Record<string, unknown> };
+  };
   readonly data?: { terraform_remote_state?: Record<string, { backend: string; config: Record<string, unknown> }> };
 }
 
@@ -103,8 +112,16 @@ export function writeEmulatorOverride(stackDir: string, settings: EmulatorSettin
         const k = serverFor(settings.kubernetes, b.alias)!;
         // The stack's `aws eks get-token` exec is replaced (an override's nested block replaces
         // the original's) by one that prints the test server's token as an ExecCredential.
-        const credential = JSON.stringify({ apiVersion: 'client.authentication.k8s.io/v1beta1', kind: 'ExecCredential', status: { token: k.token } });
-        const exec = { api_version: 'client.authentication.k8s.io/v1beta1', command: process.execPath, args: ['-e', `console.log(${JSON.stringify(credential)})`] };
+        const credential = JSON.stringify({
+          apiVersion: 'client.authentication.k8s.io/v1beta1',
+          kind: 'ExecCredential',
+          status: { token: k.token },
+        });
+        const exec = {
+          api_version: 'client.authentication.k8s.io/v1beta1',
+          command: process.execPath,
+          args: ['-e', `console.log(${JSON.stringify(credential)})`],
+        };
         return { ...(b.alias ? { alias: b.alias } : {}), host: k.host, cluster_ca_certificate: k.ca, exec: [exec] };
       });
     }
@@ -117,7 +134,11 @@ export function writeEmulatorOverride(stackDir: string, settings: EmulatorSettin
   // replaces the original, and a remote state's `config` argument is replaced whole.
   const s3Backend = stack.terraform?.backend?.s3;
   const remoteStates = Object.entries(stack.data?.terraform_remote_state ?? {}).filter(([, r]) => r.backend === 's3');
-  const data = { terraform_remote_state: Object.fromEntries(remoteStates.map(([id, r]) => [id, { config: { ...r.config, ...s3StateSettings(endpoint) } }])) };
+  const data = {
+    terraform_remote_state: Object.fromEntries(
+      remoteStates.map(([id, r]) => [id, { config: { ...r.config, ...s3StateSettings(endpoint) } }]),
+    ),
+  };
   // An empty `provider` or `output` object is not valid configuration: left out when nothing is overridden.
   const override = {
     terraform: { required_providers: required, ...(s3Backend ? { backend: { s3: { ...s3Backend, ...s3StateSettings(endpoint) } } } : {}) },
@@ -143,7 +164,10 @@ export function excludeArgs(stackDir: string, settings: EmulatorSettings | undef
 function excludedAddresses(stack: StackJson, settings: EmulatorSettings): string[] {
   const rules = settings.excludeTypes.map((entry) => {
     const match = /^([a-z0-9_]+)(?:\[([a-z0-9_]+)(?:~([^\]]+))?\])?$/.exec(entry);
-    if (!match) throw new Error(`LABFORGE_TEST_TF_EXCLUDE_TYPES: bad entry '${entry}' (expected a resource type, type[attribute] or type[attribute~text])`);
+    if (!match)
+      throw new Error(
+        `LABFORGE_TEST_TF_EXCLUDE_TYPES: bad entry '${entry}' (expected a resource type, type[attribute] or type[attribute~text])`,
+      );
     return { type: match[1]!, attribute: match[2], contains: match[3] };
   });
   const excluded = (type: string, body: unknown) =>
@@ -187,7 +211,8 @@ function placeholderOutputs(stack: StackJson, excluded: readonly string[]): Reco
     const value = replace(o.value);
     if (JSON.stringify(value) !== JSON.stringify(o.value)) outputs[name] = { value };
     // A literal output (`regions`) depends on nothing: it too must read the anchor to be set.
-    else if (anchor && !JSON.stringify(o.value).includes('${')) outputs[name] = { value: `\${${anchor}.id == "" ? null : jsondecode(${JSON.stringify(JSON.stringify(o.value))})}` };
+    else if (anchor && !JSON.stringify(o.value).includes('${'))
+      outputs[name] = { value: `\${${anchor}.id == "" ? null : jsondecode(${JSON.stringify(JSON.stringify(o.value))})}` };
   }
   return outputs;
 }

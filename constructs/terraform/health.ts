@@ -49,14 +49,34 @@ export async function cloudHealth(input: CloudHealthInput): Promise<CloudCheck[]
     const ip = str(outputs[`${vm.id}_public_ip`]);
     for (const pg of componentsOf(lab, 'postgres').filter((p) => p.hostVm === vm.id)) {
       const name = `${pg.id} (postgres on VM ${vm.id}${ip ? ` ${ip}` : ''})`;
-      if (!ip || allowCidr === undefined) checks.push(Promise.resolve(privateCheck(name, `private: ${insideOnly} (${ip ? closed : 'the VM has no public address'})`)));
-      else checks.push(probed(probePostgres(name, { host: ip, port: 5432, database: pg.database, user: pg.user, password: String(outputs.postgres_password ?? '') }, input.vmPolicy)));
+      if (!ip || allowCidr === undefined)
+        checks.push(Promise.resolve(privateCheck(name, `private: ${insideOnly} (${ip ? closed : 'the VM has no public address'})`)));
+      else
+        checks.push(
+          probed(
+            probePostgres(
+              name,
+              { host: ip, port: 5432, database: pg.database, user: pg.user, password: String(outputs.postgres_password ?? '') },
+              input.vmPolicy,
+            ),
+          ),
+        );
     }
     if (vm.role !== 'app-host' || onCluster) continue;
     for (const s of componentsOf(lab, 'service').filter((x) => x.port > 0)) {
       const name = `${s.id} (http on VM ${vm.id}${ip ? ` ${ip}:${s.port}` : ''})`;
-      if (!ip || allowCidr === undefined) checks.push(Promise.resolve(privateCheck(name, `private: ${insideOnly} (${ip ? closed : 'the VM has no public address'})`)));
-      else checks.push(probed(probeApi(name, { baseUrl: httpUrl({ host: ip, port: s.port }), probeEmail: input.apiProbe.email, probePassword: input.apiProbe.password }, input.vmPolicy)));
+      if (!ip || allowCidr === undefined)
+        checks.push(Promise.resolve(privateCheck(name, `private: ${insideOnly} (${ip ? closed : 'the VM has no public address'})`)));
+      else
+        checks.push(
+          probed(
+            probeApi(
+              name,
+              { baseUrl: httpUrl({ host: ip, port: s.port }), probeEmail: input.apiProbe.email, probePassword: input.apiProbe.password },
+              input.vmPolicy,
+            ),
+          ),
+        );
     }
   }
   for (const pg of componentsOf(lab, 'postgres').filter((p) => p.hostVm === undefined)) {
@@ -64,7 +84,8 @@ export async function cloudHealth(input: CloudHealthInput): Promise<CloudCheck[]
   }
   for (const kind of ['redis', 'rabbitmq', 'kafka'] as const) {
     const service = { redis: 'ElastiCache', rabbitmq: 'Amazon MQ', kafka: 'MSK' }[kind];
-    for (const c of componentsOf(lab, kind)) checks.push(Promise.resolve(privateCheck(`${c.id} (${kind} on ${service})`, `private: ${insideOnly} (in private subnets)`)));
+    for (const c of componentsOf(lab, kind))
+      checks.push(Promise.resolve(privateCheck(`${c.id} (${kind} on ${service})`, `private: ${insideOnly} (in private subnets)`)));
   }
   const region = input.regions[0]!;
   for (const [key, value] of Object.entries(outputs)) {
@@ -74,7 +95,9 @@ export async function cloudHealth(input: CloudHealthInput): Promise<CloudCheck[]
   for (const [clusterRegion, name] of clusterNames(outputs, region)) checks.push(probed(eksActive(input, clusterRegion, name)));
   const repositories = outputs.ecr_repository_urls;
   if (repositories && typeof repositories === 'object') {
-    const names = Object.values(repositories as Record<string, unknown>).flatMap((url) => (typeof url === 'string' ? [url.slice(url.indexOf('/') + 1)] : []));
+    const names = Object.values(repositories as Record<string, unknown>).flatMap((url) =>
+      typeof url === 'string' ? [url.slice(url.indexOf('/') + 1)] : [],
+    );
     if (names.length > 0) checks.push(probed(ecrRepositories(input, region, names)));
   }
   return Promise.all(checks);
@@ -111,14 +134,17 @@ function eksActive(input: CloudHealthInput, region: string, name: string): Promi
   return withRetry(`${name} (eks cluster, ${region})`, input.apiPolicy, async () => {
     const c = (await input.clients.eks(region).send(new DescribeClusterCommand({ name }))).cluster;
     if (c?.status !== 'ACTIVE') throw new Error(`status ${c?.status ?? 'unknown'}, not ACTIVE`);
-    const access = c.resourcesVpcConfig?.endpointPublicAccess ? 'public API endpoint for the allowed CIDR' : 'private API endpoint: kubectl from inside the VPC';
+    const access = c.resourcesVpcConfig?.endpointPublicAccess
+      ? 'public API endpoint for the allowed CIDR'
+      : 'private API endpoint: kubectl from inside the VPC';
     return `ACTIVE, Kubernetes ${c.version ?? '?'}, ${access}`;
   });
 }
 
 function ecrRepositories(input: CloudHealthInput, region: string, names: readonly string[]): Promise<ProbeResult> {
   return withRetry(`${names.join(', ')} (ecr repositories)`, input.apiPolicy, async () => {
-    const found = (await input.clients.ecr(region).send(new DescribeRepositoriesCommand({ repositoryNames: [...names] }))).repositories ?? [];
+    const found =
+      (await input.clients.ecr(region).send(new DescribeRepositoriesCommand({ repositoryNames: [...names] }))).repositories ?? [];
     if (found.length !== names.length) throw new Error(`found ${found.length} of ${names.length} repositories`);
     return `${found.length} repositories, scan on push ${found.every((r) => r.imageScanningConfiguration?.scanOnPush) ? 'on' : 'off'}`;
   });

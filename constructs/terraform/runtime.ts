@@ -17,7 +17,14 @@ const workshop: WorkshopRuntime = {
   async up(p, o) {
     // The workshop asked once for the whole envelope: each participant's plan applies without asking.
     const deployment = resolveDeployment(o.lab, { name: p.lab, ttl: o.ttl, backend: o.backend });
-    const r = await upAwsLab({ deployment, home: o.home, progress: () => {}, signal: o.signal, healthTimeoutMs: 300_000, confirm: async () => true });
+    const r = await upAwsLab({
+      deployment,
+      home: o.home,
+      progress: () => {},
+      signal: o.signal,
+      healthTimeoutMs: 300_000,
+      confirm: async () => true,
+    });
     if (r.outcome !== 'up') throw new Error(r.outcome);
     const failed = r.health.filter((h) => h.reach === 'probed' && !h.ok);
     if (failed.length > 0) throw new Error(`${failed.length} health check(s) fail: ${failed.map((h) => h.name).join(', ')}`);
@@ -29,11 +36,19 @@ const workshop: WorkshopRuntime = {
     const health = await healthAwsLab(home, p.lab);
     const probed = health.checks.filter((c) => c.reach === 'probed');
     const healthy = probed.length === 0 ? undefined : health.ok;
-    return { state: status.state, health: `${probed.filter((c) => c.ok).length}/${probed.length} (${health.checks.length - probed.length} private)`, healthy };
+    return {
+      state: status.state,
+      health: `${probed.filter((c) => c.ok).length}/${probed.length} (${health.checks.length - probed.length} private)`,
+      healthy,
+    };
   },
   async sheet(home, p) {
     const { shown, secret } = await awsOutputs(home, p.lab);
-    return { participant: p, connection: Object.entries(shown).map(([k, v]) => [k, text(v)]), secrets: Object.entries(secret).map(([k, v]) => [k, text(v)]) };
+    return {
+      participant: p,
+      connection: Object.entries(shown).map(([k, v]) => [k, text(v)]),
+      secrets: Object.entries(secret).map(([k, v]) => [k, text(v)]),
+    };
   },
 };
 
@@ -45,7 +60,12 @@ export const awsRuntime: TargetRuntime<AwsLabStatus, AwsTeardownReceipt> = {
   async secrets(home, name) {
     // The stacks' sensitive outputs, read from the Terraform state.
     const outputs = await awsSecrets(home, name);
-    return { lab: name, target: 'aws', entries: Object.entries(outputs).map(([k, v]) => [k, text(v)]), json: { lab: name, target: 'aws', outputs } };
+    return {
+      lab: name,
+      target: 'aws',
+      entries: Object.entries(outputs).map(([k, v]) => [k, text(v)]),
+      json: { lab: name, target: 'aws', outputs },
+    };
   },
   down: downAwsLab,
   workshop,

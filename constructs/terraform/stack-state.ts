@@ -64,7 +64,10 @@ export class LabStates {
     } catch (error) {
       // Only the object missing means "no state yet": a missing bucket must not read as an empty lab.
       if (errorName(error) === 'NoSuchKey') return undefined;
-      throw new ExternalError(`cannot read the Terraform state of stack ${stack} from s3://${b.bucket}/${stateKey(b, this.lab.name, stack)}: ${errorMessage(error)}`, 'check the credentials and the bucket, then run the command again');
+      throw new ExternalError(
+        `cannot read the Terraform state of stack ${stack} from s3://${b.bucket}/${stateKey(b, this.lab.name, stack)}: ${errorMessage(error)}`,
+        'check the credentials and the bucket, then run the command again',
+      );
     }
   }
 

@@ -61,6 +61,9 @@ export function writeAwsState(home: string, state: AwsLabState): void {
 /** One `up` or `down` of a lab at a time: a live `up` still deploying it holds it. */
 export function refuseBusy(state: AwsLabState): void {
   if ((state.phase === 'deploying' || state.phase === 'planning') && state.pid !== process.pid && isRunning(state.pid)) {
-    throw new ExternalError(`lab '${state.name}' is busy: \`labforge up\` (pid ${state.pid}) is deploying it`, 'wait for it to finish (or Ctrl-C it), then run the command again');
+    throw new ExternalError(
+      `lab '${state.name}' is busy: \`labforge up\` (pid ${state.pid}) is deploying it`,
+      'wait for it to finish (or Ctrl-C it), then run the command again',
+    );
   }
 }

@@ -46,7 +46,10 @@ export async function statusAwsLab(home: string, name: string, now = new Date())
   }
   const busy = (s.phase === 'deploying' || s.phase === 'planning') && isRunning(s.pid);
   // The last error: of the failed `up`, or of a `down` that could not finish (`down: ...`), or why the state cannot be read.
-  const note = [s.error, unreadable].filter(Boolean).map((e) => ` (${e})`).join('');
+  const note = [s.error, unreadable]
+    .filter(Boolean)
+    .map((e) => ` (${e})`)
+    .join('');
   const state =
     s.phase === 'up'
       ? `up${note}`
@@ -77,7 +80,8 @@ async function outputsOf(home: string, name: string) {
   const states = new LabStates(home, s);
   try {
     const { resources, values, secret } = await states.contents();
-    if (resources === 0) throw new ExternalError(`lab '${name}' holds no resources yet`, `run \`labforge up ${s.level} --target aws --name ${name}\``);
+    if (resources === 0)
+      throw new ExternalError(`lab '${name}' holds no resources yet`, `run \`labforge up ${s.level} --target aws --name ${name}\``);
     return { state: s, layout: awsLabLayout(home, name), values, secret };
   } finally {
     states.close();

@@ -161,8 +161,25 @@ async function deploy(c: DeployContext): Promise<AwsUpResult> {
     removeHomeIfEmpty(home);
   };
   const seconds = () => Math.round((performance.now() - c.started) / 100) / 10;
-  const base = { name: d.name, level: d.lab.level, account: c.account, regions: d.regions, stacks, dir: layout.dir, ...(d.backend ? { backend: describeBackend(d.backend, d.name) } : {}), hourlyUsd, expiresAt: d.expiresAt };
-  const stopped = (outcome: 'cancelled' | 'interrupted'): AwsUpResult => ({ ...base, outcome, outputs: {}, secretOutputs: [], health: [], seconds: seconds() });
+  const base = {
+    name: d.name,
+    level: d.lab.level,
+    account: c.account,
+    regions: d.regions,
+    stacks,
+    dir: layout.dir,
+    ...(d.backend ? { backend: describeBackend(d.backend, d.name) } : {}),
+    hourlyUsd,
+    expiresAt: d.expiresAt,
+  };
+  const stopped = (outcome: 'cancelled' | 'interrupted'): AwsUpResult => ({
+    ...base,
+    outcome,
+    outputs: {},
+    secretOutputs: [],
+    health: [],
+    seconds: seconds(),
+  });
 
   let preview: PlanPreview;
   try {
@@ -262,7 +279,9 @@ async function checkStateBucket(clients: AwsClients, backend: S3StateBackend, re
     const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
     const missing = status === 404 || errorName(error) === 'NotFound' || errorName(error) === 'NoSuchBucket';
     throw new ExternalError(
-      missing ? `state bucket '${backend.bucket}' (--backend) does not exist` : `state bucket '${backend.bucket}' (--backend) cannot be reached in ${region}: ${status === 403 ? 'access denied' : errorMessage(error)}`,
+      missing
+        ? `state bucket '${backend.bucket}' (--backend) does not exist`
+        : `state bucket '${backend.bucket}' (--backend) cannot be reached in ${region}: ${status === 403 ? 'access denied' : errorMessage(error)}`,
       `${missing ? `create it first (\`aws s3 mb s3://${backend.bucket} --region ${region}\`, versioning on is best)` : 'check its region (?region=) and your access to it'}, or leave out --backend to keep the state in the lab's directory; nothing was created`,
     );
   }
@@ -274,7 +293,10 @@ async function accountOrExplain(clients: AwsClients, region: string): Promise<st
     return await callerAccount(clients, region);
   } catch (error) {
     if (!(error instanceof ExternalError)) throw error;
-    const what = error.message === 'no AWS credentials found' ? 'set AWS_PROFILE (after `aws configure` or `aws sso login`), or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY' : (error.hint ?? 'see the message');
+    const what =
+      error.message === 'no AWS credentials found'
+        ? 'set AWS_PROFILE (after `aws configure` or `aws sso login`), or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY'
+        : (error.hint ?? 'see the message');
     throw new ExternalError(error.message, `${what}; nothing was created`);
   }
 }
@@ -322,7 +344,13 @@ function removeHint(c: DeployContext): string {
 }
 
 /** One line for the failure, the diagnostics as progress lines above it. */
-function failure(c: DeployContext, what: string, errors: readonly string[], messages: readonly TerraformMessage[], hint?: string): ExternalError {
+function failure(
+  c: DeployContext,
+  what: string,
+  errors: readonly string[],
+  messages: readonly TerraformMessage[],
+  hint?: string,
+): ExternalError {
   const lines = errors.length > 0 ? errors : messages.filter((m) => m['@level'] === 'error').map((m) => m['@message']);
   for (const line of lines) c.progress(`  error: ${line}`);
   return new ExternalError(`${what} failed${lines[0] ? `: ${lines[0]}` : ''}`, hint ?? 'see the messages above; nothing was created');

@@ -59,7 +59,9 @@ export function existingWorkshop(home: string, name: string): WorkshopRecord {
   const record = findWorkshop(home, name);
   if (record) return record;
   const known = listWorkshops(home).map((w) => w.name);
-  throw new UsageError(`unknown workshop '${name}' in ${home} (${known.length > 0 ? `known workshops: ${known.join(', ')}` : 'no workshops there yet'})`);
+  throw new UsageError(
+    `unknown workshop '${name}' in ${home} (${known.length > 0 ? `known workshops: ${known.join(', ')}` : 'no workshops there yet'})`,
+  );
 }
 
 export function removeWorkshop(home: string, name: string): void {

@@ -36,15 +36,23 @@ export interface WorkshopUpOptions {
  * Refuses what cannot be done before anything is created: a workshop of another shape or state
  * backend, no room. Reads only: the CLI runs it before it asks anything.
  */
-export async function planWorkshop(o: Pick<WorkshopUpOptions, 'home' | 'name' | 'lab' | 'target' | 'participants' | 'ttl' | 'backend'>): Promise<WorkshopRecord> {
+export async function planWorkshop(
+  o: Pick<WorkshopUpOptions, 'home' | 'name' | 'lab' | 'target' | 'participants' | 'ttl' | 'backend'>,
+): Promise<WorkshopRecord> {
   const existing = findWorkshop(o.home, o.name);
   if (existing && (existing.level !== o.lab.level || existing.target !== o.target || existing.participants !== o.participants)) {
     throw new UsageError(
       `workshop '${o.name}' exists with ${existing.participants} ${existing.level} participants on ${existing.target}; run \`labforge workshop down ${o.name}\` first or choose another --name`,
     );
   }
-  if (existing && o.backend !== undefined && !sameBackend(parseBackend(o.backend), existing.backend === undefined ? undefined : parseBackend(existing.backend))) {
-    throw new UsageError(`workshop '${o.name}' keeps its Terraform state in ${existing.backend ?? 'local'}; leave --backend out, or run \`labforge workshop down ${o.name}\` first`);
+  if (
+    existing &&
+    o.backend !== undefined &&
+    !sameBackend(parseBackend(o.backend), existing.backend === undefined ? undefined : parseBackend(existing.backend))
+  ) {
+    throw new UsageError(
+      `workshop '${o.name}' keeps its Terraform state in ${existing.backend ?? 'local'}; leave --backend out, or run \`labforge workshop down ${o.name}\` first`,
+    );
   }
   const taken = new Set(labRecords(o.home).map((r) => r.name));
   const mine = new Set(existing ? participantsOf(existing).map((p) => p.lab) : []);
@@ -66,7 +74,9 @@ export async function planWorkshop(o: Pick<WorkshopUpOptions, 'home' | 'name' | 
   return record;
 }
 
-export async function upWorkshop(o: WorkshopUpOptions): Promise<{ record: WorkshopRecord; outcomes: ParticipantOutcome[]; seconds: number }> {
+export async function upWorkshop(
+  o: WorkshopUpOptions,
+): Promise<{ record: WorkshopRecord; outcomes: ParticipantOutcome[]; seconds: number }> {
   const started = performance.now();
   const record = await planWorkshop(o);
   o.progress(`workshop '${o.name}': ${record.participants} ${record.level} participant(s) on ${record.target}, ${o.concurrency} at a time`);
@@ -81,7 +91,15 @@ export async function upWorkshop(o: WorkshopUpOptions): Promise<{ record: Worksh
       const t = performance.now();
       const seconds = () => Number(((performance.now() - t) / 1000).toFixed(2));
       try {
-        const detail = await upParticipant(o.target, p, { home: o.home, lab: o.lab, expiresAt: record.expiresAt, ttl: o.ttl, backend: record.backend, signal: o.signal, reservedPorts });
+        const detail = await upParticipant(o.target, p, {
+          home: o.home,
+          lab: o.lab,
+          expiresAt: record.expiresAt,
+          ttl: o.ttl,
+          backend: record.backend,
+          signal: o.signal,
+          reservedPorts,
+        });
         o.progress(`  ${p.id}  ${p.lab.padEnd(24)} up      ${seconds()}s  ${detail}`);
         return { participant: p, ok: true, detail, seconds: seconds() };
       } catch (error) {
@@ -92,7 +110,9 @@ export async function upWorkshop(o: WorkshopUpOptions): Promise<{ record: Worksh
     },
     o.signal,
   );
-  const outcomes = settled.map((s, i): ParticipantOutcome => (s?.status === 'fulfilled' ? s.value : { participant: all[i]!, ok: false, detail: 'not started (interrupted)', seconds: 0 }));
+  const outcomes = settled.map((s, i): ParticipantOutcome =>
+    s?.status === 'fulfilled' ? s.value : { participant: all[i]!, ok: false, detail: 'not started (interrupted)', seconds: 0 },
+  );
   return { record, outcomes, seconds: Number(((performance.now() - started) / 1000).toFixed(2)) };
 }
 
@@ -108,16 +128,29 @@ export interface WorkshopStatusOptions {
   readonly appUrl?: string;
 }
 
-export async function workshopStatus(home: string, record: WorkshopRecord, options: WorkshopStatusOptions = {}): Promise<ParticipantStatus[]> {
+export async function workshopStatus(
+  home: string,
+  record: WorkshopRecord,
+  options: WorkshopStatusOptions = {},
+): Promise<ParticipantStatus[]> {
   const all = participantsOf(record);
   const views = await forEachLimited(all, 4, (p) => viewParticipant(record.target, home, p));
   // Checks of one lab run one after another; labs side by side (each check touches its own lab).
-  const progress = options.exercises === false ? [] : await forEachLimited(all, 4, (p) => exerciseProgress(record.target, home, p, options.appUrl));
+  const progress =
+    options.exercises === false ? [] : await forEachLimited(all, 4, (p) => exerciseProgress(record.target, home, p, options.appUrl));
   return all.map((participant, i) => {
     const v = views[i];
-    const view = v?.status === 'fulfilled' ? v.value : { state: `unreadable: ${(v?.reason as Error | undefined)?.message ?? '?'}`, health: '-', healthy: false };
+    const view =
+      v?.status === 'fulfilled'
+        ? v.value
+        : { state: `unreadable: ${(v?.reason as Error | undefined)?.message ?? '?'}`, health: '-', healthy: false };
     const e = progress[i];
-    const exercises = options.exercises === false ? '-' : e?.status === 'fulfilled' ? e.value : `unchecked: ${(e?.reason as Error | undefined)?.message ?? '?'}`;
+    const exercises =
+      options.exercises === false
+        ? '-'
+        : e?.status === 'fulfilled'
+          ? e.value
+          : `unchecked: ${(e?.reason as Error | undefined)?.message ?? '?'}`;
     return { participant, ...view, exercises };
   });
 }
@@ -125,7 +158,13 @@ export async function workshopStatus(home: string, record: WorkshopRecord, optio
 export interface WorkshopReceipt {
   readonly workshop: string;
   readonly ok: boolean;
-  readonly labs: readonly { readonly participant: Participant; readonly existed: boolean; readonly ok: boolean; readonly seconds: number; readonly leftovers: readonly string[] }[];
+  readonly labs: readonly {
+    readonly participant: Participant;
+    readonly existed: boolean;
+    readonly ok: boolean;
+    readonly seconds: number;
+    readonly leftovers: readonly string[];
+  }[];
   readonly seconds: number;
 }
 
@@ -144,7 +183,11 @@ export async function downWorkshop(
     const r = await removeLab(p.lab);
     return { participant: p, existed: true, ok: r.ok, seconds: r.seconds, leftovers: r.leftovers };
   });
-  const labs = settled.map((s, i) => (s?.status === 'fulfilled' ? s.value : { participant: all[i]!, existed: true, ok: false, seconds: 0, leftovers: [String((s?.reason as Error)?.message)] }));
+  const labs = settled.map((s, i) =>
+    s?.status === 'fulfilled'
+      ? s.value
+      : { participant: all[i]!, existed: true, ok: false, seconds: 0, leftovers: [String((s?.reason as Error)?.message)] },
+  );
   const ok = labs.every((l) => l.ok);
   if (ok) removeWorkshop(home, record.name);
   return { workshop: record.name, ok, labs, seconds: Number(((performance.now() - started) / 1000).toFixed(2)) };

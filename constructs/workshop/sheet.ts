@@ -56,11 +56,16 @@ function escapeHtml(text: string): string {
 
 function html({ workshop, lab, target, entries }: SheetInput): string {
   const exercises = lab.exercises
-    .map((e) => `<li><strong>${escapeHtml(e.title)}</strong> (<code>${escapeHtml(e.id)}</code>)<ul>${e.steps.map((s) => `<li>${escapeHtml(s)}</li>`).join('')}</ul></li>`)
+    .map(
+      (e) =>
+        `<li><strong>${escapeHtml(e.title)}</strong> (<code>${escapeHtml(e.id)}</code>)<ul>${e.steps.map((s) => `<li>${escapeHtml(s)}</li>`).join('')}</ul></li>`,
+    )
     .join('');
   const pages = entries
     .map(({ participant: p, connection, secrets }) => {
-      const rows = [...connection, ...secrets].map(([k, v]) => `<tr><th>${escapeHtml(k)}</th><td><code>${escapeHtml(v)}</code></td></tr>`).join('');
+      const rows = [...connection, ...secrets]
+        .map(([k, v]) => `<tr><th>${escapeHtml(k)}</th><td><code>${escapeHtml(v)}</code></td></tr>`)
+        .join('');
       return `<section><h2>${escapeHtml(p.id)}: lab <code>${escapeHtml(p.lab)}</code></h2><table>${rows}</table><h3>Exercises</h3><ol>${exercises}</ol></section>`;
     })
     .join('\n');

@@ -78,7 +78,20 @@ try {
 
   // A fixed mtime and owner make the archive itself reproducible too.
   const archive = join(work, 'archive.tar');
-  execFileSync('tar', ['--sort=name', '--mtime=@0', '--owner=0', '--group=0', '--numeric-owner', '-C', work, '-cf', archive, 'oci-layout', 'index.json', 'blobs']);
+  execFileSync('tar', [
+    '--sort=name',
+    '--mtime=@0',
+    '--owner=0',
+    '--group=0',
+    '--numeric-owner',
+    '-C',
+    work,
+    '-cf',
+    archive,
+    'oci-layout',
+    'index.json',
+    'blobs',
+  ]);
   copyFileSync(archive, resolve(values.out));
   process.stdout.write(`${manifest.digest}\n`);
 } finally {

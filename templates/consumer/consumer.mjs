@@ -16,15 +16,26 @@ import { appendFileSync, renameSync, writeFileSync } from 'node:fs';
 import { Consumer, MessagesStreamFallbackModes, MessagesStreamModes, stringDeserializers } from '@platformatic/kafka';
 
 const env = process.env;
-const brokers = (env.KAFKA_BROKERS ?? '').split(',').map((b) => b.trim()).filter(Boolean);
-const topics = (env.KAFKA_TOPICS ?? '').split(',').map((t) => t.trim()).filter(Boolean);
+const brokers = (env.KAFKA_BROKERS ?? '')
+  .split(',')
+  .map((b) => b.trim())
+  .filter(Boolean);
+const topics = (env.KAFKA_TOPICS ?? '')
+  .split(',')
+  .map((t) => t.trim())
+  .filter(Boolean);
 const groupId = env.GROUP_ID ?? '';
 const seenFile = env.SEEN_FILE ?? '';
 const stateFile = env.STATE_FILE;
 const instance = env.INSTANCE_NAME || 'consumer-1';
 
 const log = (message) => process.stdout.write(`${new Date().toISOString()} ${instance} ${message}\n`);
-for (const [name, ok] of [['KAFKA_BROKERS', brokers.length > 0], ['KAFKA_TOPICS', topics.length > 0], ['GROUP_ID', groupId], ['SEEN_FILE', seenFile]]) {
+for (const [name, ok] of [
+  ['KAFKA_BROKERS', brokers.length > 0],
+  ['KAFKA_TOPICS', topics.length > 0],
+  ['GROUP_ID', groupId],
+  ['SEEN_FILE', seenFile],
+]) {
   if (!ok) {
     log(`${name} is required`);
     process.exit(2);
@@ -39,7 +50,10 @@ let consumer;
 function writeState(state, detail = '') {
   if (!stateFile) return;
   const tmp = `${stateFile}.${process.pid}.tmp`;
-  writeFileSync(tmp, `${JSON.stringify({ state, detail, pid: process.pid, since: new Date().toISOString(), consumed, groupId, topics })}\n`);
+  writeFileSync(
+    tmp,
+    `${JSON.stringify({ state, detail, pid: process.pid, since: new Date().toISOString(), consumed, groupId, topics })}\n`,
+  );
   renameSync(tmp, stateFile);
 }
 
@@ -73,7 +87,16 @@ async function consumeOnce() {
     } catch {
       event = { unparsable: String(message.value).slice(0, 200) };
     }
-    const line = { topic: message.topic, partition: message.partition, offset: String(message.offset), key: message.key, id: event?.id, type: event?.type, event, seenAt: new Date().toISOString() };
+    const line = {
+      topic: message.topic,
+      partition: message.partition,
+      offset: String(message.offset),
+      key: message.key,
+      id: event?.id,
+      type: event?.type,
+      event,
+      seenAt: new Date().toISOString(),
+    };
     appendFileSync(seenFile, `${JSON.stringify(line)}\n`);
     consumed++;
   }

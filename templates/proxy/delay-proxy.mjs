@@ -26,7 +26,10 @@ const stateFile = env.STATE_FILE;
 
 const log = (message) => process.stdout.write(`${new Date().toISOString()} delay-proxy[${process.pid}] ${message}\n`);
 
-for (const [name, value] of [['LISTEN_PORT', listenPort], ['TARGET_PORT', targetPort]]) {
+for (const [name, value] of [
+  ['LISTEN_PORT', listenPort],
+  ['TARGET_PORT', targetPort],
+]) {
   if (!Number.isInteger(value) || value < 1 || value > 65535) {
     log(`${name} must be a port number, got '${env[name] ?? ''}'`);
     process.exit(2);

@@ -34,9 +34,7 @@ export async function declareTopology(channel) {
  * @param {import('amqplib').ConsumeMessage} message
  */
 export function failedAttempts(message) {
-  const deaths = /** @type {Array<{ queue: string, reason: string, count: number }>} */ (
-    message.properties.headers?.['x-death'] ?? []
-  );
+  const deaths = /** @type {Array<{ queue: string, reason: string, count: number }>} */ (message.properties.headers?.['x-death'] ?? []);
   const rejected = deaths.find((death) => death.queue === JOBS && death.reason === 'rejected');
   return rejected ? Number(rejected.count) : 0;
 }

@@ -112,21 +112,19 @@ function parseJob(content) {
 /** "Sends" the welcome email: one row per job id, so a redelivered job is not sent twice. */
 async function perform(job, id) {
   if (job.fail === true) throw new Error('job asked to fail ("fail": true)');
-  await pool.query(
-    'INSERT INTO emails_sent (user_id, email, job_id) VALUES ($1, $2, $3) ON CONFLICT (job_id) DO NOTHING',
-    [job.userId, job.email, id],
-  );
+  await pool.query('INSERT INTO emails_sent (user_id, email, job_id) VALUES ($1, $2, $3) ON CONFLICT (job_id) DO NOTHING', [
+    job.userId,
+    job.email,
+    id,
+  ]);
 }
 
 /** @param {import('amqplib').ConsumeMessage} message */
 function toDeadLetters(message, err, attempt) {
   const headers = { ...message.properties.headers, 'x-last-error': String(err.message), 'x-attempts': attempt };
   return new Promise((resolve, reject) =>
-    channel?.sendToQueue(
-      DEAD,
-      message.content,
-      { ...message.properties, headers, persistent: true },
-      (confirmErr) => (confirmErr ? reject(confirmErr) : resolve(undefined)),
+    channel?.sendToQueue(DEAD, message.content, { ...message.properties, headers, persistent: true }, (confirmErr) =>
+      confirmErr ? reject(confirmErr) : resolve(undefined),
     ),
   );
 }
@@ -184,5 +182,10 @@ function readConfigOrExit(env) {
     console.error(`worker: ${missing.join(' and ')} required (e.g. amqp://learner:PW@127.0.0.1:5672/lab, postgres://...)`);
     process.exit(1);
   }
-  return { amqpUrl: env.AMQP_URL, databaseUrl: env.DATABASE_URL, instance: env.INSTANCE_NAME || 'worker-1', heartbeatFile: env.HEARTBEAT_FILE || undefined };
+  return {
+    amqpUrl: env.AMQP_URL,
+    databaseUrl: env.DATABASE_URL,
+    instance: env.INSTANCE_NAME || 'worker-1',
+    heartbeatFile: env.HEARTBEAT_FILE || undefined,
+  };
 }

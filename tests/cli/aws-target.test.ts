@@ -75,7 +75,9 @@ describe('up --target aws refuses before anything is created', () => {
     const s = sandbox('no-tty');
     const r = labforge(['up', 'beginner', '--target', 'aws'], { env: s.env });
     expect(r.code).toBe(2);
-    expect(lines(r.stderr)).toEqual(['labforge: `up --target aws` asks before it creates cloud resources, and stdin is not a terminal: pass --yes to apply without asking']);
+    expect(lines(r.stderr)).toEqual([
+      'labforge: `up --target aws` asks before it creates cloud resources, and stdin is not a terminal: pass --yes to apply without asking',
+    ]);
     expect(r.stdout).toBe('');
     expect(existsSync(join(s.home, 'beginner'))).toBe(false);
     expect(created(s)).toEqual([]);
@@ -117,7 +119,9 @@ describe('up --target aws refuses before anything is created', () => {
 
   it('--allow-cidr auto with the echo service at a closed port (no tofu): exit 1, names the service', () => {
     const s = sandbox('checkip-down');
-    const r = labforge(['up', 'beginner', '--target', 'aws', '--yes', '--allow-cidr', 'auto'], { env: { ...s.env, LABFORGE_CHECKIP_URL: `${closed}/` } });
+    const r = labforge(['up', 'beginner', '--target', 'aws', '--yes', '--allow-cidr', 'auto'], {
+      env: { ...s.env, LABFORGE_CHECKIP_URL: `${closed}/` },
+    });
     expect(r.code).toBe(1);
     expect(lines(r.stderr)[0]).toMatch(new RegExp(`^labforge: --allow-cidr auto: cannot find your public address \\(${closed}/: .+\\)$`));
     expect(lines(r.stderr)[1]).toBe('  pass --allow-cidr <your-address>/32 instead; nothing was created');
@@ -131,16 +135,34 @@ describe('up --target aws refuses before anything is created', () => {
       [['up', 'beginner', '--health-timeout', '90s'], 'labforge: --health-timeout applies to --target aws only'],
       [['up', 'beginner', '--target', 'pulumi', '--health-timeout', '5s'], 'labforge: --health-timeout applies to --target aws only'],
       [['up', 'beginner', '--target', 'k8s', '--yes'], 'labforge: --yes applies to --target aws only'],
-      [['up', 'beginner', '--target', 'aws', '--yes', '--health-timeout', '0s'], "labforge: bad --health-timeout '0s' (expected 1s to 60m, e.g. 90s or 5m)"],
-      [['up', 'beginner', '--target', 'aws', '--yes', '--allow-cidr', '0.0.0.0/0'], "labforge: --allow-cidr '0.0.0.0/0' is too wide (prefix /0); labs never open to the world, use /8 or narrower"],
+      [
+        ['up', 'beginner', '--target', 'aws', '--yes', '--health-timeout', '0s'],
+        "labforge: bad --health-timeout '0s' (expected 1s to 60m, e.g. 90s or 5m)",
+      ],
+      [
+        ['up', 'beginner', '--target', 'aws', '--yes', '--allow-cidr', '0.0.0.0/0'],
+        "labforge: --allow-cidr '0.0.0.0/0' is too wide (prefix /0); labs never open to the world, use /8 or narrower",
+      ],
       [['up', 'beginner', '--target', 'aws', '--yes', '--context', 'kind-kind'], 'labforge: --context applies to --target k8s only'],
       [['up', 'beginner', '--backend', 's3://lab-state'], 'labforge: --backend applies to --target aws only'],
       [['up', 'beginner', '--target', 'pulumi', '--backend', 's3://lab-state'], 'labforge: --backend applies to --target aws only'],
-      [['up', 'beginner', '--target', 'aws', '--yes', '--backend', 'lab-state'], "labforge: bad --backend 'lab-state' (valid: 'local' or 's3://<bucket>[/<prefix>][?region=<region>]')"],
+      [
+        ['up', 'beginner', '--target', 'aws', '--yes', '--backend', 'lab-state'],
+        "labforge: bad --backend 'lab-state' (valid: 'local' or 's3://<bucket>[/<prefix>][?region=<region>]')",
+      ],
       [['synth', 'advanced', '--target', 'k8s', '--backend', 's3://lab-state'], 'labforge: --backend applies to --target aws only'],
-      [['synth', 'beginner', '--backend', 's3://Lab_State'], "labforge: bad --backend bucket 'Lab_State' (valid: 3-63 lowercase letters, digits, dots and hyphens, e.g. s3://my-labforge-state)"],
-      [['workshop', 'up', 'beginner', '--participants', '2', '--backend', 's3://lab-state'], 'labforge: --backend applies to --target aws only'],
-      [['workshop', 'up', 'beginner', '--participants', '2', '--target', 'aws', '--yes', '--backend', 's3://lab-state?region=moon'], expect.stringMatching(/^labforge: bad --backend region 'moon' \(valid: us-east-1, .*\)$/) as unknown as string],
+      [
+        ['synth', 'beginner', '--backend', 's3://Lab_State'],
+        "labforge: bad --backend bucket 'Lab_State' (valid: 3-63 lowercase letters, digits, dots and hyphens, e.g. s3://my-labforge-state)",
+      ],
+      [
+        ['workshop', 'up', 'beginner', '--participants', '2', '--backend', 's3://lab-state'],
+        'labforge: --backend applies to --target aws only',
+      ],
+      [
+        ['workshop', 'up', 'beginner', '--participants', '2', '--target', 'aws', '--yes', '--backend', 's3://lab-state?region=moon'],
+        expect.stringMatching(/^labforge: bad --backend region 'moon' \(valid: us-east-1, .*\)$/) as unknown as string,
+      ],
     ];
     for (const [args, message] of cases) {
       const r = labforge(args, { env: s.env });
@@ -156,8 +178,20 @@ describe('an aws lab whose up stopped before apply (fabricated record, no tofu o
     const dir = join(s.home, name);
     mkdirSync(dir, { recursive: true });
     const state: AwsLabState = {
-      version: 1, name, level: 'beginner', target: 'aws', createdAt: '2026-12-01T09:00:00.000Z', updatedAt: '2026-12-01T09:00:00.000Z',
-      expiresAt: '2099-01-01T00:00:00.000Z', owner: 'ada', regions: ['us-east-1'], hourlyUsd: 0.5, binary: '/nonexistent/tofu', stacks: [name], phase: 'interrupted', ...fields,
+      version: 1,
+      name,
+      level: 'beginner',
+      target: 'aws',
+      createdAt: '2026-12-01T09:00:00.000Z',
+      updatedAt: '2026-12-01T09:00:00.000Z',
+      expiresAt: '2099-01-01T00:00:00.000Z',
+      owner: 'ada',
+      regions: ['us-east-1'],
+      hourlyUsd: 0.5,
+      binary: '/nonexistent/tofu',
+      stacks: [name],
+      phase: 'interrupted',
+      ...fields,
     };
     writeFileSync(join(dir, 'state.json'), JSON.stringify(state), { mode: 0o600 });
     return dir;
@@ -169,11 +203,20 @@ describe('an aws lab whose up stopped before apply (fabricated record, no tofu o
     const status = labforge(['status', '--json'], { env: s.env });
     expect(status.code, status.stderr).toBe(0);
     expect(JSON.parse(status.stdout)).toEqual([
-      expect.objectContaining({ name: 'x', target: 'aws', resources: 0, costSoFarUsd: 0, state: 'up stopped before anything was created: `labforge down x` clears it' }),
+      expect.objectContaining({
+        name: 'x',
+        target: 'aws',
+        resources: 0,
+        costSoFarUsd: 0,
+        state: 'up stopped before anything was created: `labforge down x` clears it',
+      }),
     ]);
     for (const command of ['health', 'secrets']) {
       const r = labforge([command, 'x'], { env: s.env });
-      expect([r.code, lines(r.stderr)], command).toEqual([1, ["labforge: lab 'x' holds no resources yet", '  run `labforge up beginner --target aws --name x`']]);
+      expect([r.code, lines(r.stderr)], command).toEqual([
+        1,
+        ["labforge: lab 'x' holds no resources yet", '  run `labforge up beginner --target aws --name x`'],
+      ]);
     }
   });
 
@@ -189,8 +232,13 @@ describe('an aws lab whose up stopped before apply (fabricated record, no tofu o
     expect(receipt.slice(3)).toEqual([`  dir       ${dir} STILL THERE (kept: run down again)`]);
     const err = lines(r.stderr);
     expect(err.slice(0, 2)).toEqual(["removing lab 'x'", 'sweeping us-east-1 for resources tagged labforge:lab=x']);
-    expect(err[2]).toMatch(/^labforge: lab 'x': the tag sweep could not run \(cannot reach .*\): run `labforge sweep --lab x --region us-east-1` to check$/);
-    expect(JSON.parse(readFileSync(join(dir, 'state.json'), 'utf8'))).toMatchObject({ phase: 'interrupted', error: expect.stringMatching(/^down: the tag sweep could not run/) });
+    expect(err[2]).toMatch(
+      /^labforge: lab 'x': the tag sweep could not run \(cannot reach .*\): run `labforge sweep --lab x --region us-east-1` to check$/,
+    );
+    expect(JSON.parse(readFileSync(join(dir, 'state.json'), 'utf8'))).toMatchObject({
+      phase: 'interrupted',
+      error: expect.stringMatching(/^down: the tag sweep could not run/),
+    });
   });
 
   it('down of an up that died while planning (no AWS needed, no tofu on PATH): nothing to destroy, no sweep, the directory is removed', () => {
@@ -216,7 +264,9 @@ describe('workshop up --target aws checks once, before it asks or creates anythi
     expect(r.code).toBe(1);
     const [first, hint, ...rest] = lines(r.stderr);
     expect(first).toBe('labforge: neither tofu nor terraform is on PATH');
-    expect(hint).toMatch(/^ {2}install OpenTofu .*; nothing was created; `labforge workshop synth <level> --target aws` writes the Terraform without it$/);
+    expect(hint).toMatch(
+      /^ {2}install OpenTofu .*; nothing was created; `labforge workshop synth <level> --target aws` writes the Terraform without it$/,
+    );
     expect(rest).toEqual([]);
     expect(created(s)).toEqual([]);
   });
@@ -225,9 +275,14 @@ describe('workshop up --target aws checks once, before it asks or creates anythi
     const s = sandbox('workshop-no-credentials');
     const log = join(s.root, 'tofu.log');
     writeFileSync(join(s.bin, 'tofu'), `#!/bin/sh\necho "tofu $*" >> '${log}'\nexit 0\n`, { mode: 0o755 });
-    const r = labforge(['workshop', 'up', 'beginner', '--participants', '3', '--target', 'aws', '--yes'], { env: { ...s.env, LABFORGE_TF_BIN: join(s.bin, 'tofu') } });
+    const r = labforge(['workshop', 'up', 'beginner', '--participants', '3', '--target', 'aws', '--yes'], {
+      env: { ...s.env, LABFORGE_TF_BIN: join(s.bin, 'tofu') },
+    });
     expect(r.code).toBe(1);
-    expect(lines(r.stderr)).toEqual(['labforge: no AWS credentials found', expect.stringMatching(/^ {2}set AWS_PROFILE .*; nothing was created$/)]);
+    expect(lines(r.stderr)).toEqual([
+      'labforge: no AWS credentials found',
+      expect.stringMatching(/^ {2}set AWS_PROFILE .*; nothing was created$/),
+    ]);
     expect(existsSync(log)).toBe(false);
     expect(created(s)).toEqual([]);
   });
@@ -238,11 +293,25 @@ describe('an aws workshop keeps the backend it was made with (fabricated worksho
     const s = sandbox('workshop-backend');
     const dir = join(s.home, '.workshops');
     mkdirSync(dir, { recursive: true });
-    const record = { version: 1, name: 'ws', level: 'beginner', target: 'aws', participants: 1, createdAt: '2026-12-01T09:00:00.000Z', expiresAt: '2099-01-01T00:00:00.000Z', backend: 's3://lab-state/ws' };
+    const record = {
+      version: 1,
+      name: 'ws',
+      level: 'beginner',
+      target: 'aws',
+      participants: 1,
+      createdAt: '2026-12-01T09:00:00.000Z',
+      expiresAt: '2099-01-01T00:00:00.000Z',
+      backend: 's3://lab-state/ws',
+    };
     writeFileSync(join(dir, 'ws.json'), JSON.stringify(record), { mode: 0o600 });
-    const r = labforge(['workshop', 'up', 'beginner', '--participants', '1', '--target', 'aws', '--name', 'ws', '--yes', '--backend', 's3://other-state'], { env: s.env });
+    const r = labforge(
+      ['workshop', 'up', 'beginner', '--participants', '1', '--target', 'aws', '--name', 'ws', '--yes', '--backend', 's3://other-state'],
+      { env: s.env },
+    );
     expect(r.code).toBe(2);
-    expect(lines(r.stderr).at(-1)).toBe("labforge: workshop 'ws' keeps its Terraform state in s3://lab-state/ws; leave --backend out, or run `labforge workshop down ws` first");
+    expect(lines(r.stderr).at(-1)).toBe(
+      "labforge: workshop 'ws' keeps its Terraform state in s3://lab-state/ws; leave --backend out, or run `labforge workshop down ws` first",
+    );
     expect(r.stderr).not.toContain('ws-p01');
     expect(JSON.parse(readFileSync(join(dir, 'ws.json'), 'utf8'))).toEqual(record);
     expect(readdirSync(s.home)).toEqual(['.workshops']);

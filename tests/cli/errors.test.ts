@@ -10,12 +10,32 @@ const BAD_INPUTS: [string, string[], RegExp][] = [
   ['unknown level (cost)', ['cost', 'guru'], /unknown level 'guru'/],
   ['unknown level (synth)', ['synth', 'guru'], /unknown level 'guru' \(valid: beginner/],
   ['unknown target', ['synth', 'beginner', '--target', 'azure'], /^labforge: unknown target 'azure' \(valid: aws, k8s, pulumi\)$/],
-  ['level without Kubernetes (synth k8s)', ['synth', 'beginner', '--target', 'k8s'], /^labforge: the beginner lab has no Kubernetes workloads: --target k8s takes advanced, expert \(or all\)$/],
-  ['level without Kubernetes (up k8s)', ['up', 'intermediate', '--target', 'k8s'], /^labforge: the intermediate lab has no Kubernetes workloads \(levels with them: advanced, expert\)$/],
-  ['local option on k8s', ['up', 'expert', '--target', 'k8s', '--latency-ms', '5'], /^labforge: --latency-ms applies to --target local only$/],
+  [
+    'level without Kubernetes (synth k8s)',
+    ['synth', 'beginner', '--target', 'k8s'],
+    /^labforge: the beginner lab has no Kubernetes workloads: --target k8s takes advanced, expert \(or all\)$/,
+  ],
+  [
+    'level without Kubernetes (up k8s)',
+    ['up', 'intermediate', '--target', 'k8s'],
+    /^labforge: the intermediate lab has no Kubernetes workloads \(levels with them: advanced, expert\)$/,
+  ],
+  [
+    'local option on k8s',
+    ['up', 'expert', '--target', 'k8s', '--latency-ms', '5'],
+    /^labforge: --latency-ms applies to --target local only$/,
+  ],
   ['k8s option on local', ['up', 'advanced', '--context', 'kind-kind'], /^labforge: --context applies to --target k8s only$/],
-  ['bad rollout timeout', ['up', 'advanced', '--target', 'k8s', '--timeout', 'soon'], /^labforge: bad --timeout 'soon' \(expected 1s to 60m, e.g. 90s or 5m\)$/],
-  ['unknown kube context', ['up', 'advanced', '--target', 'k8s', '--context', 'nowhere'], /^labforge: unknown kube context 'nowhere' \(valid: /],
+  [
+    'bad rollout timeout',
+    ['up', 'advanced', '--target', 'k8s', '--timeout', 'soon'],
+    /^labforge: bad --timeout 'soon' \(expected 1s to 60m, e.g. 90s or 5m\)$/,
+  ],
+  [
+    'unknown kube context',
+    ['up', 'advanced', '--target', 'k8s', '--context', 'nowhere'],
+    /^labforge: unknown kube context 'nowhere' \(valid: /,
+  ],
   ['unknown region', ['synth', 'expert', '--regions', 'us-east-1,mars-1'], /unknown region 'mars-1' \(valid: us-east-1, /],
   ['too few regions for expert', ['synth', 'expert', '--regions', 'us-east-1'], /needs at least 2/],
   ['bad CIDR', ['synth', 'beginner', '--allow-cidr', '10.0.0.300/32'], /bad --allow-cidr '10.0.0.300\/32'/],
@@ -56,11 +76,14 @@ describe('bad input', () => {
 
 describe('fast paths', () => {
   // show reads the costs the build priced; cost and resources build an inventory (cdktf), their --help does not.
-  it.each([['--help'], ['list'], ['show', 'expert'], ['show', 'beginner', '--json'], ['cost', '--help'], ['resources', '--help']])('`labforge %s` loads no engine (cdktf, Pulumi, provider, clients)', (...args) => {
-    const r = labforge(args, { nodeArgs: ['--require', join(import.meta.dirname, 'report-loaded.cjs')] });
-    expect(r.code).toBe(0);
-    expect(r.stderr).toContain('LOADED []');
-  });
+  it.each([['--help'], ['list'], ['show', 'expert'], ['show', 'beginner', '--json'], ['cost', '--help'], ['resources', '--help']])(
+    '`labforge %s` loads no engine (cdktf, Pulumi, provider, clients)',
+    (...args) => {
+      const r = labforge(args, { nodeArgs: ['--require', join(import.meta.dirname, 'report-loaded.cjs')] });
+      expect(r.code).toBe(0);
+      expect(r.stderr).toContain('LOADED []');
+    },
+  );
 
   // Pulumi loads only for what runs the Pulumi program (resources/cost --target pulumi).
   const loaded = (args: string[]) => {

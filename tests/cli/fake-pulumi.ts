@@ -80,4 +80,3 @@ export function sandbox(parent: string, name: string, withPulumi: boolean): Sand
   };
   return { home: join(root, 'home'), log, pidFile, env };
 }
-

@@ -13,7 +13,10 @@ import { ROOT, labforge } from './run.js';
 
 const parent = mkdtempSync(join(tmpdir(), 'lf-pulumi-synth-'));
 const out = join(parent, 'out');
-const labforgePackage = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { dependencies: Record<string, string>; devDependencies: Record<string, string> };
+const labforgePackage = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
+  dependencies: Record<string, string>;
+  devDependencies: Record<string, string>;
+};
 
 afterAll(() => rmSync(parent, { recursive: true, force: true }));
 
@@ -26,14 +29,27 @@ beforeAll(() => {
 
 const read = (lab: string, file: string) => readFileSync(join(out, lab, file), 'utf8');
 /** `export const <name> = labOutput('<output>')` lines of the generated program, as [name, output]. */
-const exportLines = (lab: string) => [...read(lab, 'index.ts').matchAll(/^export const (\w+) = labOutput\('(\w+)'\);$/gm)].map((m) => [m[1], m[2]]);
+const exportLines = (lab: string) =>
+  [...read(lab, 'index.ts').matchAll(/^export const (\w+) = labOutput\('(\w+)'\);$/gm)].map((m) => [m[1], m[2]]);
 
 describe.each(['beginner', 'expert'] as const)('synth %s --target pulumi', (level) => {
   it('writes the project files and the vendored components', () => {
-    for (const file of ['Pulumi.yaml', 'index.ts', 'deployment.json', 'package.json', 'tsconfig.json', '.gitignore', 'labforge/labforge.mjs', 'labforge/labforge.d.mts', 'labforge/package.json']) {
+    for (const file of [
+      'Pulumi.yaml',
+      'index.ts',
+      'deployment.json',
+      'package.json',
+      'tsconfig.json',
+      '.gitignore',
+      'labforge/labforge.mjs',
+      'labforge/labforge.d.mts',
+      'labforge/package.json',
+    ]) {
       expect(existsSync(join(out, level, file)), file).toBe(true);
     }
-    expect(readdirSync(join(out, level, 'labforge/templates/cloud-init')).sort()).toEqual(readdirSync(join(ROOT, 'templates/cloud-init')).sort());
+    expect(readdirSync(join(out, level, 'labforge/templates/cloud-init')).sort()).toEqual(
+      readdirSync(join(ROOT, 'templates/cloud-init')).sort(),
+    );
     // The bundle is labforge's components with the SDK left to the project: it imports @pulumi/* and inlines none of it.
     const bundle = read(level, 'labforge/labforge.mjs');
     expect(bundle).toMatch(/^import \* as \w+ from "@pulumi\/pulumi";$/m);
@@ -42,7 +58,11 @@ describe.each(['beginner', 'expert'] as const)('synth %s --target pulumi', (leve
   });
 
   it('Pulumi.yaml names the project and runs it on nodejs with TypeScript, without a custom loader', () => {
-    const project = parse(read(level, 'Pulumi.yaml')) as { name: string; description: string; runtime: { name: string; options: Record<string, unknown> } };
+    const project = parse(read(level, 'Pulumi.yaml')) as {
+      name: string;
+      description: string;
+      runtime: { name: string; options: Record<string, unknown> };
+    };
     expect(project.name).toBe(`labforge-${level}`);
     expect(project.description).toContain(level);
     expect(project.runtime.name).toBe('nodejs');
@@ -52,7 +72,11 @@ describe.each(['beginner', 'expert'] as const)('synth %s --target pulumi', (leve
   });
 
   it('package.json is an ES module pinning the SDK versions labforge is built with', () => {
-    const pkg = JSON.parse(read(level, 'package.json')) as { type: string; dependencies: Record<string, string>; devDependencies: Record<string, string> };
+    const pkg = JSON.parse(read(level, 'package.json')) as {
+      type: string;
+      dependencies: Record<string, string>;
+      devDependencies: Record<string, string>;
+    };
     expect(pkg.type).toBe('module');
     for (const name of ['@pulumi/pulumi', '@pulumi/aws', '@pulumi/random', 'typescript']) {
       expect(pkg.dependencies[name], name).toBe(labforgePackage.dependencies[name] ?? labforgePackage.devDependencies[name]);
@@ -111,7 +135,15 @@ export const deployment: LabforgeDeployment = null as unknown as LabDeployment;
 export const args: ConstructorParameters<typeof Engine> = ['lab', { deployment: null as unknown as LabDeployment }];
 `;
     writeFileSync(join(dir, 'check.ts'), check);
-    const compilerOptions = { target: 'ES2022', module: 'nodenext', moduleResolution: 'nodenext', strict: true, skipLibCheck: true, noEmit: true, types: ['node'] };
+    const compilerOptions = {
+      target: 'ES2022',
+      module: 'nodenext',
+      moduleResolution: 'nodenext',
+      strict: true,
+      skipLibCheck: true,
+      noEmit: true,
+      types: ['node'],
+    };
     writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({ compilerOptions, files: ['check.ts'] }));
     symlinkSync(join(ROOT, 'node_modules'), join(project, 'node_modules'));
     try {

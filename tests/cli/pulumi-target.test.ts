@@ -21,7 +21,11 @@ const mode = (path: string) => statSync(path).mode & 0o777;
 
 /** The built CLI in its own process group, as a terminal runs it (Ctrl-C reaches the group). */
 function startCli(args: string[], env: NodeJS.ProcessEnv): { pid: number; done: Promise<CliResult> } {
-  const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, ...env }, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [BIN, ...args], {
+    env: { ...process.env, ...env },
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
   child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
@@ -52,7 +56,11 @@ describe('up --target pulumi without the pulumi CLI', () => {
 
   it('flags of the other targets are refused with one line', () => {
     const s = sandbox('flags', false);
-    for (const [flag, value, owner] of [['--context', 'kind-kind', 'k8s'], ['--timeout', '5m', 'k8s'], ['--latency-ms', '5', 'local']] as const) {
+    for (const [flag, value, owner] of [
+      ['--context', 'kind-kind', 'k8s'],
+      ['--timeout', '5m', 'k8s'],
+      ['--latency-ms', '5', 'local'],
+    ] as const) {
       const r = labforge(['up', 'expert', '--target', 'pulumi', flag, value], { env: s.env });
       expect(r.code).toBe(2);
       expect(r.stderr.trim()).toBe(`labforge: ${flag} applies to --target ${owner} only`);
@@ -70,7 +78,22 @@ describe('up --target pulumi takes the cloud choices synth takes (fake pulumi CL
   it('--regions, --allow-cidr, --owner and --ttl reach the deployment the program reads', () => {
     const s = sandbox('choices', true);
     const r = labforge(
-      ['up', 'expert', '--target', 'pulumi', '--name', 'ws1', '--regions', 'us-east-1,eu-central-1', '--allow-cidr', '203.0.113.0/24', '--owner', 'ada', '--ttl', '2h'],
+      [
+        'up',
+        'expert',
+        '--target',
+        'pulumi',
+        '--name',
+        'ws1',
+        '--regions',
+        'us-east-1,eu-central-1',
+        '--allow-cidr',
+        '203.0.113.0/24',
+        '--owner',
+        'ada',
+        '--ttl',
+        '2h',
+      ],
       { env: s.env },
     );
     expect(r.code, r.stderr).toBe(0);
@@ -113,7 +136,14 @@ describe('up and down --target pulumi with a fake pulumi CLI (mock)', () => {
     expect(existsSync(join(lab, 'pulumi', 'Pulumi.yaml'))).toBe(true);
     expect(existsSync(join(lab, 'pulumi', 'labforge', 'labforge.mjs'))).toBe(true);
     const state = JSON.parse(readFileSync(join(lab, 'state.json'), 'utf8')) as Record<string, unknown>;
-    expect(state).toMatchObject({ target: 'pulumi', name: 'beginner', level: 'beginner', stack: 'beginner', phase: 'up', backend: `file://${join(lab, 'backend')}` });
+    expect(state).toMatchObject({
+      target: 'pulumi',
+      name: 'beginner',
+      level: 'beginner',
+      stack: 'beginner',
+      phase: 'up',
+      backend: `file://${join(lab, 'backend')}`,
+    });
     expect(mode(join(lab, 'state.json'))).toBe(0o600);
     expect(mode(join(lab, 'passphrase'))).toBe(0o600);
     const passphrase = readFileSync(join(lab, 'passphrase'), 'utf8').trim();
@@ -123,7 +153,9 @@ describe('up and down --target pulumi with a fake pulumi CLI (mock)', () => {
 
   it('status, health, secrets and chaos (mock) know the lab is a pulumi lab', () => {
     const status = labforge(['status', '--json'], { env: s.env });
-    expect(JSON.parse(status.stdout)).toEqual([expect.objectContaining({ name: 'beginner', target: 'pulumi', stack: 'beginner', state: 'up' })]);
+    expect(JSON.parse(status.stdout)).toEqual([
+      expect.objectContaining({ name: 'beginner', target: 'pulumi', stack: 'beginner', state: 'up' }),
+    ]);
     const health = labforge(['health', 'beginner'], { env: s.env });
     expect(health.code).toBe(1);
     expect(health.stderr).toContain('not available for a lab on AWS (target pulumi)');
@@ -184,7 +216,11 @@ describe('an interrupted up --target pulumi is still removable (fake pulumi CLI,
 
     const down = labforge(['down', 'cut'], { env: s.env });
     expect(down.code, down.stderr).toBe(0);
-    expect(commands(s).slice(-3)).toEqual(['pulumi destroy --yes --non-interactive --stack cut', 'pulumi stack export --stack cut', 'pulumi stack rm --yes --stack cut']);
+    expect(commands(s).slice(-3)).toEqual([
+      'pulumi destroy --yes --non-interactive --stack cut',
+      'pulumi stack export --stack cut',
+      'pulumi stack rm --yes --stack cut',
+    ]);
     expect(existsSync(join(s.home, 'cut'))).toBe(false);
   });
 

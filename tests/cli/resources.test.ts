@@ -45,7 +45,11 @@ describe('labforge cost from the inventory', () => {
   });
 
   it('--json carries the engine and the lines', () => {
-    const cost = JSON.parse(labforge(['cost', 'intermediate', '--json']).stdout) as { engine: string; level: string; lines: { item: string }[] };
+    const cost = JSON.parse(labforge(['cost', 'intermediate', '--json']).stdout) as {
+      engine: string;
+      level: string;
+      lines: { item: string }[];
+    };
     expect(cost.engine).toBe('cdktf');
     expect(cost.level).toBe('intermediate');
     expect(cost.lines.map((l) => l.item)).toContain('NAT gateway');

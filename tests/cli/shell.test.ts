@@ -57,7 +57,9 @@ describe('tab completion (labforge completion, in bash)', () => {
   function complete(words: string[]): string[] {
     bash(`LABFORGE_BIN_DIR=${binDir} ${ROOT}/scripts/link-bin.sh`);
     const quoted = words.map((w) => `'${w}'`).join(' ');
-    const r = bash(`source <(labforge completion); COMP_WORDS=(labforge ${quoted}); COMP_CWORD=${words.length}; _labforge_yargs_completions; printf '%s\\n' "\${COMPREPLY[@]}"`);
+    const r = bash(
+      `source <(labforge completion); COMP_WORDS=(labforge ${quoted}); COMP_CWORD=${words.length}; _labforge_yargs_completions; printf '%s\\n' "\${COMPREPLY[@]}"`,
+    );
     expect(r.stderr).toBe('');
     return r.stdout.split('\n').filter(Boolean);
   }
@@ -78,7 +80,10 @@ describe('tab completion (labforge completion, in bash)', () => {
   it('completes the labs of the labforge home where a command takes a lab', () => {
     for (const name of ['alpha', 'beta']) {
       mkdirSync(join(home, '.labforge', name), { recursive: true });
-      writeFileSync(join(home, '.labforge', name, 'state.json'), JSON.stringify({ level: 'beginner', target: 'local', createdAt: new Date().toISOString() }));
+      writeFileSync(
+        join(home, '.labforge', name, 'state.json'),
+        JSON.stringify({ level: 'beginner', target: 'local', createdAt: new Date().toISOString() }),
+      );
     }
     expect(complete(['down', ''])).toEqual(['alpha', 'beta']);
     expect(complete(['health', 'b'])).toEqual(['beta']);

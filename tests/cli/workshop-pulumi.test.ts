@@ -14,10 +14,17 @@ afterAll(() => rmSync(parent, { recursive: true, force: true }));
 describe('workshop on the pulumi target (fake pulumi CLI, mock)', () => {
   const s = sandbox(parent, 'ws', true);
   const labs = ['wp-p01', 'wp-p02', 'wp-p03'];
-  const pulumiCalls = () => readFileSync(s.log, 'utf8').trim().split('\n').map((l) => l.split(' | ')[0]!).filter((l) => l.startsWith('pulumi '));
+  const pulumiCalls = () =>
+    readFileSync(s.log, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => l.split(' | ')[0]!)
+      .filter((l) => l.startsWith('pulumi '));
 
   it('workshop up (mock) creates and deploys one stack per participant, each in its own lab directory', () => {
-    const r = labforge(['workshop', 'up', 'beginner', '--participants', '3', '--target', 'pulumi', '--name', 'wp', '--concurrency', '2'], { env: s.env });
+    const r = labforge(['workshop', 'up', 'beginner', '--participants', '3', '--target', 'pulumi', '--name', 'wp', '--concurrency', '2'], {
+      env: s.env,
+    });
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain('3/3 participant labs up');
     for (const lab of labs) {
@@ -42,12 +49,19 @@ describe('workshop on the pulumi target (fake pulumi CLI, mock)', () => {
     const r = labforge(['workshop', 'sheet', 'wp', '--format', 'csv', '--out', file], { env: s.env });
     expect(r.code, r.stderr).toBe(0);
     expect(statSync(file).mode & 0o777).toBe(0o600);
-    const [header, ...rows] = readFileSync(file, 'utf8').trim().split('\n').map((l) => l.split(','));
+    const [header, ...rows] = readFileSync(file, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => l.split(','));
     expect(header!.slice(0, 2)).toEqual(['participant', 'lab']);
     expect(header).toContain('server_public_ip');
     expect(header).toContain('postgres_password');
     expect(rows.map((row) => row[1])).toEqual(labs);
-    expect(rows.map((row) => row[header!.indexOf('postgres_password')])).toEqual(['fake-db-password', 'fake-db-password', 'fake-db-password']);
+    expect(rows.map((row) => row[header!.indexOf('postgres_password')])).toEqual([
+      'fake-db-password',
+      'fake-db-password',
+      'fake-db-password',
+    ]);
   });
 
   it('workshop down (mock) destroys every stack, proves each empty, and removes the labs and the record', () => {

@@ -22,12 +22,20 @@ interface Index {
   level: string;
   target: string;
   expiresAt: string;
-  participants: { id: string; lab: string; dir: string; stacks?: { stack: string; dir: string; resources: number }[]; manifests?: string[]; outputs?: number }[];
+  participants: {
+    id: string;
+    lab: string;
+    dir: string;
+    stacks?: { stack: string; dir: string; resources: number }[];
+    manifests?: string[];
+    outputs?: number;
+  }[];
 }
 
 const readJson = <T>(path: string) => JSON.parse(readFileSync(path, 'utf8')) as T;
 const stackJson = (out: string, stack: string) => readJson<TerraformJson>(join(out, 'stacks', stack, 'cdk.tf.json'));
-const resources = (json: TerraformJson) => Object.entries(json.resource ?? {}).flatMap(([type, byName]) => Object.entries(byName).map(([id, r]) => ({ type, id, r })));
+const resources = (json: TerraformJson) =>
+  Object.entries(json.resource ?? {}).flatMap(([type, byName]) => Object.entries(byName).map(([id, r]) => ({ type, id, r })));
 
 /** Attributes that name a resource in its AWS account and region (not inside a parent resource). */
 const PHYSICAL = ['name', 'identifier', 'bucket_prefix', 'replication_group_id', 'name_prefix', 'cluster_name', 'node_group_name'] as const;
@@ -37,7 +45,9 @@ const SCOPED_NAME = new Set(['aws_iam_role_policy']);
 /** Every literal physical name in a stack, as `type.attribute=value`. */
 function physicalNames(json: TerraformJson): string[] {
   return resources(json).flatMap(({ type, r }) =>
-    PHYSICAL.filter((key) => typeof r[key] === 'string' && !(key === 'name' && SCOPED_NAME.has(type)) && !(r[key] as string).includes('${')).map((key) => `${type}.${key}=${String(r[key])}`),
+    PHYSICAL.filter(
+      (key) => typeof r[key] === 'string' && !(key === 'name' && SCOPED_NAME.has(type)) && !(r[key] as string).includes('${'),
+    ).map((key) => `${type}.${key}=${String(r[key])}`),
   );
 }
 
@@ -53,7 +63,23 @@ describe('workshop synth --target aws', () => {
   const expert = join(parent, 'expert');
   let run: CliResult;
   beforeAll(() => {
-    run = ok(['workshop', 'synth', 'beginner', '--participants', '3', '--name', 'w1', '--out', beginner, '--owner', 'trainer', '--ttl', '6h', '--max-cost', '100']);
+    run = ok([
+      'workshop',
+      'synth',
+      'beginner',
+      '--participants',
+      '3',
+      '--name',
+      'w1',
+      '--out',
+      beginner,
+      '--owner',
+      'trainer',
+      '--ttl',
+      '6h',
+      '--max-cost',
+      '100',
+    ]);
     ok(['workshop', 'synth', 'intermediate', '--participants', '3', '--name', 'w2', '--out', intermediate]);
     ok(['workshop', 'synth', 'expert', '--participants', '2', '--name', 'w3', '--out', expert]);
   });
@@ -130,8 +156,19 @@ describe('workshop synth --target aws', () => {
     // The check saw the names that matter for the level (not vacuously true).
     const expected = {
       beginner: ['aws_iam_role.name', 'aws_security_group.name', 'aws_ssm_parameter.name'],
-      intermediate: ['aws_db_instance.identifier', 'aws_s3_bucket.bucket_prefix', 'aws_elasticache_replication_group.replication_group_id', 'aws_ssm_parameter.name'],
-      expert: ['aws_eks_cluster.name', 'aws_msk_cluster.cluster_name', 'aws_db_instance.identifier', 'aws_route53_zone.name', 'aws_ecr_repository.name'],
+      intermediate: [
+        'aws_db_instance.identifier',
+        'aws_s3_bucket.bucket_prefix',
+        'aws_elasticache_replication_group.replication_group_id',
+        'aws_ssm_parameter.name',
+      ],
+      expert: [
+        'aws_eks_cluster.name',
+        'aws_msk_cluster.cluster_name',
+        'aws_db_instance.identifier',
+        'aws_route53_zone.name',
+        'aws_ecr_repository.name',
+      ],
     }[level];
     for (const kind of expected) expect(kinds, kind).toContain(kind);
   });
@@ -140,9 +177,18 @@ describe('workshop synth --target aws', () => {
     const index = readJson<Index>(join(beginner, 'participants.json'));
     expect(index).toMatchObject({ workshop: 'w1', level: 'beginner', target: 'aws' });
     expect(index.participants).toEqual(
-      labs.map((lab, i) => ({ id: `p0${i + 1}`, lab, dir: `stacks/${lab}`, stacks: [{ stack: lab, dir: `stacks/${lab}`, resources: expect.any(Number) as number }], manifests: [] })),
+      labs.map((lab, i) => ({
+        id: `p0${i + 1}`,
+        lab,
+        dir: `stacks/${lab}`,
+        stacks: [{ stack: lab, dir: `stacks/${lab}`, resources: expect.any(Number) as number }],
+        manifests: [],
+      })),
     );
-    for (const p of index.participants) expect(p.stacks![0]!.resources).toBe(Object.values(stackJson(beginner, p.lab).resource!).reduce((n, byName) => n + Object.keys(byName).length, 0));
+    for (const p of index.participants)
+      expect(p.stacks![0]!.resources).toBe(
+        Object.values(stackJson(beginner, p.lab).resource!).reduce((n, byName) => n + Object.keys(byName).length, 0),
+      );
   });
 
   it('levels on EKS: each participant has its own -k8s stack and cluster manifests, in its own namespace', () => {
@@ -154,7 +200,12 @@ describe('workshop synth --target aws', () => {
       expect(p.manifests!.length).toBe(2); // one per region
       for (const file of p.manifests!) {
         expect(file.startsWith(`manifests/${p.lab}/`)).toBe(true);
-        const namespaces = new Set(readFileSync(join(expert, file), 'utf8').split(/^---$/m).map((doc) => (parse(doc) as { metadata?: { namespace?: string } } | null)?.metadata?.namespace).filter((n) => n !== undefined));
+        const namespaces = new Set(
+          readFileSync(join(expert, file), 'utf8')
+            .split(/^---$/m)
+            .map((doc) => (parse(doc) as { metadata?: { namespace?: string } } | null)?.metadata?.namespace)
+            .filter((n) => n !== undefined),
+        );
         expect([...namespaces]).toEqual([`lf-${p.lab}`]);
       }
     }
@@ -163,8 +214,12 @@ describe('workshop synth --target aws', () => {
   it('prints the summary line only for more than 10 participants, and --json prints the index', () => {
     const out = join(parent, 'many');
     const r = ok(['workshop', 'synth', 'beginner', '--participants', '12', '--name', 'big', '--out', out]);
-    expect(r.stdout.trimEnd().split('\n')).toEqual([expect.stringMatching(/^workshop big: 12 participant\(s\) \(big-p01\.\.big-p12\), 12 stacks, \d+ resources -> /)]);
-    const json = JSON.parse(ok(['workshop', 'synth', 'beginner', '--participants', '2', '--name', 'big', '--out', out, '--json']).stdout) as Index & { outdir: string };
+    expect(r.stdout.trimEnd().split('\n')).toEqual([
+      expect.stringMatching(/^workshop big: 12 participant\(s\) \(big-p01\.\.big-p12\), 12 stacks, \d+ resources -> /),
+    ]);
+    const json = JSON.parse(
+      ok(['workshop', 'synth', 'beginner', '--participants', '2', '--name', 'big', '--out', out, '--json']).stdout,
+    ) as Index & { outdir: string };
     expect(json.outdir).toBe(out);
     expect(json.participants.map((p) => p.lab)).toEqual(['big-p01', 'big-p02']);
     expect(readJson<Index>(join(out, 'participants.json')).participants).toHaveLength(2);
@@ -206,7 +261,10 @@ describe('bad input: exit 2, one line, nothing written', () => {
     [['--participants', 'abc'], /^labforge: bad --participants 'abc' \(expected a whole number from 1 to 200\)$/],
     [[], /^labforge: Missing required argument: participants$/],
     [['--participants', '3', '--target', 'k8s'], /^labforge: unknown target 'k8s' \(valid: aws, pulumi\)$/],
-    [['--participants', '3', '--name', 'a-very-long-workshop'], /^labforge: bad workshop name 'a-very-long-workshop' \(at most 19 characters/],
+    [
+      ['--participants', '3', '--name', 'a-very-long-workshop'],
+      /^labforge: bad workshop name 'a-very-long-workshop' \(at most 19 characters/,
+    ],
     [['--participants', '3', '--name', 'Bad_Name'], /^labforge: bad lab name 'Bad_Name'/],
     [['--participants', '3', '--ttl', '30d'], /^labforge: --ttl '30d' is longer than the 7d maximum$/],
     [['--participants', '3', '--max-cost', 'lots'], /^labforge: bad --max-cost 'lots' \(expected an amount in USD above 0/],
@@ -232,7 +290,9 @@ describe('bad input: exit 2, one line, nothing written', () => {
     const r = labforge(['workshop', 'synth', 'intermediate', '--participants', '10', '--max-cost', '0.01', '--out', out]);
     expect(r.code).toBe(2);
     expect(r.stderr.trimEnd().split('\n')).toEqual([
-      expect.stringMatching(/^labforge: the cost envelope \$[\d.]+ \(\$[\d.]+\/hour x 10 participant\(s\) x 4 hour\(s\)\) is above --max-cost \$0\.010$/),
+      expect.stringMatching(
+        /^labforge: the cost envelope \$[\d.]+ \(\$[\d.]+\/hour x 10 participant\(s\) x 4 hour\(s\)\) is above --max-cost \$0\.010$/,
+      ),
     ]);
     expect(r.stdout).toBe('');
     expect(existsSync(out)).toBe(false);
@@ -250,7 +310,9 @@ describe('cost --max-cost', () => {
     expect(r.stdout).toBe('');
     const line = r.stderr.trimEnd();
     expect(line.split('\n')).toHaveLength(1);
-    expect(line).toMatch(/^labforge: the cost envelope \$[\d.]+ \(\$[\d.]+\/hour x 20 participant\(s\) x 3 hour\(s\)\) is above --max-cost \$1\.000$/);
+    expect(line).toMatch(
+      /^labforge: the cost envelope \$[\d.]+ \(\$[\d.]+\/hour x 20 participant\(s\) x 3 hour\(s\)\) is above --max-cost \$1\.000$/,
+    );
     expect(Number(/envelope \$([\d.]+)/.exec(line)![1])).toBeCloseTo(total, 1);
   });
 
@@ -282,9 +344,12 @@ describe('fast path', () => {
     { target: 'aws', cdktf: true },
     { target: 'pulumi', cdktf: false },
   ])('--target $target loads no Pulumi module (cdktf: $cdktf)', ({ target, cdktf }) => {
-    const r = labforge(['workshop', 'synth', 'beginner', '--participants', '2', '--target', target, '--out', join(parent, `loaded-${target}`)], {
-      nodeArgs: ['--require', join(import.meta.dirname, 'report-loaded.cjs')],
-    });
+    const r = labforge(
+      ['workshop', 'synth', 'beginner', '--participants', '2', '--target', target, '--out', join(parent, `loaded-${target}`)],
+      {
+        nodeArgs: ['--require', join(import.meta.dirname, 'report-loaded.cjs')],
+      },
+    );
     expect(r.code, r.stderr).toBe(0);
     const modules = JSON.parse(/LOADED (\[.*\])/.exec(r.stderr)![1]!) as string[];
     expect(modules.filter((m) => m.startsWith('@pulumi/'))).toEqual([]);

@@ -11,7 +11,16 @@ import { CHECKS } from '../../constructs/exercises/index.js';
 import { findBinary } from '../../constructs/local/binaries.js';
 import { getLab } from '../../labs/index.js';
 import { assertPrerequisites, cleanup, cli, freePort, json, makeHome, uniqueName, type CheckRun } from './helpers.js';
-import { SOLUTION_FILES, drillFailover, solveIndex, solveJobs, startApp, startAuditConsumer, writeCicd, type LabUrls } from './solutions/advanced.js';
+import {
+  SOLUTION_FILES,
+  drillFailover,
+  solveIndex,
+  solveJobs,
+  startApp,
+  startAuditConsumer,
+  writeCicd,
+  type LabUrls,
+} from './solutions/advanced.js';
 
 const { parent, home } = makeHome('ex-advanced');
 const name = uniqueName('exa');
@@ -30,7 +39,9 @@ describe('advanced exercises: check fails first, passes after the reference solu
     }
   });
 
-  const allChecks = Object.values(CHECKS.advanced).flat().map((c) => c.id);
+  const allChecks = Object.values(CHECKS.advanced)
+    .flat()
+    .map((c) => c.id);
   const workdir = join(parent, 'work');
   let appUrl = '';
   let up: any;
@@ -51,7 +62,9 @@ describe('advanced exercises: check fails first, passes after the reference solu
     const log = [
       'Server api/api-1 is DOWN, reason: Layer7 wrong status, code: 503',
       'Server api/api-1 is UP, reason: Layer7 check passed',
-      'Server api/api-2 is DOWN, reason: Layer4 connection problem', '127.0.0.1:1 [01/Jan/2026:00:00:00.000] api api/api-1 0/0/0/1/1 200 99 - - ---- 1/1/0/0/0 0/0 "GET /health HTTP/1.1"',       'Server api/api-2 is UP, reason: Layer7 check passed',
+      'Server api/api-2 is DOWN, reason: Layer4 connection problem',
+      '127.0.0.1:1 [01/Jan/2026:00:00:00.000] api api/api-1 0/0/0/1/1 200 99 - - ---- 1/1/0/0/0 0/0 "GET /health HTTP/1.1"',
+      'Server api/api-2 is UP, reason: Layer7 check passed',
     ];
     expect(outagesInLog(log.join('\n'))).toEqual([{ server: 'api-2', requests: 1, failed: 0, back: true }]);
   });
@@ -80,7 +93,13 @@ describe('advanced exercises: check fails first, passes after the reference solu
 
   it('after the reference solutions every check passes (exit 0); one exercise can be checked alone', { timeout: 120_000 }, async () => {
     const secrets = json(await cli(['secrets', name, '--json'], { home }));
-    const urls: LabUrls = { db: secrets.urls.db, cache: secrets.urls.cache, mq: secrets.urls.mq, lb: up.entryPoint, jwtSecret: secrets.api.jwtSecret };
+    const urls: LabUrls = {
+      db: secrets.urls.db,
+      cache: secrets.urls.cache,
+      mq: secrets.urls.mq,
+      lb: up.entryPoint,
+      jwtSecret: secrets.api.jwtSecret,
+    };
     const t = performance.now();
     await solveJobs(urls);
     const consumer = await startAuditConsumer(urls);
@@ -119,7 +138,9 @@ describe('advanced exercises: check fails first, passes after the reference solu
     const db = new pg.Client({ connectionString: urls.db });
     await db.connect();
     try {
-      const left = await db.query(`SELECT (SELECT count(*)::int FROM users WHERE email LIKE 'labforge-check-%') AS users, (SELECT count(*)::int FROM audit_log) AS events, (SELECT count(*)::int FROM emails_sent WHERE job_id LIKE 'labforge-check-%') AS emails`);
+      const left = await db.query(
+        `SELECT (SELECT count(*)::int FROM users WHERE email LIKE 'labforge-check-%') AS users, (SELECT count(*)::int FROM audit_log) AS events, (SELECT count(*)::int FROM emails_sent WHERE job_id LIKE 'labforge-check-%') AS emails`,
+      );
       expect(left.rows[0]).toEqual({ users: 0, events: 0, emails: 0 });
     } finally {
       await db.end();

@@ -20,7 +20,9 @@ describe('beginner exercises: check fails first, passes after the reference solu
   beforeAll(() => assertPrerequisites(false));
 
   let appUrl = '';
-  const allChecks = Object.values(CHECKS.beginner).flat().map((c) => c.id);
+  const allChecks = Object.values(CHECKS.beginner)
+    .flat()
+    .map((c) => c.id);
 
   it('every beginner exercise has at least one check', () => {
     for (const e of getLab('beginner').exercises) expect(CHECKS.beginner[e.id]?.length ?? 0, e.id).toBeGreaterThan(0);
@@ -66,7 +68,12 @@ describe('beginner exercises: check fails first, passes after the reference solu
 
   it('bad input: an unknown exercise and a bad --app-url give one line and exit 2', async () => {
     const unknown = await cli(['check', name, 'nope'], { home });
-    expect([unknown.code, unknown.stderr.trim()]).toEqual([2, `labforge: unknown exercise 'nope' for the beginner lab (valid: ${getLab('beginner').exercises.map((e) => e.id).join(', ')})`]);
+    expect([unknown.code, unknown.stderr.trim()]).toEqual([
+      2,
+      `labforge: unknown exercise 'nope' for the beginner lab (valid: ${getLab('beginner')
+        .exercises.map((e) => e.id)
+        .join(', ')})`,
+    ]);
     const bad = await cli(['check', name, '--app-url', 'not a url'], { home });
     expect(bad.code).toBe(2);
   });

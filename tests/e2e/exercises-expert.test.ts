@@ -10,7 +10,18 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CHECKS } from '../../constructs/exercises/index.js';
 import { getLab } from '../../labs/index.js';
 import { assertPrerequisites, cleanup, cli, freePort, json, makeHome, uniqueName, type CheckRun } from './helpers.js';
-import { expertLab, makeCertificate, measureLatency, solvePii, solveRouting, solveStreams, startGateway, writeDocs, writePartition, writePlanReview } from './solutions/expert.js';
+import {
+  expertLab,
+  makeCertificate,
+  measureLatency,
+  solvePii,
+  solveRouting,
+  solveStreams,
+  startGateway,
+  writeDocs,
+  writePartition,
+  writePlanReview,
+} from './solutions/expert.js';
 
 const { parent, home } = makeHome('ex-expert');
 const name = uniqueName('exx');
@@ -43,8 +54,11 @@ describe('expert exercises: check fails first, passes after the drills and the r
   });
 
   let appUrl = '';
-  const allChecks = Object.values(CHECKS.expert).flat().map((c) => c.id);
-  const check = (...extra: string[]) => cli(['check', name, ...extra, '--app-url', appUrl, '--workdir', workdir], { home, timeoutMs: 60_000 });
+  const allChecks = Object.values(CHECKS.expert)
+    .flat()
+    .map((c) => c.id);
+  const check = (...extra: string[]) =>
+    cli(['check', name, ...extra, '--app-url', appUrl, '--workdir', workdir], { home, timeoutMs: 60_000 });
 
   beforeAll(async () => {
     assertPrerequisites(false);
@@ -98,7 +112,16 @@ describe('expert exercises: check fails first, passes after the drills and the r
       await Promise.all([
         solveStreams(lab, workdir),
         ok(['synth', 'expert', '--target', 'aws', '--out', join(workdir, 'iac/before')]).then(() =>
-          ok(['synth', 'expert', '--target', 'aws', '--regions', 'us-east-1,eu-west-1,ap-southeast-1', '--out', join(workdir, 'iac/after')]),
+          ok([
+            'synth',
+            'expert',
+            '--target',
+            'aws',
+            '--regions',
+            'us-east-1,eu-west-1,ap-southeast-1',
+            '--out',
+            join(workdir, 'iac/after'),
+          ]),
         ),
       ]);
       writePlanReview(workdir);

@@ -31,7 +31,9 @@ describe('intermediate exercises: check fails first, passes after the reference 
   beforeAll(() => assertPrerequisites(true));
 
   let appUrl = '';
-  const allChecks = Object.values(CHECKS.intermediate).flat().map((c) => c.id);
+  const allChecks = Object.values(CHECKS.intermediate)
+    .flat()
+    .map((c) => c.id);
 
   it('every intermediate exercise has at least one check', () => {
     for (const e of getLab('intermediate').exercises) expect(CHECKS.intermediate[e.id]?.length ?? 0, e.id).toBeGreaterThan(0);
@@ -71,7 +73,14 @@ describe('intermediate exercises: check fails first, passes after the reference 
     const webhookSecret = 'whsec-labforge-reference-0123456789';
     await solveSql(urls.db!);
     solveWorkdir(workdir, { paymentUrl, webhookSecret });
-    app = await startApp({ databaseUrl: urls.db!, redisUrl: urls.cache!, port: Number(new URL(appUrl).port), workdir, paymentUrl, webhookSecret });
+    app = await startApp({
+      databaseUrl: urls.db!,
+      redisUrl: urls.cache!,
+      port: Number(new URL(appUrl).port),
+      workdir,
+      paymentUrl,
+      webhookSecret,
+    });
 
     const started = performance.now();
     const all = await checkRuns(['--app-url', appUrl, '--workdir', workdir]);
@@ -83,7 +92,9 @@ describe('intermediate exercises: check fails first, passes after the reference 
     const one = await cli(['check', name, 'intermediate-middleware', '--app-url', appUrl, '--workdir', workdir], { home });
     expect(one.code, one.stdout).toBe(0);
     expect(one.stdout).toMatch(/PASS {2}POST \/auth\/login: 429 with Retry-After/);
-    expect(one.stdout).toContain(`${CHECKS.intermediate['intermediate-middleware']!.length}/${CHECKS.intermediate['intermediate-middleware']!.length} checks pass`);
+    expect(one.stdout).toContain(
+      `${CHECKS.intermediate['intermediate-middleware']!.length}/${CHECKS.intermediate['intermediate-middleware']!.length} checks pass`,
+    );
 
     // The checks made accounts, notes, tags, keys and an upload: none of it is left.
     const db = new pg.Client({ connectionString: urls.db });

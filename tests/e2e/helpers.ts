@@ -147,7 +147,11 @@ export function listeningAddresses(): string[] {
     .filter((f) => f[3] === '0A')
     .map((f) => {
       const [addr, port] = f[1]!.split(':');
-      const host = addr!.match(/../g)!.reverse().map((b) => parseInt(b, 16)).join('.');
+      const host = addr!
+        .match(/../g)!
+        .reverse()
+        .map((b) => parseInt(b, 16))
+        .join('.');
       return `${host}:${parseInt(port!, 16)}`;
     });
 }
@@ -222,8 +226,16 @@ export async function assertNothingLeft(
 ): Promise<void> {
   for (const c of components) {
     if (c.pid) expect({ component: c.id, pid: c.pid, alive: pidAlive(c.pid) }).toEqual({ component: c.id, pid: c.pid, alive: false });
-    expect({ component: c.id, port: c.port, accepts: await portAccepts(c.port) }).toEqual({ component: c.id, port: c.port, accepts: false });
-    expect({ component: c.id, port: c.port, bindable: await portBindable(c.port) }).toEqual({ component: c.id, port: c.port, bindable: true });
+    expect({ component: c.id, port: c.port, accepts: await portAccepts(c.port) }).toEqual({
+      component: c.id,
+      port: c.port,
+      accepts: false,
+    });
+    expect({ component: c.id, port: c.port, bindable: await portBindable(c.port) }).toEqual({
+      component: c.id,
+      port: c.port,
+      bindable: true,
+    });
   }
   expect({ dir: labDir, exists: existsSync(labDir) }).toEqual({ dir: labDir, exists: false });
 }

@@ -15,13 +15,26 @@ describe('scripts/k8s/images.sh', () => {
   it('lists ref, digest and archive of every image, as index.json and the archives say', async () => {
     for (const name of NAMES) builtImage(name);
     const cache = (await run('bash', [SCRIPT, 'dir'])).stdout.trim();
-    const index = JSON.parse(readFileSync(join(cache, 'index.json'), 'utf8')) as { images: Record<string, { digest: string; archive: string }> };
-    const rows = (await run('bash', [SCRIPT, 'list'])).stdout.trim().split('\n').map((line) => line.split('\t'));
-    expect(rows.map(([ref]) => ref)).toEqual(['docker.io/library/postgres:17', 'docker.io/library/redis:8', 'docker.io/library/rabbitmq:4', 'docker.io/apache/kafka:4.4.0', 'docker.io/library/node:24']);
+    const index = JSON.parse(readFileSync(join(cache, 'index.json'), 'utf8')) as {
+      images: Record<string, { digest: string; archive: string }>;
+    };
+    const rows = (await run('bash', [SCRIPT, 'list'])).stdout
+      .trim()
+      .split('\n')
+      .map((line) => line.split('\t'));
+    expect(rows.map(([ref]) => ref)).toEqual([
+      'docker.io/library/postgres:17',
+      'docker.io/library/redis:8',
+      'docker.io/library/rabbitmq:4',
+      'docker.io/apache/kafka:4.4.0',
+      'docker.io/library/node:24',
+    ]);
     for (const [ref, digest, archive] of rows) {
       expect(index.images[ref!]).toMatchObject({ digest, archive });
       // The archive's own index names the same manifest and ref.
-      const oci = JSON.parse(execFileSync('tar', ['-xOf', archive!, 'index.json'], { encoding: 'utf8' })) as { manifests: { digest: string; annotations: Record<string, string> }[] };
+      const oci = JSON.parse(execFileSync('tar', ['-xOf', archive!, 'index.json'], { encoding: 'utf8' })) as {
+        manifests: { digest: string; annotations: Record<string, string> }[];
+      };
       expect(oci.manifests[0]).toMatchObject({ digest, annotations: { 'io.containerd.image.name': ref } });
     }
   });

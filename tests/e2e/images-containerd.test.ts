@@ -15,9 +15,25 @@ const NAMES = ['postgres', 'redis', 'rabbitmq', 'kafka', 'node'] as const;
 const VERSION_COMMANDS: Record<(typeof NAMES)[number], { args: string[]; expect: RegExp }> = {
   postgres: { args: ['gosu', 'postgres', 'sh', '-c', 'id -u; postgres --version'], expect: /^999\npostgres \(PostgreSQL\) 17\./ },
   redis: { args: ['gosu', 'redis', 'sh', '-c', 'id -u; redis-server --version'], expect: /^999\nRedis server v=8\./ },
-  rabbitmq: { args: ['gosu', 'rabbitmq', 'sh', '-c', 'id -u; ls /opt/rabbitmq/plugins | grep -c rabbitmq_prometheus'], expect: /^999\n[1-9]/ },
+  rabbitmq: {
+    args: ['gosu', 'rabbitmq', 'sh', '-c', 'id -u; ls /opt/rabbitmq/plugins | grep -c rabbitmq_prometheus'],
+    expect: /^999\n[1-9]/,
+  },
   kafka: { args: ['sh', '-c', 'id -u; java -cp "/opt/kafka/libs/*" kafka.Kafka --version 2>/dev/null'], expect: /^1000\n4\.4\.0/ },
-  node: { args: ['setpriv', '--reuid', '1000', '--regid', '1000', '--clear-groups', 'node', '-p', '`${process.getuid()}\n${process.versions.node}`'], expect: /^1000\n2[2-9]\./ },
+  node: {
+    args: [
+      'setpriv',
+      '--reuid',
+      '1000',
+      '--regid',
+      '1000',
+      '--clear-groups',
+      'node',
+      '-p',
+      '`${process.getuid()}\n${process.versions.node}`',
+    ],
+    expect: /^1000\n2[2-9]\./,
+  },
 };
 
 describe('local images in containerd', () => {
@@ -35,13 +51,18 @@ describe('local images in containerd', () => {
       if (containerd.exitCode === null) containerd.kill('SIGKILL');
     }
     // Snapshot mounts of a container that did not stop and the tmpfs itself, then its directory.
-    const mounts = readFileSync('/proc/self/mounts', 'utf8').split('\n').map((l) => l.split(' ')[1] ?? '').filter((m) => m.startsWith(dir));
+    const mounts = readFileSync('/proc/self/mounts', 'utf8')
+      .split('\n')
+      .map((l) => l.split(' ')[1] ?? '')
+      .filter((m) => m.startsWith(dir));
     for (const mount of mounts.reverse()) await run('umount', ['-l', mount]);
     rmSync(dir, { recursive: true, force: true });
     rmSync(`/run/containerd/runc/${namespace}`, { recursive: true, force: true });
     for (const controller of existsSync('/sys/fs/cgroup') ? readdirSync('/sys/fs/cgroup') : []) {
       const group = join('/sys/fs/cgroup', controller, namespace);
-      if (existsSync(group)) for (const child of [...readdirSync(group, { withFileTypes: true })].filter((e) => e.isDirectory())) await run('rmdir', [join(group, child.name)]);
+      if (existsSync(group))
+        for (const child of [...readdirSync(group, { withFileTypes: true })].filter((e) => e.isDirectory()))
+          await run('rmdir', [join(group, child.name)]);
       if (existsSync(group)) await run('rmdir', [group]);
     }
   });
@@ -55,27 +76,31 @@ describe('local images in containerd', () => {
     const mounted = await run('mount', ['-t', 'tmpfs', '-o', 'size=8g,mode=0711', 'lfimg-containerd', dir]);
     if (mounted.code !== 0) throw new Error(`mount tmpfs on ${dir}: ${mounted.stderr}`);
     // Only what import and run need: no CRI (that is the cluster's containerd), no network.
-    writeFileSync(join(dir, 'config.toml'), [
-      'version = 2',
-      `root = "${dir}/root"`,
-      `state = "${dir}/state"`,
-      'disabled_plugins = ["io.containerd.grpc.v1.cri", "io.containerd.snapshotter.v1.btrfs", "io.containerd.snapshotter.v1.zfs", "io.containerd.snapshotter.v1.devmapper", "io.containerd.snapshotter.v1.aufs"]',
-      '[grpc]',
-      `  address = "${socket}"`,
-      '[ttrpc]',
-      `  address = "${dir}/containerd.sock.ttrpc"`,
-      '[debug]',
-      `  address = ""`,
-      '[metrics]',
-      '  address = ""',
-      '',
-    ].join('\n'));
+    writeFileSync(
+      join(dir, 'config.toml'),
+      [
+        'version = 2',
+        `root = "${dir}/root"`,
+        `state = "${dir}/state"`,
+        'disabled_plugins = ["io.containerd.grpc.v1.cri", "io.containerd.snapshotter.v1.btrfs", "io.containerd.snapshotter.v1.zfs", "io.containerd.snapshotter.v1.devmapper", "io.containerd.snapshotter.v1.aufs"]',
+        '[grpc]',
+        `  address = "${socket}"`,
+        '[ttrpc]',
+        `  address = "${dir}/containerd.sock.ttrpc"`,
+        '[debug]',
+        `  address = ""`,
+        '[metrics]',
+        '  address = ""',
+        '',
+      ].join('\n'),
+    );
     const log = openSync(join(dir, 'containerd.log'), 'w');
     containerd = spawn('containerd', ['--config', join(dir, 'config.toml')], { stdio: ['ignore', log, log] });
     closeSync(log);
     const started = Date.now();
     while ((await ctr(['version'], 5000)).code !== 0) {
-      if (Date.now() - started > 20_000 || containerd.exitCode !== null) throw new Error(`containerd did not answer on ${socket}:\n${tail(readFileSync(join(dir, 'containerd.log'), 'utf8'))}`);
+      if (Date.now() - started > 20_000 || containerd.exitCode !== null)
+        throw new Error(`containerd did not answer on ${socket}:\n${tail(readFileSync(join(dir, 'containerd.log'), 'utf8'))}`);
       await new Promise((r) => setTimeout(r, 200));
     }
   });
@@ -85,7 +110,11 @@ describe('local images in containerd', () => {
       const result = await ctr(['images', 'import', image.archive], 180_000);
       expect(result.code, `${image.archive}: ${result.stderr}`).toBe(0);
     }
-    const listed = (await ctr(['images', 'ls'])).stdout.trim().split('\n').slice(1).map((line) => line.split(/\s+/));
+    const listed = (await ctr(['images', 'ls'])).stdout
+      .trim()
+      .split('\n')
+      .slice(1)
+      .map((line) => line.split(/\s+/));
     for (const image of images.values()) {
       const row = listed.find(([ref]) => ref === image.ref);
       expect(row, `${image.ref} not in ctr images ls`).toBeDefined();
@@ -93,12 +122,19 @@ describe('local images in containerd', () => {
     }
   }, 300_000);
 
-  it.each(NAMES)('runs %s from its containerd snapshot, read-only, as the image user', async (name) => {
-    const image = images.get(name)!;
-    const command = VERSION_COMMANDS[name];
-    const id = `${namespace}-${name}`;
-    const result = await ctr(['run', '--rm', '--read-only', '--runc-root', `/run/containerd/runc/${namespace}`, image.ref, id, ...command.args], 60_000);
-    expect(result.code, result.stderr).toBe(0);
-    expect(result.stdout.trim()).toMatch(command.expect);
-  }, 90_000);
+  it.each(NAMES)(
+    'runs %s from its containerd snapshot, read-only, as the image user',
+    async (name) => {
+      const image = images.get(name)!;
+      const command = VERSION_COMMANDS[name];
+      const id = `${namespace}-${name}`;
+      const result = await ctr(
+        ['run', '--rm', '--read-only', '--runc-root', `/run/containerd/runc/${namespace}`, image.ref, id, ...command.args],
+        60_000,
+      );
+      expect(result.code, result.stderr).toBe(0);
+      expect(result.stdout.trim()).toMatch(command.expect);
+    },
+    90_000,
+  );
 });

@@ -8,8 +8,20 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  builtImage, processIds, removeUnpacked, requireTools, reserveAddresses, rootIsReadOnly, run, RUNTIME_TOOLS, startContainer, sweepStale, unpack, waitFor,
-  type Container, type UnpackedImage,
+  builtImage,
+  processIds,
+  removeUnpacked,
+  requireTools,
+  reserveAddresses,
+  rootIsReadOnly,
+  run,
+  RUNTIME_TOOLS,
+  startContainer,
+  sweepStale,
+  unpack,
+  waitFor,
+  type Container,
+  type UnpackedImage,
 } from './images-runtime.js';
 
 const TOPIC = 'lab.events';
@@ -27,7 +39,11 @@ describe('local image apache/kafka:4.4.0', () => {
   });
 
   beforeAll(async () => {
-    requireTools({ ...RUNTIME_TOOLS, kcat: 'apt-get install -y kcat (scripts/setup.sh --test installs it)', keytool: 'apt-get install -y openjdk-17-jre-headless' });
+    requireTools({
+      ...RUNTIME_TOOLS,
+      kcat: 'apt-get install -y kcat (scripts/setup.sh --test installs it)',
+      keytool: 'apt-get install -y openjdk-17-jre-headless',
+    });
     await sweepStale();
     unpacked = await unpack(builtImage('kafka'));
     // The advertised listeners and the certificate name the broker's address before it starts.
@@ -35,10 +51,46 @@ describe('local image apache/kafka:4.4.0', () => {
     const nextIp = addresses.container;
 
     const keystore = join(keys, 'broker.p12');
-    const keytool = await run('keytool', ['-genkeypair', '-alias', 'broker', '-keyalg', 'RSA', '-keysize', '2048', '-validity', '2', '-dname', 'CN=kafka-0',
-      '-ext', `SAN=ip:${nextIp}`, '-keystore', keystore, '-storetype', 'PKCS12', '-storepass', storePassword, '-keypass', storePassword]);
+    const keytool = await run('keytool', [
+      '-genkeypair',
+      '-alias',
+      'broker',
+      '-keyalg',
+      'RSA',
+      '-keysize',
+      '2048',
+      '-validity',
+      '2',
+      '-dname',
+      'CN=kafka-0',
+      '-ext',
+      `SAN=ip:${nextIp}`,
+      '-keystore',
+      keystore,
+      '-storetype',
+      'PKCS12',
+      '-storepass',
+      storePassword,
+      '-keypass',
+      storePassword,
+    ]);
     expect(keytool.code, keytool.stderr).toBe(0);
-    expect((await run('keytool', ['-exportcert', '-rfc', '-alias', 'broker', '-keystore', keystore, '-storepass', storePassword, '-file', join(keys, 'ca.pem')])).code).toBe(0);
+    expect(
+      (
+        await run('keytool', [
+          '-exportcert',
+          '-rfc',
+          '-alias',
+          'broker',
+          '-keystore',
+          keystore,
+          '-storepass',
+          storePassword,
+          '-file',
+          join(keys, 'ca.pem'),
+        ])
+      ).code,
+    ).toBe(0);
 
     broker = await startContainer(unpacked, {
       name: 'kafka-0',
@@ -76,14 +128,21 @@ describe('local image apache/kafka:4.4.0', () => {
     });
     expect(broker.ip).toBe(nextIp);
     const container = broker;
-    await waitFor('broker metadata over PLAINTEXT', container, async () => (await run('kcat', ['-L', '-b', `${container.ip}:9092`, '-m', '3'])).stdout.includes('1 brokers:'), 90_000);
+    await waitFor(
+      'broker metadata over PLAINTEXT',
+      container,
+      async () => (await run('kcat', ['-L', '-b', `${container.ip}:9092`, '-m', '3'])).stdout.includes('1 brokers:'),
+      90_000,
+    );
   }, 150_000);
 
   it('takes produced messages and serves them back to a consumer (kcat, PLAINTEXT)', async () => {
     const bootstrap = `${broker!.ip}:9092`;
     const produce = await run('kcat', ['-P', '-b', bootstrap, '-t', TOPIC, '-K', ':'], { input: 'a:first\nb:second\nc:third\n' });
     expect(produce.code, produce.stderr).toBe(0);
-    const consume = await run('kcat', ['-C', '-b', bootstrap, '-t', TOPIC, '-o', 'beginning', '-c', '3', '-e', '-f', '%k=%s\n'], { timeoutMs: 30_000 });
+    const consume = await run('kcat', ['-C', '-b', bootstrap, '-t', TOPIC, '-o', 'beginning', '-c', '3', '-e', '-f', '%k=%s\n'], {
+      timeoutMs: 30_000,
+    });
     expect(consume.code, consume.stderr).toBe(0);
     expect(consume.stdout.trim().split('\n').sort()).toEqual(['a=first', 'b=second', 'c=third']);
     expect(processIds(await broker!.pid())).toEqual({ uid: 1000, gid: 1000 });
@@ -102,7 +161,10 @@ describe('local image apache/kafka:4.4.0', () => {
     expect(properties.stdout).toMatch(/^node\.id=0$/m);
     expect(properties.stdout).toMatch(/^num\.partitions=3$/m);
     expect(properties.stdout).toMatch(/^ssl\.keystore\.password=/m);
-    const describeTopic = await broker!.exec(['/opt/kafka/bin/kafka-topics.sh', '--bootstrap-server', '127.0.0.1:9092', '--describe', '--topic', TOPIC], { timeoutMs: 45_000 });
+    const describeTopic = await broker!.exec(
+      ['/opt/kafka/bin/kafka-topics.sh', '--bootstrap-server', '127.0.0.1:9092', '--describe', '--topic', TOPIC],
+      { timeoutMs: 45_000 },
+    );
     expect(describeTopic.code, describeTopic.stderr).toBe(0);
     expect(describeTopic.stdout).toMatch(/PartitionCount: 3/);
     const write = await rootIsReadOnly(broker!);

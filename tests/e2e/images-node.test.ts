@@ -5,8 +5,19 @@
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  builtImage, processIds, removeUnpacked, requireTools, rootIsReadOnly, run, RUNTIME_TOOLS, startContainer, sweepStale, unpack, waitFor,
-  type Container, type UnpackedImage,
+  builtImage,
+  processIds,
+  removeUnpacked,
+  requireTools,
+  rootIsReadOnly,
+  run,
+  RUNTIME_TOOLS,
+  startContainer,
+  sweepStale,
+  unpack,
+  waitFor,
+  type Container,
+  type UnpackedImage,
 } from './images-runtime.js';
 
 const PROGRAM = `import { createServer } from 'node:http';
@@ -55,7 +66,11 @@ describe('local image node:24', () => {
   it('runs options and script files through node (the official entrypoint) and keeps its root read-only', async () => {
     const option = await api!.exec(['docker-entrypoint.sh', '-e', 'console.log(6 * 7)']);
     expect(option.stdout.trim()).toBe('42');
-    const script = await api!.exec(['sh', '-c', "echo 'console.log(process.argv[2])' > /tmp/argv.js && docker-entrypoint.sh /tmp/argv.js hello"]);
+    const script = await api!.exec([
+      'sh',
+      '-c',
+      "echo 'console.log(process.argv[2])' > /tmp/argv.js && docker-entrypoint.sh /tmp/argv.js hello",
+    ]);
     expect(script.stdout.trim()).toBe('hello');
     const write = await rootIsReadOnly(api!);
     expect(write.stderr).toContain('Read-only file system');

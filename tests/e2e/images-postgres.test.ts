@@ -6,17 +6,31 @@
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  builtImage, processIds, removeUnpacked, requireTools, rootIsReadOnly, run, RUNTIME_TOOLS, startContainer, sweepStale, unpack, waitFor,
-  type Container, type UnpackedImage,
+  builtImage,
+  processIds,
+  removeUnpacked,
+  requireTools,
+  rootIsReadOnly,
+  run,
+  RUNTIME_TOOLS,
+  startContainer,
+  sweepStale,
+  unpack,
+  waitFor,
+  type Container,
+  type UnpackedImage,
 } from './images-runtime.js';
 
 const INIT = '/docker-entrypoint-initdb.d';
 const INIT_FILES = {
-  [`${INIT}/01-schema.sql`]: { content: "CREATE TABLE lab_items (id serial PRIMARY KEY, source text NOT NULL);\nINSERT INTO lab_items (source) VALUES ('sql');\n" },
+  [`${INIT}/01-schema.sql`]: {
+    content: "CREATE TABLE lab_items (id serial PRIMARY KEY, source text NOT NULL);\nINSERT INTO lab_items (source) VALUES ('sql');\n",
+  },
   // Not executable: sourced, so it may call the entrypoint's functions.
   [`${INIT}/02-sourced.sh`]: { content: `docker_process_sql <<<"INSERT INTO lab_items (source) VALUES ('sourced-sh');"\n` },
   [`${INIT}/03-run.sh`]: {
-    content: '#!/bin/sh\nset -e\npsql -v ON_ERROR_STOP=1 --username "$POSTGRES_USER" --dbname "$POSTGRES_DB" -c "INSERT INTO lab_items (source) VALUES (\'executable-sh\')"\n',
+    content:
+      '#!/bin/sh\nset -e\npsql -v ON_ERROR_STOP=1 --username "$POSTGRES_USER" --dbname "$POSTGRES_DB" -c "INSERT INTO lab_items (source) VALUES (\'executable-sh\')"\n',
     mode: 0o755,
   },
   [`${INIT}/04-more.sql.gz`]: { content: gzipSync("INSERT INTO lab_items (source) VALUES ('sql-gz');\n") },
@@ -56,9 +70,18 @@ describe('local image postgres:17', () => {
     byFile = await startContainer(unpacked, {
       name: 'db-1',
       user: { uid: 70123, gid: 70123 },
-      env: { POSTGRES_PASSWORD_FILE: '/run/secrets/db/password', POSTGRES_USER_FILE: '/run/secrets/db/user', POSTGRES_DB: 'filedb', PGDATA },
+      env: {
+        POSTGRES_PASSWORD_FILE: '/run/secrets/db/password',
+        POSTGRES_USER_FILE: '/run/secrets/db/user',
+        POSTGRES_DB: 'filedb',
+        PGDATA,
+      },
       scratch: SCRATCH,
-      files: { ...INIT_FILES, '/run/secrets/db/password': { content: `${filePassword}\n` }, '/run/secrets/db/user': { content: 'fileuser' } },
+      files: {
+        ...INIT_FILES,
+        '/run/secrets/db/password': { content: `${filePassword}\n` },
+        '/run/secrets/db/user': { content: 'fileuser' },
+      },
     });
     containers.push(byFile);
     await Promise.all([
@@ -70,7 +93,11 @@ describe('local image postgres:17', () => {
   const psql = (c: Container, url: string, sql: string) => run('psql', [url.replace('HOST', c.ip), '-tAc', sql]);
 
   it('logs in with POSTGRES_USER/POSTGRES_PASSWORD from the environment, after every init script ran', async () => {
-    const result = await psql(byEnv, `postgresql://labuser:${envPassword}@HOST:5432/labdb`, "SELECT current_user || ' ' || current_database() || ' ' || string_agg(source, ',' ORDER BY id) FROM lab_items");
+    const result = await psql(
+      byEnv,
+      `postgresql://labuser:${envPassword}@HOST:5432/labdb`,
+      "SELECT current_user || ' ' || current_database() || ' ' || string_agg(source, ',' ORDER BY id) FROM lab_items",
+    );
     expect(result.stderr).toBe('');
     expect(result.stdout.trim()).toBe('labuser labdb sql,sourced-sh,executable-sh,sql-gz');
     expect(byEnv.logs()).toContain(`ignoring ${INIT}/05-notes.txt`);
@@ -86,7 +113,11 @@ describe('local image postgres:17', () => {
   });
 
   it('takes the user and password from *_FILE and runs as an arbitrary uid without a passwd entry', async () => {
-    const result = await psql(byFile, `postgresql://fileuser:${filePassword}@HOST:5432/filedb`, "SELECT current_user || ' ' || count(*) FROM lab_items GROUP BY current_user");
+    const result = await psql(
+      byFile,
+      `postgresql://fileuser:${filePassword}@HOST:5432/filedb`,
+      "SELECT current_user || ' ' || count(*) FROM lab_items GROUP BY current_user",
+    );
     expect(result.stdout.trim()).toBe('fileuser 4');
     expect(processIds(await byFile.pid())).toEqual({ uid: 70123, gid: 70123 });
     // The password never reached the server's arguments or environment.
@@ -100,7 +131,11 @@ describe('local image postgres:17', () => {
     const write = await rootIsReadOnly(byEnv);
     expect(write.code).not.toBe(0);
     expect(write.stderr).toContain('Read-only file system');
-    const settings = await psql(byEnv, `postgresql://labuser:${envPassword}@HOST:5432/labdb`, "SELECT current_setting('listen_addresses') || ' ' || datcollate || ' ' || version() FROM pg_database WHERE datname = current_database()");
+    const settings = await psql(
+      byEnv,
+      `postgresql://labuser:${envPassword}@HOST:5432/labdb`,
+      "SELECT current_setting('listen_addresses') || ' ' || datcollate || ' ' || version() FROM pg_database WHERE datname = current_database()",
+    );
     expect(settings.stdout).toMatch(/^\* en_US\.utf8 PostgreSQL 17\./);
   });
 });

@@ -4,8 +4,18 @@
 import amqp from 'amqplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  builtImage, processIds, removeUnpacked, requireTools, rootIsReadOnly, RUNTIME_TOOLS, startContainer, sweepStale, unpack, waitFor,
-  type Container, type UnpackedImage,
+  builtImage,
+  processIds,
+  removeUnpacked,
+  requireTools,
+  rootIsReadOnly,
+  RUNTIME_TOOLS,
+  startContainer,
+  sweepStale,
+  unpack,
+  waitFor,
+  type Container,
+  type UnpackedImage,
 } from './images-runtime.js';
 
 describe('local image rabbitmq:4', () => {
@@ -34,11 +44,16 @@ describe('local image rabbitmq:4', () => {
     });
     url = `amqp://labuser:${password}@${mq.ip}:5672/${encodeURIComponent(vhost)}`;
     const container = mq;
-    await waitFor('an AMQP connection', container, async () => {
-      const connection = await amqp.connect(url, { timeout: 2000 });
-      await connection.close();
-      return true;
-    }, 90_000);
+    await waitFor(
+      'an AMQP connection',
+      container,
+      async () => {
+        const connection = await amqp.connect(url, { timeout: 2000 });
+        await connection.close();
+        return true;
+      },
+      90_000,
+    );
   }, 120_000);
 
   it('accepts RABBITMQ_DEFAULT_USER/PASS on RABBITMQ_DEFAULT_VHOST and routes a message', async () => {

@@ -3,8 +3,19 @@
 // mode off, working directory /data, as the official image); redis-cli from the host.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  builtImage, processIds, removeUnpacked, requireTools, rootIsReadOnly, run, RUNTIME_TOOLS, startContainer, sweepStale, unpack, waitFor,
-  type Container, type UnpackedImage,
+  builtImage,
+  processIds,
+  removeUnpacked,
+  requireTools,
+  rootIsReadOnly,
+  run,
+  RUNTIME_TOOLS,
+  startContainer,
+  sweepStale,
+  unpack,
+  waitFor,
+  type Container,
+  type UnpackedImage,
 } from './images-runtime.js';
 
 // constructs/k8s/stores.ts's redis command.
@@ -37,7 +48,8 @@ describe('local image redis:8', () => {
     containers.push(lab);
     plain = await startContainer(unpacked, { name: 'plain-0', user: { uid: 999, gid: 999 }, scratch: ['/data', '/tmp'], memoryMiB: 128 });
     containers.push(plain);
-    const pong = (c: Container, auth: string[]) => async () => (await run('redis-cli', ['-h', c.ip, ...auth, 'PING'])).stdout.trim() === 'PONG';
+    const pong = (c: Container, auth: string[]) => async () =>
+      (await run('redis-cli', ['-h', c.ip, ...auth, 'PING'])).stdout.trim() === 'PONG';
     await Promise.all([
       waitFor('PONG', lab, pong(lab, ['-u', `redis://default:${password}@${lab.ip}:6379`]), 20_000),
       waitFor('PONG', plain, pong(plain, []), 20_000),
@@ -60,7 +72,7 @@ describe('local image redis:8', () => {
     expect(write.stderr).toContain('Read-only file system');
   });
 
-  it("runs the official defaults from its entrypoint: protected mode off, /data as working directory, Redis 8", async () => {
+  it('runs the official defaults from its entrypoint: protected mode off, /data as working directory, Redis 8', async () => {
     const config = await run('redis-cli', ['-h', plain.ip, 'CONFIG', 'GET', 'protected-mode']);
     expect(config.stdout.trim().split('\n')).toEqual(['protected-mode', 'no']);
     expect((await run('redis-cli', ['-h', plain.ip, 'CONFIG', 'GET', 'dir'])).stdout.trim().split('\n')).toEqual(['dir', '/data']);

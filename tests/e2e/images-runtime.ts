@@ -6,7 +6,18 @@
 // route beyond the machine).
 // Everything is named lfimg-<pid>-..., so a later run removes what a killed one left.
 import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync, closeSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  writeFileSync,
+  closeSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT } from './helpers.js';
@@ -51,7 +62,11 @@ export function requireTools(tools: Readonly<Record<string, string>>): void {
   }
 }
 
-export const RUNTIME_TOOLS = { runc: 'apt-get install -y runc', ip: 'apt-get install -y iproute2', mountpoint: 'apt-get install -y util-linux' } as const;
+export const RUNTIME_TOOLS = {
+  runc: 'apt-get install -y runc',
+  ip: 'apt-get install -y iproute2',
+  mountpoint: 'apt-get install -y util-linux',
+} as const;
 
 export interface RunResult {
   readonly code: number;
@@ -59,10 +74,22 @@ export interface RunResult {
   readonly stderr: string;
 }
 
-export function run(cmd: string, args: readonly string[], options: { input?: string | Buffer; timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): Promise<RunResult> {
+export function run(
+  cmd: string,
+  args: readonly string[],
+  options: { input?: string | Buffer; timeoutMs?: number; env?: NodeJS.ProcessEnv } = {},
+): Promise<RunResult> {
   return new Promise((resolve) => {
-    const child = execFile(cmd, args, { timeout: options.timeoutMs ?? 30_000, encoding: 'utf8', maxBuffer: 16 << 20, env: options.env ?? process.env }, (error, stdout, stderr) =>
-      resolve({ code: error ? (typeof (error as { code?: unknown }).code === 'number' ? ((error as { code: number }).code) : 1) : 0, stdout, stderr }),
+    const child = execFile(
+      cmd,
+      args,
+      { timeout: options.timeoutMs ?? 30_000, encoding: 'utf8', maxBuffer: 16 << 20, env: options.env ?? process.env },
+      (error, stdout, stderr) =>
+        resolve({
+          code: error ? (typeof (error as { code?: unknown }).code === 'number' ? (error as { code: number }).code : 1) : 0,
+          stdout,
+          stderr,
+        }),
     );
     child.stdin?.on('error', () => {});
     child.stdin?.end(options.input ?? '');
@@ -90,10 +117,17 @@ export async function unpack(image: BuiltImage): Promise<UnpackedImage> {
   await must('mount', ['-t', 'tmpfs', '-o', 'size=3g,mode=0755', 'lfimg', dir]);
   const rootfs = join(dir, 'rootfs');
   mkdirSync(rootfs);
-  const blob = (digest: string) => execFileSync('tar', ['-xOf', image.archive, `blobs/sha256/${digest.replace('sha256:', '')}`], { maxBuffer: 64 << 20 });
-  const index = JSON.parse(execFileSync('tar', ['-xOf', image.archive, 'index.json'], { encoding: 'utf8' })) as { manifests: { digest: string }[] };
-  if (index.manifests[0]?.digest !== image.digest) throw new Error(`${image.archive}: index names ${index.manifests[0]?.digest}, the cache says ${image.digest}`);
-  const manifest = JSON.parse(blob(image.digest).toString()) as { config: { digest: string }; layers: { digest: string; mediaType: string }[] };
+  const blob = (digest: string) =>
+    execFileSync('tar', ['-xOf', image.archive, `blobs/sha256/${digest.replace('sha256:', '')}`], { maxBuffer: 64 << 20 });
+  const index = JSON.parse(execFileSync('tar', ['-xOf', image.archive, 'index.json'], { encoding: 'utf8' })) as {
+    manifests: { digest: string }[];
+  };
+  if (index.manifests[0]?.digest !== image.digest)
+    throw new Error(`${image.archive}: index names ${index.manifests[0]?.digest}, the cache says ${image.digest}`);
+  const manifest = JSON.parse(blob(image.digest).toString()) as {
+    config: { digest: string };
+    layers: { digest: string; mediaType: string }[];
+  };
   const config = (JSON.parse(blob(manifest.config.digest).toString()) as { config: ImageConfig }).config;
   for (const layer of manifest.layers) {
     const path = `blobs/sha256/${layer.digest.replace('sha256:', '')}`;
@@ -220,7 +254,12 @@ export async function startContainer(unpacked: UnpackedImage, spec: ContainerSpe
     mounts: [
       { destination: '/proc', type: 'proc', source: 'proc' },
       { destination: '/dev', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'strictatime', 'mode=755', 'size=65536k'] },
-      { destination: '/dev/pts', type: 'devpts', source: 'devpts', options: ['nosuid', 'noexec', 'newinstance', 'ptmxmode=0666', 'mode=0620'] },
+      {
+        destination: '/dev/pts',
+        type: 'devpts',
+        source: 'devpts',
+        options: ['nosuid', 'noexec', 'newinstance', 'ptmxmode=0666', 'mode=0620'],
+      },
       { destination: '/dev/shm', type: 'tmpfs', source: 'shm', options: ['nosuid', 'noexec', 'nodev', 'mode=1777', 'size=65536k'] },
       { destination: '/dev/mqueue', type: 'mqueue', source: 'mqueue', options: ['nosuid', 'noexec', 'nodev'] },
       { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', 'ro'] },
@@ -228,10 +267,25 @@ export async function startContainer(unpacked: UnpackedImage, spec: ContainerSpe
       ...bindMounts,
     ],
     linux: {
-      namespaces: [{ type: 'pid' }, { type: 'ipc' }, { type: 'uts' }, { type: 'mount' }, { type: 'network', path: `/var/run/netns/${netns}` }],
+      namespaces: [
+        { type: 'pid' },
+        { type: 'ipc' },
+        { type: 'uts' },
+        { type: 'mount' },
+        { type: 'network', path: `/var/run/netns/${netns}` },
+      ],
       cgroupsPath: `/${id}`,
       resources: { memory: { limit: (spec.memoryMiB ?? 1024) * 1048576 } },
-      maskedPaths: ['/proc/acpi', '/proc/kcore', '/proc/keys', '/proc/latency_stats', '/proc/timer_list', '/proc/timer_stats', '/proc/sched_debug', '/sys/firmware'],
+      maskedPaths: [
+        '/proc/acpi',
+        '/proc/kcore',
+        '/proc/keys',
+        '/proc/latency_stats',
+        '/proc/timer_list',
+        '/proc/timer_stats',
+        '/proc/sched_debug',
+        '/sys/firmware',
+      ],
       readonlyPaths: ['/proc/asound', '/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger'],
     },
   };
@@ -257,7 +311,9 @@ export async function startContainer(unpacked: UnpackedImage, spec: ContainerSpe
     },
     exec(argv, options = {}) {
       const envArgs = Object.entries(options.env ?? {}).flatMap(([k, v]) => ['--env', `${k}=${v}`]);
-      return run('runc', ['--root', RUNC_ROOT, 'exec', '--user', `${spec.user.uid}:${spec.user.gid}`, ...envArgs, id, ...argv], { timeoutMs: options.timeoutMs ?? 30_000 });
+      return run('runc', ['--root', RUNC_ROOT, 'exec', '--user', `${spec.user.uid}:${spec.user.gid}`, ...envArgs, id, ...argv], {
+        timeoutMs: options.timeoutMs ?? 30_000,
+      });
     },
     async stop() {
       if (!exited) await run('runc', ['--root', RUNC_ROOT, 'kill', id, 'KILL']);
@@ -327,4 +383,3 @@ async function removeDir(dir: string): Promise<void> {
   if ((await run('mountpoint', ['-q', dir])).code === 0) await run('umount', ['-l', dir]);
   rmSync(dir, { recursive: true, force: true });
 }
-

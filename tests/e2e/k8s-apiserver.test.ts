@@ -56,7 +56,6 @@ async function kubectlJson<T = any>(cluster: TestCluster, ...args: string[]): Pr
   return JSON.parse(await kubectl(cluster, ...args, '-o', 'json')) as T;
 }
 
-
 /** 10.96.0.0/24 is the --service-cluster-ip-range apiserver.sh passes. */
 function inServiceRange(ip: string): boolean {
   const octets = ip.split('.').map(Number);

@@ -13,8 +13,7 @@ const execFileAsync = promisify(execFile);
 const ROOT = join(import.meta.dirname, '../..');
 const K8S_SCRIPTS = join(ROOT, 'scripts/k8s');
 const APISERVER_SH = join(K8S_SCRIPTS, 'apiserver.sh');
-const SETUP_HINT =
-  'run `scripts/setup.sh --test` (it builds kube-apiserver and kube-controller-manager from the Go module proxy)';
+const SETUP_HINT = 'run `scripts/setup.sh --test` (it builds kube-apiserver and kube-controller-manager from the Go module proxy)';
 /** apiserver.sh waits up to READY_TIMEOUT per component; this bounds the whole start. */
 const START_TIMEOUT_MS = 240_000;
 

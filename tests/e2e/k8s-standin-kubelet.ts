@@ -29,7 +29,15 @@ function runningStatus(pod: any, ip: string): unknown {
       podIPs: [{ ip }],
       startTime: now(),
       conditions: ['PodScheduled', 'Initialized', 'ContainersReady', 'Ready'].map(condition),
-      containerStatuses: pod.spec.containers.map((c: any) => ({ name: c.name, image: c.image, imageID: '', ready: true, started: true, restartCount: 0, state: { running: { startedAt: now() } } })),
+      containerStatuses: pod.spec.containers.map((c: any) => ({
+        name: c.name,
+        image: c.image,
+        imageID: '',
+        ready: true,
+        started: true,
+        restartCount: 0,
+        state: { running: { startedAt: now() } },
+      })),
     },
   };
 }
@@ -38,11 +46,26 @@ function runningStatus(pod: any, ip: string): unknown {
  * Starts the stand-in for the pods of `namespace`: binds, readies and finalizes them every
  * 300 ms, and answers HTTP on `ip`:`port` (`/health` -> `{"status":"ok"}`) for them.
  */
-export async function startStandInKubelet(cluster: TestCluster, options: { namespace: string; ip: string; port: number }): Promise<StandInKubelet> {
-  const client = new KubeClient({ context: 'standin', server: cluster.url, ca: readFileSync(cluster.caFile), token: cluster.token, insecure: false, files: [] });
+export async function startStandInKubelet(
+  cluster: TestCluster,
+  options: { namespace: string; ip: string; port: number },
+): Promise<StandInKubelet> {
+  const client = new KubeClient({
+    context: 'standin',
+    server: cluster.url,
+    ca: readFileSync(cluster.caFile),
+    token: cluster.token,
+    insecure: false,
+    files: [],
+  });
   const node = { apiVersion: 'v1', kind: 'Node', metadata: { name: STANDIN_NODE, labels: { 'kubernetes.io/hostname': STANDIN_NODE } } };
   await client.call('POST', '/api/v1/nodes', node, 'application/json', [409]);
-  const ready = { status: { conditions: [{ type: 'Ready', status: 'True', reason: 'StandIn', lastHeartbeatTime: now(), lastTransitionTime: now() }], addresses: [{ type: 'InternalIP', address: options.ip }] } };
+  const ready = {
+    status: {
+      conditions: [{ type: 'Ready', status: 'True', reason: 'StandIn', lastHeartbeatTime: now(), lastTransitionTime: now() }],
+      addresses: [{ type: 'InternalIP', address: options.ip }],
+    },
+  };
   await client.call('PATCH', `/api/v1/nodes/${STANDIN_NODE}/status`, ready, 'application/merge-patch+json');
 
   const server: Server = createServer((req, res) => {
@@ -61,15 +84,32 @@ export async function startStandInKubelet(cluster: TestCluster, options: { names
       const name: string = pod.metadata.name;
       if (pod.metadata.deletionTimestamp) {
         // What a kubelet does once the containers stopped: remove the pod for good.
-        await client.call('DELETE', pods(`/${name}`), { kind: 'DeleteOptions', apiVersion: 'v1', gracePeriodSeconds: 0 }, 'application/json', [404]);
+        await client.call(
+          'DELETE',
+          pods(`/${name}`),
+          { kind: 'DeleteOptions', apiVersion: 'v1', gracePeriodSeconds: 0 },
+          'application/json',
+          [404],
+        );
         continue;
       }
       if (!pod.spec.nodeName) {
-        const binding = { apiVersion: 'v1', kind: 'Binding', metadata: { name }, target: { apiVersion: 'v1', kind: 'Node', name: STANDIN_NODE } };
+        const binding = {
+          apiVersion: 'v1',
+          kind: 'Binding',
+          metadata: { name },
+          target: { apiVersion: 'v1', kind: 'Node', name: STANDIN_NODE },
+        };
         await client.call('POST', pods(`/${name}/binding`), binding, 'application/json', [404, 409]);
       }
       if (!readied.has(name)) {
-        const res = await client.call('PATCH', pods(`/${name}/status`), runningStatus(pod, options.ip), 'application/merge-patch+json', [404, 409]);
+        const res = await client.call(
+          'PATCH',
+          pods(`/${name}/status`),
+          runningStatus(pod, options.ip),
+          'application/merge-patch+json',
+          [404, 409],
+        );
         if (res.status < 300) readied.add(name);
       }
     }

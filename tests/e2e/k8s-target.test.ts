@@ -21,7 +21,8 @@ const NAMESPACE = `lf-${LAB}`;
 let cluster: TestCluster;
 let home: string;
 let parent: string;
-const kubectl = async (...args: string[]) => (await run(cluster.kubectl, ['--kubeconfig', cluster.kubeconfig, ...args], { maxBuffer: 64 * 1024 * 1024 })).stdout;
+const kubectl = async (...args: string[]) =>
+  (await run(cluster.kubectl, ['--kubeconfig', cluster.kubeconfig, ...args], { maxBuffer: 64 * 1024 * 1024 })).stdout;
 const items = async (...args: string[]) => (JSON.parse(await kubectl('get', ...args, '-o', 'json')) as { items: any[] }).items;
 const lf = (args: string[], timeoutMs = 120_000): Promise<CliResult> => cli(args, { home, timeoutMs });
 
@@ -43,7 +44,8 @@ beforeAll(async () => {
 
 /** Everything with the lab label, of the kinds labforge writes, across the cluster. */
 async function labelled(lab: string): Promise<string[]> {
-  const kinds = 'namespaces,configmaps,secrets,services,deployments,statefulsets,replicasets,pods,horizontalpodautoscalers,poddisruptionbudgets,networkpolicies,roles,rolebindings,resourcequotas,limitranges';
+  const kinds =
+    'namespaces,configmaps,secrets,services,deployments,statefulsets,replicasets,pods,horizontalpodautoscalers,poddisruptionbudgets,networkpolicies,roles,rolebindings,resourcequotas,limitranges';
   return (await kubectl('get', kinds, '-A', '-l', `labforge.dev/lab=${lab}`, '-o', 'name')).split('\n').filter(Boolean);
 }
 
@@ -68,7 +70,11 @@ describe('synthesized manifests on a real API server', () => {
       const deployments = await items('deployments', '-n', 'lf-kexp');
       expect(deployments.map((d) => d.metadata.name).sort()).toEqual(['api-euw1', 'api-use1']);
       const api = deployments.find((d) => d.metadata.name === 'api-use1');
-      expect(api.spec.template.spec.containers[0].securityContext).toMatchObject({ runAsNonRoot: true, readOnlyRootFilesystem: true, allowPrivilegeEscalation: false });
+      expect(api.spec.template.spec.containers[0].securityContext).toMatchObject({
+        runAsNonRoot: true,
+        readOnlyRootFilesystem: true,
+        allowPrivilegeEscalation: false,
+      });
       expect(api.spec.template.spec.containers[0].readinessProbe.httpGet.path).toBe('/health');
       const events = (await items('statefulsets', '-n', 'lf-kexp')).find((s) => s.metadata.name === 'events');
       expect(events.spec.replicas).toBe(3);
@@ -77,7 +83,9 @@ describe('synthesized manifests on a real API server', () => {
       const ns = (await items('namespaces')).find((n) => n.metadata.name === 'lf-kexp');
       expect(ns.metadata.labels['pod-security.kubernetes.io/enforce']).toBe('baseline');
       // The real controllers act on what was applied: the StatefulSet gets its pods (which never run here).
-      await expect.poll(async () => (await items('pods', '-n', 'lf-kexp', '-l', 'app.kubernetes.io/name=events')).length, { timeout: 30_000 }).toBe(3);
+      await expect
+        .poll(async () => (await items('pods', '-n', 'lf-kexp', '-l', 'app.kubernetes.io/name=events')).length, { timeout: 30_000 })
+        .toBe(3);
 
       await kubectl('delete', '-f', file, '--wait=true', '--timeout=90s');
       expect(await namespaceGone('lf-kexp')).toBe(true);
@@ -102,8 +110,18 @@ describe('labforge up/health/status/down --target k8s', () => {
     // The Secret holds connection URLs whose passwords are the generated ones; no manifest had them.
     const secrets = JSON.parse(readFileSync(join(home, LAB, 'secrets.json'), 'utf8'));
     const secret = JSON.parse(await kubectl('get', 'secret', `lf-${LAB}-secrets`, '-n', NAMESPACE, '-o', 'json'));
-    const data = Object.fromEntries(Object.entries(secret.data as Record<string, string>).map(([k, v]) => [k, Buffer.from(v, 'base64').toString()]));
-    expect(Object.keys(data).sort()).toEqual(['AMQP_URL', 'DATABASE_URL', 'JWT_SECRET', 'POSTGRES_PASSWORD', 'RABBITMQ_PASSWORD', 'REDIS_PASSWORD', 'REDIS_URL']);
+    const data = Object.fromEntries(
+      Object.entries(secret.data as Record<string, string>).map(([k, v]) => [k, Buffer.from(v, 'base64').toString()]),
+    );
+    expect(Object.keys(data).sort()).toEqual([
+      'AMQP_URL',
+      'DATABASE_URL',
+      'JWT_SECRET',
+      'POSTGRES_PASSWORD',
+      'RABBITMQ_PASSWORD',
+      'REDIS_PASSWORD',
+      'REDIS_URL',
+    ]);
     expect(data.DATABASE_URL).toBe(`postgres://learner:${secrets.postgres.password}@db:5432/lab`);
     expect(r.stdout + r.stderr).not.toContain(secrets.postgres.password);
     // The controllers made the API's ReplicaSet and pods from the applied Deployment.
@@ -152,7 +170,9 @@ describe('labforge up/health/status/down --target k8s', () => {
 
 /** A non-loopback IPv4 address of this machine: the API server proxy refuses loopback targets. */
 function nodeAddress(): string {
-  const ip = Object.values(networkInterfaces()).flat().find((a) => a && a.family === 'IPv4' && !a.internal)?.address;
+  const ip = Object.values(networkInterfaces())
+    .flat()
+    .find((a) => a && a.family === 'IPv4' && !a.internal)?.address;
   if (!ip) throw new Error('this machine has no non-loopback IPv4 address for the stand-in node (the API server proxy refuses loopback)');
   return ip;
 }
@@ -169,7 +189,15 @@ describe('up reaches healthy when the pods run (stand-in kubelet: pod status wri
     const result = json(r);
     expect(result).toMatchObject({ rolledOut: true, namespace: `lf-${name}`, target: 'k8s' });
     const checks = Object.fromEntries(result.health.map((h: any) => [h.name, h]));
-    expect(Object.keys(checks).sort()).toEqual(['api GET /health', 'api endpoints', 'api pods ready', 'cache pods ready', 'db pods ready', 'mq pods ready', 'worker pods ready']);
+    expect(Object.keys(checks).sort()).toEqual([
+      'api GET /health',
+      'api endpoints',
+      'api pods ready',
+      'cache pods ready',
+      'db pods ready',
+      'mq pods ready',
+      'worker pods ready',
+    ]);
     for (const h of result.health) expect(h.ok, `${h.name}: ${h.detail}`).toBe(true);
     // The HPA brought the API to its 3 instances; the stand-in readied each pod it was given.
     expect(checks['api pods ready'].detail).toBe('3/3 ready');
@@ -201,15 +229,36 @@ describe('k8s target faults', () => {
 
   it('a lab whose cluster is gone: health and status say so per lab, down fails with one line and keeps the state', async () => {
     const config = join(parent, 'gone.kubeconfig');
-    writeFileSync(config, readFileSync(cluster.kubeconfig, 'utf8').replace(/server: https:\/\/127\.0\.0\.1:\d+/, 'server: https://127.0.0.1:9'));
+    writeFileSync(
+      config,
+      readFileSync(cluster.kubeconfig, 'utf8').replace(/server: https:\/\/127\.0\.0\.1:\d+/, 'server: https://127.0.0.1:9'),
+    );
     const dir = join(home, 'kgone');
     mkdirSync(dir, { recursive: true });
-    const state = { version: 1, name: 'kgone', level: 'advanced', target: 'k8s', createdAt: '2026-12-01T00:00:00Z', updatedAt: '2026-12-01T00:00:00Z', context: 'labforge-test', server: 'https://127.0.0.1:9', namespace: 'lf-kgone', regions: ['us-east-1'], objects: [] };
+    const state = {
+      version: 1,
+      name: 'kgone',
+      level: 'advanced',
+      target: 'k8s',
+      createdAt: '2026-12-01T00:00:00Z',
+      updatedAt: '2026-12-01T00:00:00Z',
+      context: 'labforge-test',
+      server: 'https://127.0.0.1:9',
+      namespace: 'lf-kgone',
+      regions: ['us-east-1'],
+      objects: [],
+    };
     writeFileSync(join(dir, 'state.json'), JSON.stringify(state));
     const env = { KUBECONFIG: config };
     const health = await cli(['health', 'kgone', '--json'], { home, env });
     expect(health.code).toBe(1);
-    expect(json(health).checks).toEqual([expect.objectContaining({ name: 'kubernetes API (labforge-test)', ok: false, detail: expect.stringMatching(/cannot reach the Kubernetes API at https:\/\/127\.0\.0\.1:9/) })]);
+    expect(json(health).checks).toEqual([
+      expect.objectContaining({
+        name: 'kubernetes API (labforge-test)',
+        ok: false,
+        detail: expect.stringMatching(/cannot reach the Kubernetes API at https:\/\/127\.0\.0\.1:9/),
+      }),
+    ]);
     const status = await cli(['status', 'kgone'], { home, env });
     expect(status.stdout).toMatch(/kgone .* unreachable: cannot reach the Kubernetes API/);
     const down = await cli(['down', 'kgone'], { home, env });
@@ -221,8 +270,15 @@ describe('k8s target faults', () => {
 
   it('an unreachable API server is one clear line (exit 1) and nothing is created', async () => {
     const config = join(parent, 'closed.kubeconfig');
-    writeFileSync(config, readFileSync(cluster.kubeconfig, 'utf8').replace(/server: https:\/\/127\.0\.0\.1:\d+/, 'server: https://127.0.0.1:9'));
-    const r = await cli(['up', 'advanced', '--target', 'k8s', '--name', 'nowhere'], { home, timeoutMs: 60_000, env: { KUBECONFIG: config } });
+    writeFileSync(
+      config,
+      readFileSync(cluster.kubeconfig, 'utf8').replace(/server: https:\/\/127\.0\.0\.1:\d+/, 'server: https://127.0.0.1:9'),
+    );
+    const r = await cli(['up', 'advanced', '--target', 'k8s', '--name', 'nowhere'], {
+      home,
+      timeoutMs: 60_000,
+      env: { KUBECONFIG: config },
+    });
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/^labforge: cannot reach the Kubernetes API at https:\/\/127\.0\.0\.1:9 \(context labforge-test\)/);
     expect(existsSync(join(home, 'nowhere'))).toBe(false);

@@ -9,7 +9,14 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { probeKafka } from '../../health/kafka.js';
 import { resolveRunAs } from '../../constructs/local/identity.js';
-import { createKafkaTopics, prepareKafkaCluster, startKafkaCluster, stopKafkaCluster, waitKafkaReady, type KafkaCluster } from '../../constructs/local/kafka.js';
+import {
+  createKafkaTopics,
+  prepareKafkaCluster,
+  startKafkaCluster,
+  stopKafkaCluster,
+  waitKafkaReady,
+  type KafkaCluster,
+} from '../../constructs/local/kafka.js';
 import { KAFKA_VERSION } from '../../constructs/local/kafka-dist.js';
 import { ExternalError } from '../../constructs/model/errors.js';
 import { isListening, pickFreePort } from '../../constructs/local/ports.js';
@@ -80,11 +87,19 @@ describe('local Kafka cluster (KRaft, 3 brokers)', () => {
       const local = tcp.filter((l) => / 0A /.test(l) && l.trim().split(/\s+/)[1]?.endsWith(`:${hex}`)).map((l) => l.trim().split(/\s+/)[1]);
       expect(local).toEqual([`0100007F:${hex}`]);
     }
-    expect(readFileSync('/proc/net/tcp6', 'utf8').split('\n').filter((l) => / 0A /.test(l) && ports.some((p) => l.includes(`:${p.toString(16).toUpperCase().padStart(4, '0')} `)))).toEqual([]);
+    expect(
+      readFileSync('/proc/net/tcp6', 'utf8')
+        .split('\n')
+        .filter((l) => / 0A /.test(l) && ports.some((p) => l.includes(`:${p.toString(16).toUpperCase().padStart(4, '0')} `))),
+    ).toEqual([]);
   });
 
   it('the probe sees every partition led with a full ISR of 3 and round-trips a message', async () => {
-    const result = await probeKafka('events (kafka)', { bootstrap: cluster.bootstrap, topics: [TOPIC], replicationFactor: 3 }, { attempts: 3 });
+    const result = await probeKafka(
+      'events (kafka)',
+      { bootstrap: cluster.bootstrap, topics: [TOPIC], replicationFactor: 3 },
+      { attempts: 3 },
+    );
     expect(result.status, result.detail).toBe('healthy');
     expect(result.ok).toBe(true);
     expect(result.view?.brokers).toEqual([1, 2, 3]);
@@ -100,9 +115,16 @@ describe('local Kafka cluster (KRaft, 3 brokers)', () => {
     const bootstrap = cluster.bootstrap.join(',');
     const meta = await run('kcat', ['-b', bootstrap, '-L', '-J', '-t', TOPIC]);
     expect(meta.code, meta.stderr).toBe(0);
-    const parsed = JSON.parse(meta.stdout) as { brokers: unknown[]; topics: Array<{ partitions: Array<{ replicas: unknown[]; isrs: unknown[] }> }> };
+    const parsed = JSON.parse(meta.stdout) as {
+      brokers: unknown[];
+      topics: Array<{ partitions: Array<{ replicas: unknown[]; isrs: unknown[] }> }>;
+    };
     expect(parsed.brokers).toHaveLength(3);
-    expect(parsed.topics[0]!.partitions.map((p) => [p.replicas.length, p.isrs.length])).toEqual([[3, 3], [3, 3], [3, 3]]);
+    expect(parsed.topics[0]!.partitions.map((p) => [p.replicas.length, p.isrs.length])).toEqual([
+      [3, 3],
+      [3, 3],
+      [3, 3],
+    ]);
 
     const message = `kcat-${Date.now()}`;
     const produced = await run('kcat', ['-b', bootstrap, '-P', '-t', TOPIC, '-p', '1', '-X', 'acks=all'], `${message}\n`);
@@ -120,7 +142,12 @@ describe('local Kafka cluster (KRaft, 3 brokers)', () => {
 
     // librdkafka retries while leadership moves off the dead broker; min.insync.replicas 2 is met.
     const message = `after-kill-${Date.now()}`;
-    const produced = await run('kcat', ['-b', survivors, '-P', '-t', TOPIC, '-p', '0', '-X', 'acks=all', '-X', 'message.timeout.ms=20000'], `${message}\n`, 30_000);
+    const produced = await run(
+      'kcat',
+      ['-b', survivors, '-P', '-t', TOPIC, '-p', '0', '-X', 'acks=all', '-X', 'message.timeout.ms=20000'],
+      `${message}\n`,
+      30_000,
+    );
     expect(produced.code, produced.stderr).toBe(0);
     const consumed = await run('kcat', ['-b', survivors, '-C', '-t', TOPIC, '-p', '0', '-o', 'beginning', '-e', '-q']);
     expect(consumed.stdout.split('\n')).toContain(message);
@@ -128,7 +155,11 @@ describe('local Kafka cluster (KRaft, 3 brokers)', () => {
     // Once the controller fences the dead broker (3 s session), every partition has a leader and
     // the ISRs lose it: degraded, not down, and the probe's own round trip works.
     const degraded = await until('probe reports degraded', 20_000, async () => {
-      const r = await probeKafka('events (kafka)', { bootstrap: cluster.bootstrap, topics: [TOPIC], replicationFactor: 3 }, { attempts: 1, timeoutMs: 3000 });
+      const r = await probeKafka(
+        'events (kafka)',
+        { bootstrap: cluster.bootstrap, topics: [TOPIC], replicationFactor: 3 },
+        { attempts: 1, timeoutMs: 3000 },
+      );
       return r.status === 'degraded' ? r : undefined;
     });
     expect(degraded.ok).toBe(false);

@@ -26,7 +26,9 @@ function listenersOn(port: number): string[] {
 }
 
 async function overview(base: string, auth?: string): Promise<{ status: number; body: any }> {
-  const res = await fetch(`${base}/api/overview`, { headers: { connection: 'close', ...(auth ? { authorization: `Basic ${Buffer.from(auth).toString('base64')}` } : {}) } });
+  const res = await fetch(`${base}/api/overview`, {
+    headers: { connection: 'close', ...(auth ? { authorization: `Basic ${Buffer.from(auth).toString('base64')}` } : {}) },
+  });
   const text = await res.text();
   return { status: res.status, body: text.startsWith('{') ? JSON.parse(text) : text };
 }
@@ -59,7 +61,10 @@ describe('local advanced lab with --rabbitmq-management', () => {
     expect(result.stdout).not.toContain(password);
     const health = json(await cli(['health', name, '--json'], { home }));
     const check = health.checks.find((c: { name: string }) => c.name === 'mq (rabbitmq management)');
-    expect(check).toMatchObject({ ok: true, detail: expect.stringMatching(/^GET \/api\/overview as learner .*: 200 .*running on node lf-.*@localhost$/) });
+    expect(check).toMatchObject({
+      ok: true,
+      detail: expect.stringMatching(/^GET \/api\/overview as learner .*: 200 .*running on node lf-.*@localhost$/),
+    });
     expect(health.ok).toBe(true);
   });
 
@@ -79,7 +84,9 @@ describe('local advanced lab with --rabbitmq-management', () => {
     expect(again.stdout).toContain(`mq (rabbitmq) management: ${base}/`);
     const off = await cli(['up', 'advanced', '--name', name, '--no-rabbitmq-management'], { home });
     expect(off.code).toBe(2);
-    expect(off.stderr.trim()).toBe(`labforge: lab '${name}' exists with RabbitMQ management on; run \`labforge down ${name}\` first to change it`);
+    expect(off.stderr.trim()).toBe(
+      `labforge: lab '${name}' exists with RabbitMQ management on; run \`labforge down ${name}\` first to change it`,
+    );
   });
 
   it('down frees the management port, and the receipt lists it', async () => {
@@ -87,8 +94,14 @@ describe('local advanced lab with --rabbitmq-management', () => {
     expect(down.code, down.stderr).toBe(0);
     const receipt = json(down);
     expect(receipt.leftovers).toEqual([]);
-    expect(receipt.ports.find((p: { component: string; name: string }) => p.component === 'mq' && p.name === 'management')).toMatchObject({ port: management, free: true });
-    expect({ accepts: await portAccepts(management), bindable: await portBindable(management) }).toEqual({ accepts: false, bindable: true });
+    expect(receipt.ports.find((p: { component: string; name: string }) => p.component === 'mq' && p.name === 'management')).toMatchObject({
+      port: management,
+      free: true,
+    });
+    expect({ accepts: await portAccepts(management), bindable: await portBindable(management) }).toEqual({
+      accepts: false,
+      bindable: true,
+    });
     expect(existsSync(labDir)).toBe(false);
   });
 

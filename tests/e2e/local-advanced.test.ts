@@ -10,7 +10,19 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findBinary } from '../../constructs/local/binaries.js';
 import { getInstance } from '../../health/balancer.js';
 import { amqpDeclare, assertStockClients, curlGet, psqlSelect, redisCliPing } from './stock-clients.js';
-import { assertPrerequisites, cleanup, cli, json, makeHome, occupy, pidAlive, portAccepts, portBindable, startCli, uniqueName } from './helpers.js';
+import {
+  assertPrerequisites,
+  cleanup,
+  cli,
+  json,
+  makeHome,
+  occupy,
+  pidAlive,
+  portAccepts,
+  portBindable,
+  startCli,
+  uniqueName,
+} from './helpers.js';
 
 const { parent, home } = makeHome('advanced');
 const name = uniqueName('adv');
@@ -140,7 +152,8 @@ describe('local advanced lab', () => {
     expect(status.components.map((c: View) => c.id)).toEqual(['db', 'cache', 'mq', ...API_IDS, 'worker', 'lb']);
     for (const c of status.components as View[]) {
       expect({ id: c.id, state: c.state, alive: pidAlive(c.pid!) }).toEqual({ id: c.id, state: 'running', alive: true });
-      for (const p of c.processes) expect({ id: c.id, process: p.name, alive: pidAlive(p.pid) }).toEqual({ id: c.id, process: p.name, alive: true });
+      for (const p of c.processes)
+        expect({ id: c.id, process: p.name, alive: pidAlive(p.pid) }).toEqual({ id: c.id, process: p.name, alive: true });
     }
     expect(status.components.find((c: View) => c.id === 'mq').processes.map((p: { name: string }) => p.name)).toEqual(['server', 'epmd']);
     const text = await cli(['status', name], { home });
@@ -172,7 +185,11 @@ describe('local advanced lab', () => {
     const note = await call(lb, 'POST', '/notes', { title: 'through the balancer' }, login.body.token);
     expect(note.status).toBe(201);
     // The worker wrote the welcome email; read as the learner with the generated password.
-    const row = await until('welcome email row', 10_000, async () => (await sql(secrets.urls.db, 'SELECT user_id, email FROM emails_sent WHERE job_id = $1', [jobId]))[0]);
+    const row = await until(
+      'welcome email row',
+      10_000,
+      async () => (await sql(secrets.urls.db, 'SELECT user_id, email FROM emails_sent WHERE job_id = $1', [jobId]))[0],
+    );
     expect(row).toEqual({ user_id: String(registered.body.id), email: user.email });
     const seen = new Set<string>();
     for (let i = 0; i < 9; i++) seen.add((await getInstance(`${lb}/health`, 2000)).instance ?? '?');
@@ -183,7 +200,9 @@ describe('local advanced lab', () => {
     const amqp = await import('amqplib');
     const { host, port } = byId('mq');
     await expect(amqp.connect(`amqp://guest:guest@${host}:${port}/lab`, { timeout: 2000 })).rejects.toThrow(/ACCESS_REFUSED/);
-    await expect(amqp.connect(secrets.urls.mq.replace(/\/lab$/, '/%2F'), { timeout: 2000 })).rejects.toThrow(/ConnectionOpenOk|NOT_ALLOWED/);
+    await expect(amqp.connect(secrets.urls.mq.replace(/\/lab$/, '/%2F'), { timeout: 2000 })).rejects.toThrow(
+      /ConnectionOpenOk|NOT_ALLOWED/,
+    );
     // amqplib 0.10 drops the broker's reason on connection.open: the broker's log says it.
     const brokerLog = await until('refusals in the broker log', 3000, () => {
       const text = readFileSync(join(labDir, 'logs', 'mq.log'), 'utf8');
@@ -207,7 +226,9 @@ describe('local advanced lab', () => {
       await conn.close();
     }
     expect((await call(lb, 'GET', `/jobs/${queued.body.jobId}`, undefined, login.token)).body).toMatchObject({ status: 'pending' });
-    const attempts = readFileSync(join(labDir, 'logs', 'worker.log'), 'utf8').split('\n').filter((l) => l.includes(queued.body.jobId));
+    const attempts = readFileSync(join(labDir, 'logs', 'worker.log'), 'utf8')
+      .split('\n')
+      .filter((l) => l.includes(queued.body.jobId));
     expect(attempts).toHaveLength(3);
   });
 
@@ -260,7 +281,11 @@ describe('local advanced lab', () => {
     expect(receipt.processes.map((p: { component: string; name: string; gone: boolean }) => `${p.component}/${p.name}/${p.gone}`)).toEqual(
       ['db', 'cache', 'mq', 'mq:epmd', ...API_IDS, 'worker', 'lb'].map((id) => (id === 'mq:epmd' ? 'mq/epmd/true' : `${id}/server/true`)),
     );
-    expect(receipt.ports.filter((p: { component: string }) => p.component === 'mq').map((p: { name: string; free: boolean }) => [p.name, p.free])).toEqual([
+    expect(
+      receipt.ports
+        .filter((p: { component: string }) => p.component === 'mq')
+        .map((p: { name: string; free: boolean }) => [p.name, p.free]),
+    ).toEqual([
       ['port', true],
       ['dist', true],
       ['epmd', true],
@@ -268,7 +293,9 @@ describe('local advanced lab', () => {
     expect(receipt.strays).toEqual([]);
     expect(receipt.seconds).toBeLessThanOrEqual(2);
     await assertPortsFree(components);
-    for (const c of components) for (const p of c.processes) expect({ id: c.id, process: p.name, alive: pidAlive(p.pid) }).toEqual({ id: c.id, process: p.name, alive: false });
+    for (const c of components)
+      for (const p of c.processes)
+        expect({ id: c.id, process: p.name, alive: pidAlive(p.pid) }).toEqual({ id: c.id, process: p.name, alive: false });
     expect(processesInside(labDir)).toEqual([]);
     expect(existsSync(labDir)).toBe(false);
     console.log(`advanced e2e (ms): ${JSON.stringify(timings)}`);
@@ -279,7 +306,13 @@ describe('local advanced lab', () => {
     const run = startCli(['up', 'advanced', '--name', other], { home });
     const statePath = join(home, other, 'state.json');
     interface Recorded {
-      components: { id: string; port: number; process?: { pid: number }; extraPorts?: Record<string, number>; helpers?: Record<string, { pid: number }> }[];
+      components: {
+        id: string;
+        port: number;
+        process?: { pid: number };
+        extraPorts?: Record<string, number>;
+        helpers?: Record<string, { pid: number }>;
+      }[];
     }
     const read = (): Recorded | undefined => {
       try {
@@ -297,10 +330,17 @@ describe('local advanced lab', () => {
     expect(result.code, result.stderr).toBe(130);
     expect(result.stderr).toContain(`interrupted: stopped what was started and removed lab '${other}'; nothing is left`);
     const seen = read() ?? state;
-    const pids = seen.components.flatMap((c) => [c.process?.pid, ...Object.values(c.helpers ?? {}).map((h) => h.pid)]).filter((p): p is number => p !== undefined);
+    const pids = seen.components
+      .flatMap((c) => [c.process?.pid, ...Object.values(c.helpers ?? {}).map((h) => h.pid)])
+      .filter((p): p is number => p !== undefined);
     for (const pid of pids) expect({ pid, alive: pidAlive(pid) }).toEqual({ pid, alive: false });
     const ports = seen.components.flatMap((c) => [c.port, ...Object.values(c.extraPorts ?? {})]).filter((p) => p > 0);
-    for (const port of ports) expect({ port, accepts: await portAccepts(port), bindable: await portBindable(port) }).toEqual({ port, accepts: false, bindable: true });
+    for (const port of ports)
+      expect({ port, accepts: await portAccepts(port), bindable: await portBindable(port) }).toEqual({
+        port,
+        accepts: false,
+        bindable: true,
+      });
     expect(processesInside(join(home, other))).toEqual([]);
     expect(existsSync(join(home, other))).toBe(false);
   });

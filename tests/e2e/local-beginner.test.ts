@@ -3,7 +3,18 @@
 import { userInfo } from 'node:os';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { assertNothingLeft, assertPrerequisites, cleanup, cli, IS_ROOT, json, makeHome, startCli, uniqueName, type StatusComponent } from './helpers.js';
+import {
+  assertNothingLeft,
+  assertPrerequisites,
+  cleanup,
+  cli,
+  IS_ROOT,
+  json,
+  makeHome,
+  startCli,
+  uniqueName,
+  type StatusComponent,
+} from './helpers.js';
 
 const { parent, home } = makeHome('beginner');
 const name = uniqueName('beg');
@@ -79,7 +90,9 @@ describe('local beginner lab', () => {
       expect(counts.rows[0].orders).toBeGreaterThan(0);
       const owner = await client.query("SELECT tableowner FROM pg_tables WHERE tablename = 'orders'");
       expect(owner.rows[0].tableowner).toBe('learner');
-      const fk = await client.query("SELECT count(*)::int AS n FROM information_schema.table_constraints WHERE constraint_type = 'FOREIGN KEY'");
+      const fk = await client.query(
+        "SELECT count(*)::int AS n FROM information_schema.table_constraints WHERE constraint_type = 'FOREIGN KEY'",
+      );
       expect(fk.rows[0].n).toBeGreaterThanOrEqual(2);
       const su = await client.query('SELECT rolsuper FROM pg_roles WHERE rolname = current_user');
       expect(su.rows[0].rolsuper).toBe(false);

@@ -47,8 +47,16 @@ function processesInside(dir: string): string[] {
 
 /** host:port pairs listening (state 0A) on the lab's region addresses, from /proc/net/tcp. */
 function listeningOnRegions(): string[] {
-  const hex = (a: string) => a.split('.').reverse().map((o) => Number(o).toString(16).toUpperCase().padStart(2, '0')).join('');
-  const regions = new Map([['127.0.1.1', hex('127.0.1.1')], ['127.0.2.1', hex('127.0.2.1')]]);
+  const hex = (a: string) =>
+    a
+      .split('.')
+      .reverse()
+      .map((o) => Number(o).toString(16).toUpperCase().padStart(2, '0'))
+      .join('');
+  const regions = new Map([
+    ['127.0.1.1', hex('127.0.1.1')],
+    ['127.0.2.1', hex('127.0.2.1')],
+  ]);
   return readFileSync('/proc/net/tcp', 'utf8')
     .split('\n')
     .slice(1)
@@ -166,7 +174,7 @@ describe('local expert lab', () => {
     // `up` of a lab that is up only prints its connection table again.
     const printed = await cli(['up', 'expert', '--name', name], { home, timeoutMs: 60_000 });
     const kafka = components.find((c) => c.kind === 'kafka')!;
-    expect(printed.stdout).toMatch(new RegExp(`^\\S+\\s+kafka\\s+.*\\s${kafka.url.replaceAll(".", "\\.")}$`, "m"));
+    expect(printed.stdout).toMatch(new RegExp(`^\\S+\\s+kafka\\s+.*\\s${kafka.url.replaceAll('.', '\\.')}$`, 'm'));
     expect(kcatBrokers(kafka.url)).toEqual([1, 2, 3]);
     const secretsText = (await cli(['secrets', name], { home })).stdout;
     const shardUrl = /^db-s0-r0 url:\s+(\S+)$/m.exec(secretsText)?.[1];
@@ -175,7 +183,7 @@ describe('local expert lab', () => {
     expect(JSON.parse(curlGet(`${lb(1)}/health`))).toMatchObject({ status: 'ok' });
   });
 
-  it('routes a key of shard 1 written in region 0 to shard 1\'s primary (region 1); it reaches the replica in region 0', async () => {
+  it("routes a key of shard 1 written in region 0 to shard 1's primary (region 1); it reaches the replica in region 0", async () => {
     const email = emailFor(1, 'route');
     const token = await login(lb(0), email);
     const where = await call(lb(0), 'GET', `/shards/${encodeURIComponent(email)}`);
@@ -187,7 +195,9 @@ describe('local expert lab', () => {
     const q = 'SELECT n.title FROM notes n JOIN users u ON u.id = n.user_id WHERE u.email = $1';
     expect(await sql(dbUrl('db-s1-r1'), q, [email])).toEqual([{ title }]);
     expect(await sql(dbUrl('db-s0-r0'), q, [email])).toEqual([]);
-    await until('note on the replica of shard 1 (db-s1-r0)', 5000, async () => ((await sql(dbUrl('db-s1-r0'), q, [email])).length === 1 ? true : undefined));
+    await until('note on the replica of shard 1 (db-s1-r0)', 5000, async () =>
+      (await sql(dbUrl('db-s1-r0'), q, [email])).length === 1 ? true : undefined,
+    );
     // Read back through the other region.
     const token1 = await login(lb(1), email);
     const list = await call(lb(1), 'GET', '/notes', undefined, token1);
@@ -205,7 +215,12 @@ describe('local expert lab', () => {
         .split('\n')
         .find((l) => l.includes(`"title":"${title}"`)),
     );
-    expect(JSON.parse(line)).toMatchObject({ topic: 'users.events', key: email, type: 'note.created', event: { source: expect.stringMatching(/^api-r0-\d$/) } });
+    expect(JSON.parse(line)).toMatchObject({
+      topic: 'users.events',
+      key: email,
+      type: 'note.created',
+      event: { source: expect.stringMatching(/^api-r0-\d$/) },
+    });
   });
 
   it('partition 1: health exits 1 naming the cut links and the disconnected replica; heal restores it', async () => {
@@ -216,8 +231,16 @@ describe('local expert lab', () => {
     const h = await health();
     expect(h.code).toBe(1);
     const failed = h.checks.filter((c) => !c.ok);
-    expect(failed.filter((c) => /^link-/.test(c.name)).map((c) => c.name).sort()).toEqual(
-      components.filter((c) => c.kind === 'proxy').map((c) => `${c.id} (link)`).sort(),
+    expect(
+      failed
+        .filter((c) => /^link-/.test(c.name))
+        .map((c) => c.name)
+        .sort(),
+    ).toEqual(
+      components
+        .filter((c) => c.kind === 'proxy')
+        .map((c) => `${c.id} (link)`)
+        .sort(),
     );
     for (const c of failed.filter((x) => /^link-/.test(x.name))) expect(c.detail).toMatch(/^CUT since/);
     expect(failed.find((c) => c.name.startsWith('db-s0-r1'))?.detail).toMatch(/disconnected/);
@@ -250,16 +273,21 @@ describe('local expert lab', () => {
     // its session timeout, longer on a loaded machine (a CI run once took more than 15 s).
     // Two CI runs of this session took longer than 30 s (never reproduced by hand: 1-7 s): wait
     // up to 60 s, and on a miss show what the consumer logged, to find where it waits.
-    await until('event consumed with broker 2 dead', 60_000, () => (seen().includes(`"title":"${title}"`) ? true : undefined)).catch((error: Error) => {
-      const log = (() => {
-        try {
-          return readFileSync(join(labDir, 'logs', 'consumer-r1.log'), 'utf8').split('\n').slice(-20).join('\n');
-        } catch {
-          return '(no consumer log)';
-        }
-      })();
-      throw new Error(`${error.message}; consumer-r1 log:\n${log}`);
-    });
+    await until('event consumed with broker 2 dead', 60_000, () => (seen().includes(`"title":"${title}"`) ? true : undefined)).catch(
+      (error: Error) => {
+        const log = (() => {
+          try {
+            return readFileSync(join(labDir, 'logs', 'consumer-r1.log'), 'utf8')
+              .split('\n')
+              .slice(-20)
+              .join('\n');
+          } catch {
+            return '(no consumer log)';
+          }
+        })();
+        throw new Error(`${error.message}; consumer-r1 log:\n${log}`);
+      },
+    );
     const h = await health();
     expect(h.checks.find((c) => c.name === 'events (kafka)')?.detail).toMatch(/broker-2 .*gone/);
 
@@ -313,7 +341,9 @@ describe('local expert lab', () => {
     expect(receipt.seconds).toBeLessThanOrEqual(4);
     timings.downReceipt = Math.round(receipt.seconds * 1000);
     expect(processesInside(labDir)).toEqual([]);
-    for (const c of components) for (const p of c.processes) expect({ id: c.id, process: p.name, alive: pidAlive(p.pid) }).toEqual({ id: c.id, process: p.name, alive: false });
+    for (const c of components)
+      for (const p of c.processes)
+        expect({ id: c.id, process: p.name, alive: pidAlive(p.pid) }).toEqual({ id: c.id, process: p.name, alive: false });
     const listening = listeningOnRegions();
     expect(ports.filter((p) => listening.includes(p))).toEqual([]);
     expect(existsSync(labDir)).toBe(false);

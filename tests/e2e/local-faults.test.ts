@@ -124,7 +124,14 @@ describe('local target fault cases', () => {
       expect(result.code, result.stderr).toBe(130);
       expect(result.stderr).toContain(`interrupted: stopped what was started and removed lab '${name}'; nothing is left`);
       const seen = recorded(name) ?? state;
-      const components = seen.components.map((c) => ({ id: c.id, kind: '', host: '127.0.0.1', port: c.port, pid: c.process?.pid, state: '' }));
+      const components = seen.components.map((c) => ({
+        id: c.id,
+        kind: '',
+        host: '127.0.0.1',
+        port: c.port,
+        pid: c.process?.pid,
+        state: '',
+      }));
       await assertNothingLeft(expect, components, join(home, name));
       expect(existsSync(join(home, `${name}.lock`))).toBe(false);
       // Nothing for down to do: the lab is unknown now.
@@ -144,7 +151,14 @@ describe('local target fault cases', () => {
     const trigger = /\((shard \d+ replica, region \d+|kafka)\)\s+started/;
     await waitFor('a replica or Kafka started', () => (trigger.test(stderr) ? true : undefined), 30_000);
     interface Recorded {
-      components: { id: string; host: string; port: number; extraPorts?: Record<string, number>; process?: { pid: number }; helpers?: Record<string, { pid: number }> }[];
+      components: {
+        id: string;
+        host: string;
+        port: number;
+        extraPorts?: Record<string, number>;
+        process?: { pid: number };
+        helpers?: Record<string, { pid: number }>;
+      }[];
     }
     // Every host:port is planned before the first spawn; pids as each server is spawned.
     const state = recorded(name) as Recorded;
@@ -152,7 +166,11 @@ describe('local target fault cases', () => {
     const sigint = performance.now();
     run.child.kill('SIGINT');
     const result = await run.done;
-    const timing = { toSigint: Math.round(sigint - t0), sigintToExit: Math.round(performance.now() - sigint), startedBefore: startedLines.length };
+    const timing = {
+      toSigint: Math.round(sigint - t0),
+      sigintToExit: Math.round(performance.now() - sigint),
+      startedBefore: startedLines.length,
+    };
     console.log(`expert Ctrl-C (ms): ${JSON.stringify(timing)}`);
     expect(startedLines.length, stderr).toBeGreaterThanOrEqual(4);
     // Kafka's three JVMs were spawned (recorded) by then: the cleanup has to stop them too.
@@ -162,16 +180,25 @@ describe('local target fault cases', () => {
     expect(result.stderr.split('\n').filter((l) => l.startsWith('labforge:'))).toEqual([
       `labforge: interrupted: stopped what was started and removed lab '${name}'; nothing is left`,
     ]);
-    const pids = state.components.flatMap((c) => [c.process?.pid, ...Object.values(c.helpers ?? {}).map((h) => h.pid)]).filter((p): p is number => p !== undefined);
+    const pids = state.components
+      .flatMap((c) => [c.process?.pid, ...Object.values(c.helpers ?? {}).map((h) => h.pid)])
+      .filter((p): p is number => p !== undefined);
     expect(pids.length).toBeGreaterThanOrEqual(startedLines.length);
     for (const pid of pids) expect({ pid, alive: pidAlive(pid) }).toEqual({ pid, alive: false });
     expect(processesInside(labDir)).toEqual([]);
-    const addresses = state.components.flatMap((c) => [c.port, ...Object.values(c.extraPorts ?? {})].filter((p) => p > 0).map((p) => ({ host: c.host, port: p })));
+    const addresses = state.components.flatMap((c) =>
+      [c.port, ...Object.values(c.extraPorts ?? {})].filter((p) => p > 0).map((p) => ({ host: c.host, port: p })),
+    );
     expect(new Set(addresses.map((a) => a.host))).toEqual(new Set(['127.0.1.1', '127.0.2.1']));
     const listening = new Set(listeningAddresses());
     expect(addresses.map((a) => `${a.host}:${a.port}`).filter((a) => listening.has(a))).toEqual([]);
     for (const { host, port } of addresses) {
-      expect({ host, port, accepts: await portAccepts(port, host), bindable: await portBindable(port, host) }).toEqual({ host, port, accepts: false, bindable: true });
+      expect({ host, port, accepts: await portAccepts(port, host), bindable: await portBindable(port, host) }).toEqual({
+        host,
+        port,
+        accepts: false,
+        bindable: true,
+      });
     }
     expect(existsSync(labDir)).toBe(false);
     expect(existsSync(join(home, `${name}.lock`))).toBe(false);
@@ -183,7 +210,9 @@ describe('local target fault cases', () => {
     await waitFor('lock file', () => (existsSync(join(home, `${name}.lock`)) ? true : undefined));
     const second = await cli(['up', 'beginner', '--name', name], { home });
     expect(second.code).toBe(1);
-    expect(second.stderr.split('\n')[0]).toMatch(new RegExp(`^labforge: lab '${name}' is busy: \`labforge up\` \\(pid \\d+\\) has held its lock since `));
+    expect(second.stderr.split('\n')[0]).toMatch(
+      new RegExp(`^labforge: lab '${name}' is busy: \`labforge up\` \\(pid \\d+\\) has held its lock since `),
+    );
     expect((await first.done).code).toBe(0);
     expect((await cli(['down', name], { home })).code).toBe(0);
   });
@@ -192,7 +221,10 @@ describe('local target fault cases', () => {
     const name = uniqueName('stale');
     const { mkdirSync } = await import('node:fs');
     mkdirSync(home, { recursive: true });
-    writeFileSync(join(home, `${name}.lock`), JSON.stringify({ pid: 999999, startTime: 1, bootId: 'old-boot', command: 'up', since: '2020-01-01T00:00:00Z' }));
+    writeFileSync(
+      join(home, `${name}.lock`),
+      JSON.stringify({ pid: 999999, startTime: 1, bootId: 'old-boot', command: 'up', since: '2020-01-01T00:00:00Z' }),
+    );
     const up = await cli(['up', 'beginner', '--name', name], { home });
     expect(up.code, up.stderr).toBe(0);
     expect((await cli(['down', name], { home })).code).toBe(0);

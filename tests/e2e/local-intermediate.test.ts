@@ -34,7 +34,8 @@ describe('local intermediate lab', () => {
       ['cache (redis)', true],
       ['api (api)', true],
     ]);
-    for (const id of ['db', 'cache', 'api']) expect(result.stderr).toMatch(new RegExp(`${id} \\(\\w+\\)\\s+started\\s+127\\.0\\.0\\.1:\\d+`));
+    for (const id of ['db', 'cache', 'api'])
+      expect(result.stderr).toMatch(new RegExp(`${id} \\(\\w+\\)\\s+started\\s+127\\.0\\.0\\.1:\\d+`));
     components = up.components;
     expect(new Set(components.map((c) => c.port)).size).toBe(3);
     api = up.components.find((c: StatusComponent) => c.kind === 'api').url;

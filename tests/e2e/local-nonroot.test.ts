@@ -20,7 +20,9 @@ import {
 } from './helpers.js';
 
 // As root: a dedicated unprivileged user; otherwise the current user already is one.
-const account = IS_ROOT ? { name: TEST_USER, ...ensureUser(TEST_USER) } : { name: userInfo().username, uid: process.getuid!(), gid: process.getgid!() };
+const account = IS_ROOT
+  ? { name: TEST_USER, ...ensureUser(TEST_USER) }
+  : { name: userInfo().username, uid: process.getuid!(), gid: process.getgid!() };
 const user = IS_ROOT ? TEST_USER : undefined;
 const { parent, home } = makeHome('user', IS_ROOT ? account : undefined);
 const name = uniqueName('usr');

@@ -14,7 +14,13 @@ import { resolveRunAs } from '../../constructs/local/identity.js';
 import { canBind, isListening } from '../../constructs/local/ports.js';
 import { initCluster, seed, startServer, waitReady } from '../../constructs/local/postgres.js';
 import { isAlive, ownedProcesses, stopProcess, type ProcessRecord } from '../../constructs/local/proc.js';
-import { configureReplicationPrimary, createReplica, createSlot, ensureReplicator, promoteReplica } from '../../constructs/local/replica.js';
+import {
+  configureReplicationPrimary,
+  createReplica,
+  createSlot,
+  ensureReplicator,
+  promoteReplica,
+} from '../../constructs/local/replica.js';
 import { makeOwnedDir } from '../../constructs/local/spawn.js';
 import { regionAddress, regionRange, shardFor, shardPlacement } from '../../constructs/model/shard.js';
 
@@ -39,7 +45,8 @@ interface Shard {
   linkRec?: ProcessRecord;
 }
 const shards: Shard[] = [];
-const records = (): ProcessRecord[] => shards.flatMap((s) => [s.primaryRec, s.replicaRec, s.linkRec]).filter((r): r is ProcessRecord => !!r);
+const records = (): ProcessRecord[] =>
+  shards.flatMap((s) => [s.primaryRec, s.replicaRec, s.linkRec]).filter((r): r is ProcessRecord => !!r);
 
 async function stopAll(): Promise<number[]> {
   const left: number[] = [];
@@ -48,8 +55,19 @@ async function stopAll(): Promise<number[]> {
   return left;
 }
 
-const endpoint = (c: ComponentState): PostgresEndpoint => ({ host: c.host, port: c.port, database: 'lab', user: 'learner', password: secrets.learner });
-const pair = (s: Shard): ReplicaEndpoints => ({ primary: endpoint(s.primary), replica: endpoint(s.replica), slot: s.slot, maxLagSeconds: 2 });
+const endpoint = (c: ComponentState): PostgresEndpoint => ({
+  host: c.host,
+  port: c.port,
+  database: 'lab',
+  user: 'learner',
+  password: secrets.learner,
+});
+const pair = (s: Shard): ReplicaEndpoints => ({
+  primary: endpoint(s.primary),
+  replica: endpoint(s.replica),
+  slot: s.slot,
+  maxLagSeconds: 2,
+});
 
 async function sql<T = Record<string, unknown>>(c: ComponentState, text: string, params: unknown[] = []): Promise<T[]> {
   const { default: pg } = await import('pg');
@@ -74,7 +92,8 @@ async function until<T>(what: string, timeoutMs: number, fn: () => Promise<T | u
   }
 }
 
-const countOn = async (c: ComponentState, shard: number) => Number((await sql<{ n: string }>(c, 'SELECT count(*) AS n FROM items WHERE shard = $1', [shard]))[0]!.n);
+const countOn = async (c: ComponentState, shard: number) =>
+  Number((await sql<{ n: string }>(c, 'SELECT count(*) AS n FROM items WHERE shard = $1', [shard]))[0]!.n);
 
 async function buildShard(s: Shard): Promise<void> {
   const t0 = performance.now();
@@ -89,7 +108,16 @@ async function buildShard(s: Shard): Promise<void> {
   s.linkRec = link.startDelayProxy(s.link, runAs);
   await link.waitDelayProxyReady(s.link, s.linkRec);
   const t1 = performance.now();
-  s.replicaRec = await createReplica({ replica: s.replica, primary: s.primary, via: { host: s.link.listenHost, port: s.link.listenPort }, slot: s.slot, password: secrets.replicator }, runAs);
+  s.replicaRec = await createReplica(
+    {
+      replica: s.replica,
+      primary: s.primary,
+      via: { host: s.link.listenHost, port: s.link.listenPort },
+      slot: s.slot,
+      password: secrets.replicator,
+    },
+    runAs,
+  );
   timings[`shard${s.shard}: primary ready`] = Math.round(t1 - t0);
   timings[`shard${s.shard}: replica streaming via ${DELAY_MS} ms link`] = Math.round(performance.now() - t1);
 }
@@ -157,7 +185,9 @@ describe('expert data tier: sharded PostgreSQL with cross-region streaming repli
   it('routes rows by shardFor to their primaries; they reach the matching replica only', async () => {
     const keys = Array.from({ length: 200 }, (_, i) => `user-${i}`);
     // The rule in SQL (as printed in the lab guide) agrees with shardFor.
-    const inSql = await sql<{ s: string }>(shards[0]!.primary, "SELECT (('x' || substr(md5($1), 1, 8))::bit(32)::bigint % 2)::text AS s", ['user-42']);
+    const inSql = await sql<{ s: string }>(shards[0]!.primary, "SELECT (('x' || substr(md5($1), 1, 8))::bit(32)::bigint % 2)::text AS s", [
+      'user-42',
+    ]);
     expect(Number(inSql[0]!.s)).toBe(shardFor('user-42', SHARDS));
     for (const s of shards) {
       const mine = keys.filter((k) => shardFor(k, SHARDS) === s.shard);
@@ -166,7 +196,9 @@ describe('expert data tier: sharded PostgreSQL with cross-region streaming repli
     for (const s of shards) {
       const expected = keys.filter((k) => shardFor(k, SHARDS) === s.shard).length;
       expect(expected).toBeGreaterThan(60);
-      await until(`${s.replica.id} has shard ${s.shard}'s ${expected} rows`, 10_000, async () => ((await countOn(s.replica, s.shard)) === expected ? true : undefined));
+      await until(`${s.replica.id} has shard ${s.shard}'s ${expected} rows`, 10_000, async () =>
+        (await countOn(s.replica, s.shard)) === expected ? true : undefined,
+      );
       const total = await sql<{ n: string }>(s.replica, 'SELECT count(*) AS n FROM items');
       expect(Number(total[0]!.n)).toBe(expected); // nothing of the other shard
     }
@@ -179,7 +211,12 @@ describe('expert data tier: sharded PostgreSQL with cross-region streaming repli
       const key = `probe-${i}-${Date.now()}`;
       await sql(s.primary, 'INSERT INTO items (key, shard) VALUES ($1, 0)', [key]);
       const committed = performance.now();
-      await until('row on replica', 5000, async () => ((await sql(s.replica, 'SELECT 1 FROM items WHERE key = $1', [key])).length ? true : undefined), 2);
+      await until(
+        'row on replica',
+        5000,
+        async () => ((await sql(s.replica, 'SELECT 1 FROM items WHERE key = $1', [key])).length ? true : undefined),
+        2,
+      );
       samples.push(performance.now() - committed);
     }
     timings['replication delay samples'] = Math.round(Math.min(...samples));

@@ -39,7 +39,12 @@ describe('parseBackend', () => {
     expect(parseBackend('local')).toBeUndefined();
     expect(parseBackend('s3://lab-state')).toEqual({ kind: 's3', bucket: 'lab-state', prefix: '' });
     expect(parseBackend('s3://lab-state/team/ws-2026/')).toEqual({ kind: 's3', bucket: 'lab-state', prefix: 'team/ws-2026' });
-    expect(parseBackend('s3://lab.state/x?region=eu-west-1')).toEqual({ kind: 's3', bucket: 'lab.state', prefix: 'x', region: 'eu-west-1' });
+    expect(parseBackend('s3://lab.state/x?region=eu-west-1')).toEqual({
+      kind: 's3',
+      bucket: 'lab.state',
+      prefix: 'x',
+      region: 'eu-west-1',
+    });
     expect(stateKey(parseBackend('s3://b-1/team')!, 'adv', 'adv-k8s')).toBe('team/adv/adv-k8s.tfstate');
     expect(stateKey(parseBackend('s3://b-1')!, 'adv', 'adv')).toBe('adv/adv.tfstate');
   });
@@ -48,11 +53,23 @@ describe('parseBackend', () => {
     const cases: [string, string][] = [
       ['gs://bucket', "bad --backend 'gs://bucket' (valid: 'local' or 's3://<bucket>[/<prefix>][?region=<region>]')"],
       ['s3://', "bad --backend 's3://' (valid: 'local' or 's3://<bucket>[/<prefix>][?region=<region>]')"],
-      ['s3://Lab_State', "bad --backend bucket 'Lab_State' (valid: 3-63 lowercase letters, digits, dots and hyphens, e.g. s3://my-labforge-state)"],
+      [
+        's3://Lab_State',
+        "bad --backend bucket 'Lab_State' (valid: 3-63 lowercase letters, digits, dots and hyphens, e.g. s3://my-labforge-state)",
+      ],
       ['s3://ab', "bad --backend bucket 'ab' (valid: 3-63 lowercase letters, digits, dots and hyphens, e.g. s3://my-labforge-state)"],
-      ['s3://lab-state/a//b', "bad --backend prefix 'a//b' (valid: key segments of letters, digits and !_.*'()- separated by single slashes)"],
-      ['s3://lab-state/a b', "bad --backend prefix 'a b' (valid: key segments of letters, digits and !_.*'()- separated by single slashes)"],
-      ['s3://lab-state?region=mars-1', expect.stringMatching(/^bad --backend region 'mars-1' \(valid: us-east-1, us-east-2, .*\)$/) as unknown as string],
+      [
+        's3://lab-state/a//b',
+        "bad --backend prefix 'a//b' (valid: key segments of letters, digits and !_.*'()- separated by single slashes)",
+      ],
+      [
+        's3://lab-state/a b',
+        "bad --backend prefix 'a b' (valid: key segments of letters, digits and !_.*'()- separated by single slashes)",
+      ],
+      [
+        's3://lab-state?region=mars-1',
+        expect.stringMatching(/^bad --backend region 'mars-1' \(valid: us-east-1, us-east-2, .*\)$/) as unknown as string,
+      ],
       ['s3://lab-state?acl=public', "bad --backend option 'acl' in 's3://lab-state?acl=public' (valid: region)"],
     ];
     for (const [value, message] of cases) {
@@ -76,9 +93,16 @@ describe('the synthesized stacks of a lab with an S3 backend (real cdktf synth)'
     const stacks = synthAws([advanced('s3://lab-state/team?region=eu-west-1')], out);
     expect(stacks.map((s) => s.stack)).toEqual(['adv', 'adv-k8s']);
     const [cluster, objects] = stacks.map((s) => json(s.file));
-    expect(cluster.terraform.backend).toEqual({ s3: { bucket: 'lab-state', key: 'team/adv/adv.tfstate', region: 'eu-west-1', encrypt: true, use_lockfile: true } });
-    expect(objects.terraform.backend).toEqual({ s3: { bucket: 'lab-state', key: 'team/adv/adv-k8s.tfstate', region: 'eu-west-1', encrypt: true, use_lockfile: true } });
-    expect(objects.data.terraform_remote_state.cluster).toEqual({ backend: 's3', config: { bucket: 'lab-state', key: 'team/adv/adv.tfstate', region: 'eu-west-1' } });
+    expect(cluster.terraform.backend).toEqual({
+      s3: { bucket: 'lab-state', key: 'team/adv/adv.tfstate', region: 'eu-west-1', encrypt: true, use_lockfile: true },
+    });
+    expect(objects.terraform.backend).toEqual({
+      s3: { bucket: 'lab-state', key: 'team/adv/adv-k8s.tfstate', region: 'eu-west-1', encrypt: true, use_lockfile: true },
+    });
+    expect(objects.data.terraform_remote_state.cluster).toEqual({
+      backend: 's3',
+      config: { bucket: 'lab-state', key: 'team/adv/adv.tfstate', region: 'eu-west-1' },
+    });
   });
 
   it('without --backend (or with local) the state stays beside each stack, as before', () => {
@@ -94,8 +118,19 @@ describe('the synthesized stacks of a lab with an S3 backend (real cdktf synth)'
     const stackDir = join(objects!.file, '..');
     writeEmulatorOverride(stackDir, emulatorSettings({ LABFORGE_TEST_AWS_EMULATOR: 'http://localhost:5000' }));
     const o = json(join(stackDir, OVERRIDE_FILE));
-    const emulated = { endpoints: { s3: 'http://localhost:5000', sts: 'http://localhost:5000', iam: 'http://localhost:5000' }, use_path_style: true, access_key: 'testing', skip_credentials_validation: true };
-    expect(o.terraform.backend.s3).toMatchObject({ bucket: 'lab-state', key: 'team/adv/adv-k8s.tfstate', region: 'us-east-1', use_lockfile: true, ...emulated });
+    const emulated = {
+      endpoints: { s3: 'http://localhost:5000', sts: 'http://localhost:5000', iam: 'http://localhost:5000' },
+      use_path_style: true,
+      access_key: 'testing',
+      skip_credentials_validation: true,
+    };
+    expect(o.terraform.backend.s3).toMatchObject({
+      bucket: 'lab-state',
+      key: 'team/adv/adv-k8s.tfstate',
+      region: 'us-east-1',
+      use_lockfile: true,
+      ...emulated,
+    });
     expect(o.data.terraform_remote_state.cluster.config).toMatchObject({ bucket: 'lab-state', key: 'team/adv/adv.tfstate', ...emulated });
     // Local labs' overrides carry neither.
     const [, local] = synthAws([advanced()], join(dir, 'synth-emulated-local'));
@@ -112,7 +147,12 @@ describe('state objects in a real S3 API (moto server)', () => {
   beforeAll(async () => {
     moto = await startMoto();
     // LabStates builds its SDK clients from the environment, as the CLI does.
-    Object.assign(process.env, { AWS_ENDPOINT_URL: moto.endpoint, AWS_ACCESS_KEY_ID: credentials.accessKeyId, AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey, AWS_EC2_METADATA_DISABLED: 'true' });
+    Object.assign(process.env, {
+      AWS_ENDPOINT_URL: moto.endpoint,
+      AWS_ACCESS_KEY_ID: credentials.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
+      AWS_EC2_METADATA_DISABLED: 'true',
+    });
     delete process.env.AWS_PROFILE;
     s3 = new S3Client({ region: 'eu-west-1', endpoint: moto.endpoint, forcePathStyle: true, credentials });
     await s3.send(new CreateBucketCommand({ Bucket: 'lab-state', CreateBucketConfiguration: { LocationConstraint: 'eu-west-1' } }));
@@ -124,14 +164,33 @@ describe('state objects in a real S3 API (moto server)', () => {
   });
 
   const resource = (type: string, name: string) => ({ mode: 'managed', type, name, instances: [{ attributes: {} }] });
-  const put = (key: string, body: unknown) => s3.send(new PutObjectCommand({ Bucket: 'lab-state', Key: key, Body: typeof body === 'string' ? body : JSON.stringify(body) }));
-  const exists = async (key: string) => s3.send(new HeadObjectCommand({ Bucket: 'lab-state', Key: key })).then(() => true, () => false);
+  const put = (key: string, body: unknown) =>
+    s3.send(new PutObjectCommand({ Bucket: 'lab-state', Key: key, Body: typeof body === 'string' ? body : JSON.stringify(body) }));
+  const exists = async (key: string) =>
+    s3.send(new HeadObjectCommand({ Bucket: 'lab-state', Key: key })).then(
+      () => true,
+      () => false,
+    );
   const backend = parseBackend('s3://lab-state/team?region=eu-west-1')!;
 
   function record(home: string, name: string, fields: Partial<AwsLabState> = {}): AwsLabState {
     const state: AwsLabState = {
-      version: AWS_STATE_VERSION, name, level: 'advanced', target: 'aws', createdAt: '2026-12-01T09:00:00.000Z', updatedAt: '2026-12-01T09:00:00.000Z', appliedAt: '2026-12-01T10:00:00.000Z',
-      expiresAt: '2026-12-01T13:00:00.000Z', owner: 'ada', regions: ['us-east-1'], hourlyUsd: 1, binary: '/usr/bin/tofu', stacks: [name, `${name}-k8s`], backend, phase: 'up', ...fields,
+      version: AWS_STATE_VERSION,
+      name,
+      level: 'advanced',
+      target: 'aws',
+      createdAt: '2026-12-01T09:00:00.000Z',
+      updatedAt: '2026-12-01T09:00:00.000Z',
+      appliedAt: '2026-12-01T10:00:00.000Z',
+      expiresAt: '2026-12-01T13:00:00.000Z',
+      owner: 'ada',
+      regions: ['us-east-1'],
+      hourlyUsd: 1,
+      binary: '/usr/bin/tofu',
+      stacks: [name, `${name}-k8s`],
+      backend,
+      phase: 'up',
+      ...fields,
     };
     mkdirSync(join(home, name), { recursive: true });
     writeAwsState(home, state);
@@ -141,7 +200,11 @@ describe('state objects in a real S3 API (moto server)', () => {
   it('status counts the resources of each stack object in the bucket (the bucket in its own region); outputs merge, secrets named', async () => {
     const home = join(dir, 'home-status');
     const state = record(home, 'adv');
-    await put('team/adv/adv.tfstate', { version: 4, resources: [resource('aws_vpc', 'vpc'), resource('aws_eks_cluster', 'use1')], outputs: { api_url: { value: 'https://api', type: 'string' }, db_password: { value: 's3cret', type: 'string', sensitive: true } } });
+    await put('team/adv/adv.tfstate', {
+      version: 4,
+      resources: [resource('aws_vpc', 'vpc'), resource('aws_eks_cluster', 'use1')],
+      outputs: { api_url: { value: 'https://api', type: 'string' }, db_password: { value: 's3cret', type: 'string', sensitive: true } },
+    });
     await put('team/adv/adv-k8s.tfstate', { version: 4, resources: [resource('kubernetes_namespace_v1', 'lab')], outputs: {} });
     const status = await statusAwsLab(home, 'adv', new Date('2026-12-01T12:00:00.000Z'));
     expect(status).toMatchObject({ resources: 3, state: 'up', hoursUp: 2, costSoFarUsd: 2, backend: 's3://lab-state/team/adv/' });
@@ -158,9 +221,14 @@ describe('state objects in a real S3 API (moto server)', () => {
     expect(await fresh.addresses('none')).toEqual([]);
     fresh.close();
     const gone = new LabStates(home, record(home, 'gone', { backend: { ...backend, bucket: 'no-such-state-bucket' } }));
-    const error = await gone.addresses('gone').then(() => undefined, (e: unknown) => e);
+    const error = await gone.addresses('gone').then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(error).toBeInstanceOf(ExternalError);
-    expect((error as Error).message).toMatch(/^cannot read the Terraform state of stack gone from s3:\/\/no-such-state-bucket\/team\/gone\/gone\.tfstate: NoSuchBucket/);
+    expect((error as Error).message).toMatch(
+      /^cannot read the Terraform state of stack gone from s3:\/\/no-such-state-bucket\/team\/gone\/gone\.tfstate: NoSuchBucket/,
+    );
     gone.close();
     // status still reports the lab (and the others): resources unknown, the reason in its state.
     const status = await statusAwsLab(home, 'gone');
@@ -176,7 +244,11 @@ describe('state objects in a real S3 API (moto server)', () => {
     await put('team/rm/rm.tfstate.tflock', '{"ID":"x"}');
     await put('team/other/other.tfstate', { version: 4, resources: [] });
     expect(await states.removeRemote()).toEqual([]);
-    expect(await Promise.all(['team/rm/rm.tfstate', 'team/rm/rm-k8s.tfstate', 'team/rm/rm.tfstate.tflock', 'team/other/other.tfstate'].map(exists))).toEqual([false, false, false, true]);
+    expect(
+      await Promise.all(
+        ['team/rm/rm.tfstate', 'team/rm/rm-k8s.tfstate', 'team/rm/rm.tfstate.tflock', 'team/other/other.tfstate'].map(exists),
+      ),
+    ).toEqual([false, false, false, true]);
     states.close();
   });
 
@@ -185,7 +257,14 @@ describe('state objects in a real S3 API (moto server)', () => {
     record(home, 'dn');
     await put('team/dn/dn.tfstate', { version: 4, resources: [] });
     await put('team/dn/dn-k8s.tfstate', { version: 4, resources: [] });
-    const env = { LABFORGE_HOME: home, LABFORGE_TF_BIN: '/nonexistent/tofu', AWS_ENDPOINT_URL: moto.endpoint, AWS_ACCESS_KEY_ID: 'testing', AWS_SECRET_ACCESS_KEY: 'testing', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' };
+    const env = {
+      LABFORGE_HOME: home,
+      LABFORGE_TF_BIN: '/nonexistent/tofu',
+      AWS_ENDPOINT_URL: moto.endpoint,
+      AWS_ACCESS_KEY_ID: 'testing',
+      AWS_SECRET_ACCESS_KEY: 'testing',
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    };
     const r = labforge(['down', 'dn'], { env });
     expect(r.code, r.stderr).toBe(0);
     const receipt = r.stdout.trimEnd().split('\n');
@@ -197,7 +276,15 @@ describe('state objects in a real S3 API (moto server)', () => {
 
   it('up --backend naming a bucket that does not exist: exit 1, one line saying so and how to create it, nothing created (stand-in tofu never run)', () => {
     const { root, tofu, log } = standInTofu('cli-missing');
-    const env = { LABFORGE_HOME: join(root, 'home'), LABFORGE_TF_BIN: tofu, AWS_ENDPOINT_URL: moto.endpoint, AWS_ACCESS_KEY_ID: 'testing', AWS_SECRET_ACCESS_KEY: 'testing', AWS_PROFILE: '', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' };
+    const env = {
+      LABFORGE_HOME: join(root, 'home'),
+      LABFORGE_TF_BIN: tofu,
+      AWS_ENDPOINT_URL: moto.endpoint,
+      AWS_ACCESS_KEY_ID: 'testing',
+      AWS_SECRET_ACCESS_KEY: 'testing',
+      AWS_PROFILE: '',
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    };
     const r = labforge(['up', 'beginner', '--target', 'aws', '--yes', '--backend', 's3://no-such-state-bucket/labs'], { env });
     expect(r.code).toBe(1);
     expect(r.stderr.trimEnd().split('\n')).toEqual([
@@ -210,8 +297,18 @@ describe('state objects in a real S3 API (moto server)', () => {
 
   it('workshop up --backend naming a bucket that does not exist: exit 1 once, before the envelope, no workshop record (stand-in tofu never run)', () => {
     const { root, tofu, log } = standInTofu('cli-workshop-missing');
-    const env = { LABFORGE_HOME: join(root, 'home'), LABFORGE_TF_BIN: tofu, AWS_ENDPOINT_URL: moto.endpoint, AWS_ACCESS_KEY_ID: 'testing', AWS_SECRET_ACCESS_KEY: 'testing', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' };
-    const r = labforge(['workshop', 'up', 'beginner', '--participants', '4', '--target', 'aws', '--yes', '--backend', 's3://no-such-state-bucket'], { env });
+    const env = {
+      LABFORGE_HOME: join(root, 'home'),
+      LABFORGE_TF_BIN: tofu,
+      AWS_ENDPOINT_URL: moto.endpoint,
+      AWS_ACCESS_KEY_ID: 'testing',
+      AWS_SECRET_ACCESS_KEY: 'testing',
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    };
+    const r = labforge(
+      ['workshop', 'up', 'beginner', '--participants', '4', '--target', 'aws', '--yes', '--backend', 's3://no-such-state-bucket'],
+      { env },
+    );
     expect(r.code).toBe(1);
     expect(r.stderr.trimEnd().split('\n')[0]).toBe("labforge: state bucket 'no-such-state-bucket' (--backend) does not exist");
     expect(r.stderr).not.toContain('lab(s) on AWS');
@@ -229,7 +326,9 @@ describe('state objects in a real S3 API (moto server)', () => {
       const r = labforge(['up', 'beginner', '--target', 'aws', '--yes', '--name', 'kept', '--backend', other], { env });
       expect([r.code, r.stderr.trimEnd().split('\n')], other).toEqual([
         2,
-        ["labforge: lab 'kept' keeps its Terraform state in s3://lab-state/team/kept/; --backend would start a second one: leave --backend out, or `labforge down kept` first"],
+        [
+          "labforge: lab 'kept' keeps its Terraform state in s3://lab-state/team/kept/; --backend would start a second one: leave --backend out, or `labforge down kept` first",
+        ],
       ]);
     }
     expect(readFileSync(join(home, 'kept', 'state.json'), 'utf8')).toBe(before);

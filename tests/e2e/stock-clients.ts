@@ -25,7 +25,11 @@ function run(command: string, args: readonly string[], env: NodeJS.ProcessEnv = 
 
 /** `psql URL -c 'select 1'` (the password from PGPASSWORD when the URL has none). */
 export function psqlSelect(url: string, password?: string): string {
-  const r = run('psql', [url, '-XtAc', "select current_user || '@' || current_database()"], password === undefined ? { PGPASSWORD: '' } : { PGPASSWORD: password });
+  const r = run(
+    'psql',
+    [url, '-XtAc', "select current_user || '@' || current_database()"],
+    password === undefined ? { PGPASSWORD: '' } : { PGPASSWORD: password },
+  );
   if (r.code !== 0) throw new Error(`psql ${url}: exit ${r.code}: ${r.err}`);
   return r.out;
 }

@@ -3,7 +3,16 @@
 // tagged resources with the SDK in two regions, plus untagged look-alikes and another owner's,
 // then runs the BUILT CLI and checks with the SDK, independently of the sweep's own listing,
 // what is gone and what is still there.
-import { CreateBucketCommand, GetBucketTaggingCommand, HeadBucketCommand, ListBucketsCommand, PutBucketTaggingCommand, PutBucketVersioningCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import {
+  CreateBucketCommand,
+  GetBucketTaggingCommand,
+  HeadBucketCommand,
+  ListBucketsCommand,
+  PutBucketTaggingCommand,
+  PutBucketVersioningCommand,
+  PutObjectCommand,
+  S3Client,
+} from '@aws-sdk/client-s3';
 import {
   AllocateAddressCommand,
   AssociateAddressCommand,
@@ -42,12 +51,39 @@ import {
 } from '@aws-sdk/client-ec2';
 import { CreateRepositoryCommand, DescribeRepositoriesCommand, ECRClient } from '@aws-sdk/client-ecr';
 import { CreateClusterCommand, CreateNodegroupCommand, EKSClient, ListClustersCommand } from '@aws-sdk/client-eks';
-import { CreateLoadBalancerCommand, CreateTargetGroupCommand, DescribeLoadBalancersCommand, DescribeTargetGroupsCommand, ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
+import {
+  CreateLoadBalancerCommand,
+  CreateTargetGroupCommand,
+  DescribeLoadBalancersCommand,
+  DescribeTargetGroupsCommand,
+  ElasticLoadBalancingV2Client,
+} from '@aws-sdk/client-elastic-load-balancing-v2';
 import { CreateAliasCommand, CreateKeyCommand, DescribeKeyCommand, KMSClient, ListAliasesCommand } from '@aws-sdk/client-kms';
 import { CreateBrokerCommand, ListBrokersCommand, MqClient } from '@aws-sdk/client-mq';
-import { CreateDBInstanceCommand, CreateDBSubnetGroupCommand, DescribeDBInstancesCommand, DescribeDBSubnetGroupsCommand, RDSClient } from '@aws-sdk/client-rds';
-import { ChangeResourceRecordSetsCommand, ChangeTagsForResourceCommand, CreateHealthCheckCommand, CreateHostedZoneCommand, ListHealthChecksCommand, ListHostedZonesCommand, Route53Client } from '@aws-sdk/client-route-53';
-import { AddRoleToInstanceProfileCommand, CreateInstanceProfileCommand, CreateRoleCommand, GetRoleCommand, IAMClient, PutRolePolicyCommand } from '@aws-sdk/client-iam';
+import {
+  CreateDBInstanceCommand,
+  CreateDBSubnetGroupCommand,
+  DescribeDBInstancesCommand,
+  DescribeDBSubnetGroupsCommand,
+  RDSClient,
+} from '@aws-sdk/client-rds';
+import {
+  ChangeResourceRecordSetsCommand,
+  ChangeTagsForResourceCommand,
+  CreateHealthCheckCommand,
+  CreateHostedZoneCommand,
+  ListHealthChecksCommand,
+  ListHostedZonesCommand,
+  Route53Client,
+} from '@aws-sdk/client-route-53';
+import {
+  AddRoleToInstanceProfileCommand,
+  CreateInstanceProfileCommand,
+  CreateRoleCommand,
+  GetRoleCommand,
+  IAMClient,
+  PutRolePolicyCommand,
+} from '@aws-sdk/client-iam';
 import { GetResourcesCommand, ResourceGroupsTaggingAPIClient } from '@aws-sdk/client-resource-groups-tagging-api';
 import { DescribeParametersCommand, GetParameterCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -71,7 +107,8 @@ function findMotoServer(): string {
   const cache = process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache');
   const candidates = [process.env.LABFORGE_MOTO_SERVER, join(cache, `labforge/moto-${MOTO_VERSION}/bin/moto_server`)];
   const found = candidates.find((c): c is string => !!c && existsSync(c));
-  if (!found) throw new Error(`moto_server ${MOTO_VERSION} not found: run scripts/setup.sh --test (pip install 'moto[server]==${MOTO_VERSION}')`);
+  if (!found)
+    throw new Error(`moto_server ${MOTO_VERSION} not found: run scripts/setup.sh --test (pip install 'moto[server]==${MOTO_VERSION}')`);
   return found;
 }
 
@@ -115,8 +152,14 @@ function sweep(args: string[], env: Record<string, string> = {}) {
 }
 
 type Tags = Record<string, string>;
-const tagsOf = (owner: string, lab: string): Tags => ({ 'labforge:owner': owner, 'labforge:lab': lab, 'labforge:level': 'beginner', Name: `lf-${lab}` });
-const spec = (type: ResourceType, tags: Tags | undefined) => (tags ? { TagSpecifications: [{ ResourceType: type, Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })) }] } : {});
+const tagsOf = (owner: string, lab: string): Tags => ({
+  'labforge:owner': owner,
+  'labforge:lab': lab,
+  'labforge:level': 'beginner',
+  Name: `lf-${lab}`,
+});
+const spec = (type: ResourceType, tags: Tags | undefined) =>
+  tags ? { TagSpecifications: [{ ResourceType: type, Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })) }] } : {};
 
 /** Ids of what a lab fixture made, by kind (as the sweep names kinds). */
 type Made = Record<string, string[]>;
@@ -127,17 +170,36 @@ async function makeNetwork(region: string, tags: Tags | undefined, cidr: string,
   const c = ec2(region);
   const vpc = (await c.send(new CreateVpcCommand({ CidrBlock: cidr, ...spec('vpc', tags) }))).Vpc!.VpcId!;
   add(made, 'ec2:vpc', vpc);
-  const subnet = (await c.send(new CreateSubnetCommand({ VpcId: vpc, CidrBlock: cidr.replace('.0.0/16', '.1.0/24'), ...spec('subnet', tags) }))).Subnet!.SubnetId!;
+  const subnet = (
+    await c.send(new CreateSubnetCommand({ VpcId: vpc, CidrBlock: cidr.replace('.0.0/16', '.1.0/24'), ...spec('subnet', tags) }))
+  ).Subnet!.SubnetId!;
   add(made, 'ec2:subnet', subnet);
-  const sgA = (await c.send(new CreateSecurityGroupCommand({ VpcId: vpc, GroupName: `app-${RUN}`, Description: 'app', ...spec('security-group', tags) }))).GroupId!;
+  const sgA = (
+    await c.send(
+      new CreateSecurityGroupCommand({ VpcId: vpc, GroupName: `app-${RUN}`, Description: 'app', ...spec('security-group', tags) }),
+    )
+  ).GroupId!;
   add(made, 'ec2:security-group', sgA);
   if (!full) return;
-  const sgB = (await c.send(new CreateSecurityGroupCommand({ VpcId: vpc, GroupName: `db-${RUN}`, Description: 'db', ...spec('security-group', tags) }))).GroupId!;
+  const sgB = (
+    await c.send(new CreateSecurityGroupCommand({ VpcId: vpc, GroupName: `db-${RUN}`, Description: 'db', ...spec('security-group', tags) }))
+  ).GroupId!;
   add(made, 'ec2:security-group', sgB);
   // Each group admits the other: neither can go before the references are revoked.
-  await c.send(new AuthorizeSecurityGroupIngressCommand({ GroupId: sgB, IpPermissions: [{ IpProtocol: 'tcp', FromPort: 5432, ToPort: 5432, UserIdGroupPairs: [{ GroupId: sgA }] }] }));
+  await c.send(
+    new AuthorizeSecurityGroupIngressCommand({
+      GroupId: sgB,
+      IpPermissions: [{ IpProtocol: 'tcp', FromPort: 5432, ToPort: 5432, UserIdGroupPairs: [{ GroupId: sgA }] }],
+    }),
+  );
   // As cdktf's aws_vpc_security_group_ingress_rule makes it: a rule of its own, with the tags.
-  const rule = await c.send(new AuthorizeSecurityGroupIngressCommand({ GroupId: sgA, IpPermissions: [{ IpProtocol: 'tcp', FromPort: 8080, ToPort: 8080, UserIdGroupPairs: [{ GroupId: sgB }] }], ...spec('security-group-rule', tags) }));
+  const rule = await c.send(
+    new AuthorizeSecurityGroupIngressCommand({
+      GroupId: sgA,
+      IpPermissions: [{ IpProtocol: 'tcp', FromPort: 8080, ToPort: 8080, UserIdGroupPairs: [{ GroupId: sgB }] }],
+      ...spec('security-group-rule', tags),
+    }),
+  );
   if (tags?.['labforge:owner']) add(made, 'ec2:security-group-rule', rule.SecurityGroupRules![0]!.SecurityGroupRuleId!);
   const igw = (await c.send(new CreateInternetGatewayCommand({ ...spec('internet-gateway', tags) }))).InternetGateway!.InternetGatewayId!;
   add(made, 'ec2:internet-gateway', igw);
@@ -146,12 +208,26 @@ async function makeNetwork(region: string, tags: Tags | undefined, cidr: string,
   add(made, 'ec2:route-table', rtb);
   await c.send(new CreateRouteCommand({ RouteTableId: rtb, DestinationCidrBlock: '0.0.0.0/0', GatewayId: igw }));
   await c.send(new AssociateRouteTableCommand({ RouteTableId: rtb, SubnetId: subnet }));
-  const instance = (await c.send(new RunInstancesCommand({ ImageId: 'ami-12c6146b', InstanceType: 't3.micro', MinCount: 1, MaxCount: 1, SubnetId: subnet, SecurityGroupIds: [sgA], ...spec('instance', tags) }))).Instances![0]!.InstanceId!;
+  const instance = (
+    await c.send(
+      new RunInstancesCommand({
+        ImageId: 'ami-12c6146b',
+        InstanceType: 't3.micro',
+        MinCount: 1,
+        MaxCount: 1,
+        SubnetId: subnet,
+        SecurityGroupIds: [sgA],
+        ...spec('instance', tags),
+      }),
+    )
+  ).Instances![0]!.InstanceId!;
   add(made, 'ec2:instance', instance);
-  const eni = (await c.send(new CreateNetworkInterfaceCommand({ SubnetId: subnet, Groups: [sgB], ...spec('network-interface', tags) }))).NetworkInterface!.NetworkInterfaceId!;
+  const eni = (await c.send(new CreateNetworkInterfaceCommand({ SubnetId: subnet, Groups: [sgB], ...spec('network-interface', tags) })))
+    .NetworkInterface!.NetworkInterfaceId!;
   add(made, 'ec2:network-interface', eni);
   // What a Kubernetes controller leaves in the lab's VPC: no labforge tags, found through the VPC.
-  const stray = (await c.send(new CreateNetworkInterfaceCommand({ SubnetId: subnet, Description: 'ELB app/k8s-lab' }))).NetworkInterface!.NetworkInterfaceId!;
+  const stray = (await c.send(new CreateNetworkInterfaceCommand({ SubnetId: subnet, Description: 'ELB app/k8s-lab' }))).NetworkInterface!
+    .NetworkInterfaceId!;
   add(made, 'ec2:network-interface', stray);
   const eip = (await c.send(new AllocateAddressCommand({ Domain: 'vpc', ...spec('elastic-ip', tags) }))).AllocationId!;
   add(made, 'ec2:elastic-ip', eip);
@@ -160,22 +236,41 @@ async function makeNetwork(region: string, tags: Tags | undefined, cidr: string,
 
 async function makeBucket(region: string, tags: Tags | undefined, name: string, made: Made): Promise<void> {
   const c = s3(region);
-  await c.send(new CreateBucketCommand({ Bucket: name, ...(region === 'us-east-1' ? {} : { CreateBucketConfiguration: { LocationConstraint: region as 'eu-west-1' } }) }));
-  if (tags) await c.send(new PutBucketTaggingCommand({ Bucket: name, Tagging: { TagSet: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })) } }));
+  await c.send(
+    new CreateBucketCommand({
+      Bucket: name,
+      ...(region === 'us-east-1' ? {} : { CreateBucketConfiguration: { LocationConstraint: region as 'eu-west-1' } }),
+    }),
+  );
+  if (tags)
+    await c.send(
+      new PutBucketTaggingCommand({ Bucket: name, Tagging: { TagSet: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })) } }),
+    );
   await c.send(new PutBucketVersioningCommand({ Bucket: name, VersioningConfiguration: { Status: 'Enabled' } }));
   // Two versions of one key and two more objects: emptying must remove every version.
-  for (const key of ['uploads/a.txt', 'uploads/a.txt', 'uploads/b.txt', 'c.txt']) await c.send(new PutObjectCommand({ Bucket: name, Key: key, Body: `${key} ${Date.now()}` }));
+  for (const key of ['uploads/a.txt', 'uploads/a.txt', 'uploads/b.txt', 'c.txt'])
+    await c.send(new PutObjectCommand({ Bucket: name, Key: key, Body: `${key} ${Date.now()}` }));
   add(made, 's3:bucket', name);
 }
 
 async function makeParameter(region: string, tags: Tags, name: string, made: Made): Promise<void> {
-  await ssm(region).send(new PutParameterCommand({ Name: name, Value: 'postgres://lab', Type: 'String', Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })) }));
+  await ssm(region).send(
+    new PutParameterCommand({
+      Name: name,
+      Value: 'postgres://lab',
+      Type: 'String',
+      Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })),
+    }),
+  );
   add(made, 'ssm:parameter', name);
 }
 
 async function makeRole(tags: Tags, name: string, made: Made, profile: boolean): Promise<void> {
   const Tags = Object.entries(tags).map(([Key, Value]) => ({ Key, Value }));
-  const trust = JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'ec2.amazonaws.com' }, Action: 'sts:AssumeRole' }] });
+  const trust = JSON.stringify({
+    Version: '2012-10-17',
+    Statement: [{ Effect: 'Allow', Principal: { Service: 'ec2.amazonaws.com' }, Action: 'sts:AssumeRole' }],
+  });
   await iam().send(new CreateRoleCommand({ RoleName: name, AssumeRolePolicyDocument: trust, Tags }));
   const policy = JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 's3:GetObject', Resource: '*' }] });
   await iam().send(new PutRolePolicyCommand({ RoleName: name, PolicyName: 'uploads', PolicyDocument: policy }));
@@ -200,15 +295,33 @@ async function makeExpertKinds(tags: Tags, lab: string) {
   const list = Object.entries(tags).map(([Key, Value]) => ({ Key, Value }));
   const c = ec2(region);
   const vpc = (await c.send(new CreateVpcCommand({ CidrBlock: '10.50.0.0/16', ...spec('vpc', tags) }))).Vpc!.VpcId!;
-  const subnet = async (cidr: string, az: string) => (await c.send(new CreateSubnetCommand({ VpcId: vpc, CidrBlock: cidr, AvailabilityZone: az, ...spec('subnet', tags) }))).Subnet!.SubnetId!;
+  const subnet = async (cidr: string, az: string) =>
+    (await c.send(new CreateSubnetCommand({ VpcId: vpc, CidrBlock: cidr, AvailabilityZone: az, ...spec('subnet', tags) }))).Subnet!
+      .SubnetId!;
   const subnets = [await subnet('10.50.1.0/24', 'us-east-1a'), await subnet('10.50.2.0/24', 'us-east-1b')];
   const eip = (await c.send(new AllocateAddressCommand({ Domain: 'vpc', ...spec('elastic-ip', tags) }))).AllocationId!;
-  const nat = (await c.send(new CreateNatGatewayCommand({ SubnetId: subnets[0], AllocationId: eip, ...spec('natgateway', tags) }))).NatGateway!.NatGatewayId!;
+  const nat = (await c.send(new CreateNatGatewayCommand({ SubnetId: subnets[0], AllocationId: eip, ...spec('natgateway', tags) })))
+    .NatGateway!.NatGatewayId!;
   const volume = (await c.send(new CreateVolumeCommand({ AvailabilityZone: 'us-east-1a', Size: 1, ...spec('volume', tags) }))).VolumeId!;
   const snapshot = (await c.send(new CreateSnapshotCommand({ VolumeId: volume, ...spec('snapshot', tags) }))).SnapshotId!;
-  await c.send(new CreateLaunchTemplateCommand({ LaunchTemplateName: `lf-${lab}-nodes`, LaunchTemplateData: { InstanceType: 't3.small' }, ...spec('launch-template', tags) }));
+  await c.send(
+    new CreateLaunchTemplateCommand({
+      LaunchTemplateName: `lf-${lab}-nodes`,
+      LaunchTemplateData: { InstanceType: 't3.small' },
+      ...spec('launch-template', tags),
+    }),
+  );
   const peerVpc = (await ec2('eu-west-1').send(new CreateVpcCommand({ CidrBlock: '10.51.0.0/16', ...spec('vpc', tags) }))).Vpc!.VpcId!;
-  const peering = (await c.send(new CreateVpcPeeringConnectionCommand({ VpcId: vpc, PeerVpcId: peerVpc, PeerRegion: 'eu-west-1', ...spec('vpc-peering-connection', tags) }))).VpcPeeringConnection!.VpcPeeringConnectionId!;
+  const peering = (
+    await c.send(
+      new CreateVpcPeeringConnectionCommand({
+        VpcId: vpc,
+        PeerVpcId: peerVpc,
+        PeerRegion: 'eu-west-1',
+        ...spec('vpc-peering-connection', tags),
+      }),
+    )
+  ).VpcPeeringConnection!.VpcPeeringConnectionId!;
   const elb = new ElasticLoadBalancingV2Client(sdk(region));
   await elb.send(new CreateLoadBalancerCommand({ Name: `k8s-${RUN}-web`, Subnets: subnets }));
   await elb.send(new CreateTargetGroupCommand({ Name: `k8s-${RUN}-tg`, VpcId: vpc, Protocol: 'HTTP', Port: 8080 }));
@@ -216,28 +329,83 @@ async function makeExpertKinds(tags: Tags, lab: string) {
   await ecr.send(new CreateRepositoryCommand({ repositoryName: `lf-${lab}/api`, tags: list }));
   await ecr.send(new CreateRepositoryCommand({ repositoryName: `lf-${lab}/lookalike` }));
   const kms = new KMSClient(sdk(region));
-  const key = (await kms.send(new CreateKeyCommand({ Tags: Object.entries(tags).map(([TagKey, TagValue]) => ({ TagKey, TagValue })) }))).KeyMetadata!.KeyId!;
+  const key = (await kms.send(new CreateKeyCommand({ Tags: Object.entries(tags).map(([TagKey, TagValue]) => ({ TagKey, TagValue })) })))
+    .KeyMetadata!.KeyId!;
   await kms.send(new CreateAliasCommand({ AliasName: `alias/lf-${lab}`, TargetKeyId: key }));
   const otherKey = (await kms.send(new CreateKeyCommand({}))).KeyMetadata!.KeyId!;
   const r53 = new Route53Client(sdk(region));
-  const zone = async (name: string) => (await r53.send(new CreateHostedZoneCommand({ Name: name, CallerReference: `${name}-${RUN}` }))).HostedZone!.Id!.replace('/hostedzone/', '');
+  const zone = async (name: string) =>
+    (await r53.send(new CreateHostedZoneCommand({ Name: name, CallerReference: `${name}-${RUN}` }))).HostedZone!.Id!.replace(
+      '/hostedzone/',
+      '',
+    );
   const zoneId = await zone(`${lab}.lab.example`);
   await r53.send(new ChangeTagsForResourceCommand({ ResourceType: 'hostedzone', ResourceId: zoneId, AddTags: list }));
   const otherZone = await zone(`${lab}-lookalike.lab.example`);
-  const check = (await r53.send(new CreateHealthCheckCommand({ CallerReference: `hc-${RUN}`, HealthCheckConfig: { Type: 'HTTP', FullyQualifiedDomainName: `api.${lab}.lab.example`, Port: 80, ResourcePath: '/health' } }))).HealthCheck!.Id!;
+  const check = (
+    await r53.send(
+      new CreateHealthCheckCommand({
+        CallerReference: `hc-${RUN}`,
+        HealthCheckConfig: { Type: 'HTTP', FullyQualifiedDomainName: `api.${lab}.lab.example`, Port: 80, ResourcePath: '/health' },
+      }),
+    )
+  ).HealthCheck!.Id!;
   await r53.send(new ChangeTagsForResourceCommand({ ResourceType: 'healthcheck', ResourceId: check, AddTags: list }));
-  const record = { Name: `api.${lab}.lab.example`, Type: 'A' as const, SetIdentifier: 'use1', Region: 'us-east-1' as const, HealthCheckId: check, TTL: 60, ResourceRecords: [{ Value: '10.50.1.10' }] };
-  await r53.send(new ChangeResourceRecordSetsCommand({ HostedZoneId: zoneId, ChangeBatch: { Changes: [{ Action: 'CREATE', ResourceRecordSet: record }] } }));
+  const record = {
+    Name: `api.${lab}.lab.example`,
+    Type: 'A' as const,
+    SetIdentifier: 'use1',
+    Region: 'us-east-1' as const,
+    HealthCheckId: check,
+    TTL: 60,
+    ResourceRecords: [{ Value: '10.50.1.10' }],
+  };
+  await r53.send(
+    new ChangeResourceRecordSetsCommand({
+      HostedZoneId: zoneId,
+      ChangeBatch: { Changes: [{ Action: 'CREATE', ResourceRecordSet: record }] },
+    }),
+  );
   const rds = new RDSClient(sdk(region));
-  await rds.send(new CreateDBSubnetGroupCommand({ DBSubnetGroupName: `lf-${lab}-db`, DBSubnetGroupDescription: 'db', SubnetIds: subnets, Tags: list }));
-  await rds.send(new CreateDBInstanceCommand({ DBInstanceIdentifier: `lf-${lab}-db`, Engine: 'postgres', DBInstanceClass: 'db.t4g.micro', AllocatedStorage: 20, MasterUsername: 'lab', MasterUserPassword: 'lab-password-1', DBSubnetGroupName: `lf-${lab}-db`, Tags: list }));
-  const trust = JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'eks.amazonaws.com' }, Action: 'sts:AssumeRole' }] });
-  const role = (await iam().send(new CreateRoleCommand({ RoleName: `lf-${lab}-eks-cluster`, AssumeRolePolicyDocument: trust, Tags: list }))).Role!.Arn!;
+  await rds.send(
+    new CreateDBSubnetGroupCommand({ DBSubnetGroupName: `lf-${lab}-db`, DBSubnetGroupDescription: 'db', SubnetIds: subnets, Tags: list }),
+  );
+  await rds.send(
+    new CreateDBInstanceCommand({
+      DBInstanceIdentifier: `lf-${lab}-db`,
+      Engine: 'postgres',
+      DBInstanceClass: 'db.t4g.micro',
+      AllocatedStorage: 20,
+      MasterUsername: 'lab',
+      MasterUserPassword: 'lab-password-1',
+      DBSubnetGroupName: `lf-${lab}-db`,
+      Tags: list,
+    }),
+  );
+  const trust = JSON.stringify({
+    Version: '2012-10-17',
+    Statement: [{ Effect: 'Allow', Principal: { Service: 'eks.amazonaws.com' }, Action: 'sts:AssumeRole' }],
+  });
+  const role = (await iam().send(new CreateRoleCommand({ RoleName: `lf-${lab}-eks-cluster`, AssumeRolePolicyDocument: trust, Tags: list })))
+    .Role!.Arn!;
   const eks = new EKSClient(sdk(region));
   await eks.send(new CreateClusterCommand({ name: `lf-${lab}-use1`, roleArn: role, resourcesVpcConfig: { subnetIds: subnets }, tags }));
   await eks.send(new CreateNodegroupCommand({ clusterName: `lf-${lab}-use1`, nodegroupName: `lf-${lab}-nodes`, nodeRole: role, subnets }));
   const mq = new MqClient(sdk(region));
-  await mq.send(new CreateBrokerCommand({ BrokerName: `lf-${lab}-mq`, EngineType: 'RABBITMQ', EngineVersion: '3.13', HostInstanceType: 'mq.t3.micro', DeploymentMode: 'SINGLE_INSTANCE', PubliclyAccessible: false, AutoMinorVersionUpgrade: true, SubnetIds: [subnets[0]!], Users: [{ Username: 'lab', Password: 'lab-password-12' }], Tags: tags }));
+  await mq.send(
+    new CreateBrokerCommand({
+      BrokerName: `lf-${lab}-mq`,
+      EngineType: 'RABBITMQ',
+      EngineVersion: '3.13',
+      HostInstanceType: 'mq.t3.micro',
+      DeploymentMode: 'SINGLE_INSTANCE',
+      PubliclyAccessible: false,
+      AutoMinorVersionUpgrade: true,
+      SubnetIds: [subnets[0]!],
+      Users: [{ Username: 'lab', Password: 'lab-password-12' }],
+      Tags: tags,
+    }),
+  );
   return { vpc, peerVpc, nat, volume, snapshot, peering, key, otherKey, zoneId, otherZone, check, role, elb, ecr, kms, r53, rds, eks, mq };
 }
 
@@ -260,7 +428,11 @@ interface Receipt {
   seconds: number;
 }
 
-const idsIn = (r: Receipt, status?: string) => r.resources.filter((e) => !status || e.status === status).map((e) => `${e.region} ${e.kind} ${e.id}`).sort();
+const idsIn = (r: Receipt, status?: string) =>
+  r.resources
+    .filter((e) => !status || e.status === status)
+    .map((e) => `${e.region} ${e.kind} ${e.id}`)
+    .sort();
 const expected = (made: Made, region: string) => Object.entries(made).flatMap(([kind, ids]) => ids.map((id) => `${region} ${kind} ${id}`));
 const allAda = () => [...REGIONS.flatMap((region) => expected(adaMade[region]!, region)), ...expected(adaGlobal, 'global')].sort();
 
@@ -271,22 +443,46 @@ async function stillTagged(region: string, tags: Tags): Promise<string[]> {
     .map(([k, v]) => ({ Name: `tag:${k}`, Values: [v] }));
   const c = ec2(region);
   const left: string[] = [];
-  const tagging = await new ResourceGroupsTaggingAPIClient(sdk(region)).send(new GetResourcesCommand({ TagFilters: filters.map((f) => ({ Key: f.Name!.slice(4), Values: f.Values })) }));
+  const tagging = await new ResourceGroupsTaggingAPIClient(sdk(region)).send(
+    new GetResourcesCommand({ TagFilters: filters.map((f) => ({ Key: f.Name!.slice(4), Values: f.Values })) }),
+  );
   const terminated = new Set(
-    ((await c.send(new DescribeInstancesCommand({ Filters: [{ Name: 'instance-state-name', Values: ['terminated'] }] }))).Reservations ?? []).flatMap((r) => r.Instances ?? []).map((i) => i.InstanceId!),
+    (
+      (await c.send(new DescribeInstancesCommand({ Filters: [{ Name: 'instance-state-name', Values: ['terminated'] }] }))).Reservations ??
+      []
+    )
+      .flatMap((r) => r.Instances ?? [])
+      .map((i) => i.InstanceId!),
   );
   // Terminated instances stay visible for a while (on AWS too): gone for every purpose.
-  for (const m of tagging.ResourceTagMappingList ?? []) if (!terminated.has(m.ResourceARN!.split('/').pop()!)) left.push(`tagging ${m.ResourceARN}`);
-  const live = ((await c.send(new DescribeInstancesCommand({ Filters: filters }))).Reservations ?? []).flatMap((r) => r.Instances ?? []).filter((i) => i.State?.Name !== 'terminated');
+  for (const m of tagging.ResourceTagMappingList ?? [])
+    if (!terminated.has(m.ResourceARN!.split('/').pop()!)) left.push(`tagging ${m.ResourceARN}`);
+  const live = ((await c.send(new DescribeInstancesCommand({ Filters: filters }))).Reservations ?? [])
+    .flatMap((r) => r.Instances ?? [])
+    .filter((i) => i.State?.Name !== 'terminated');
   left.push(...live.map((i) => `instance ${i.InstanceId}`));
   left.push(...((await c.send(new DescribeVpcsCommand({ Filters: filters }))).Vpcs ?? []).map((v) => `vpc ${v.VpcId}`));
   left.push(...((await c.send(new DescribeSubnetsCommand({ Filters: filters }))).Subnets ?? []).map((s) => `subnet ${s.SubnetId}`));
-  left.push(...((await c.send(new DescribeSecurityGroupsCommand({ Filters: filters }))).SecurityGroups ?? []).map((g) => `sg ${g.GroupId}`));
-  left.push(...((await c.send(new DescribeRouteTablesCommand({ Filters: filters }))).RouteTables ?? []).map((t) => `rtb ${t.RouteTableId}`));
-  left.push(...((await c.send(new DescribeInternetGatewaysCommand({ Filters: filters }))).InternetGateways ?? []).map((g) => `igw ${g.InternetGatewayId}`));
-  left.push(...((await c.send(new DescribeNetworkInterfacesCommand({ Filters: filters }))).NetworkInterfaces ?? []).map((n) => `eni ${n.NetworkInterfaceId}`));
+  left.push(
+    ...((await c.send(new DescribeSecurityGroupsCommand({ Filters: filters }))).SecurityGroups ?? []).map((g) => `sg ${g.GroupId}`),
+  );
+  left.push(
+    ...((await c.send(new DescribeRouteTablesCommand({ Filters: filters }))).RouteTables ?? []).map((t) => `rtb ${t.RouteTableId}`),
+  );
+  left.push(
+    ...((await c.send(new DescribeInternetGatewaysCommand({ Filters: filters }))).InternetGateways ?? []).map(
+      (g) => `igw ${g.InternetGatewayId}`,
+    ),
+  );
+  left.push(
+    ...((await c.send(new DescribeNetworkInterfacesCommand({ Filters: filters }))).NetworkInterfaces ?? []).map(
+      (n) => `eni ${n.NetworkInterfaceId}`,
+    ),
+  );
   left.push(...((await c.send(new DescribeAddressesCommand({ Filters: filters }))).Addresses ?? []).map((a) => `eip ${a.AllocationId}`));
-  const params = await ssm(region).send(new DescribeParametersCommand({ ParameterFilters: filters.map((f) => ({ Key: f.Name!, Values: f.Values })) }));
+  const params = await ssm(region).send(
+    new DescribeParametersCommand({ ParameterFilters: filters.map((f) => ({ Key: f.Name!, Values: f.Values })) }),
+  );
   left.push(...(params.Parameters ?? []).map((p) => `parameter ${p.Name}`));
   return left;
 }
@@ -297,7 +493,10 @@ async function taggedBuckets(tags: Tags): Promise<string[]> {
   const names = ((await c.send(new ListBucketsCommand({}))).Buckets ?? []).map((b) => b.Name!);
   const out: string[] = [];
   for (const name of names) {
-    const set = await c.send(new GetBucketTaggingCommand({ Bucket: name })).then((t) => t.TagSet ?? [], () => []);
+    const set = await c.send(new GetBucketTaggingCommand({ Bucket: name })).then(
+      (t) => t.TagSet ?? [],
+      () => [],
+    );
     const has = (k: string) => set.some((t) => t.Key === k && t.Value === tags[k]);
     if (has('labforge:owner') && has('labforge:lab')) out.push(name);
   }
@@ -308,14 +507,18 @@ async function taggedBuckets(tags: Tags): Promise<string[]> {
 async function allExist(region: string, made: Made): Promise<void> {
   const c = ec2(region);
   for (const vpc of made['ec2:vpc'] ?? []) expect((await c.send(new DescribeVpcsCommand({ VpcIds: [vpc] }))).Vpcs).toHaveLength(1);
-  for (const id of made['ec2:subnet'] ?? []) expect((await c.send(new DescribeSubnetsCommand({ SubnetIds: [id] }))).Subnets).toHaveLength(1);
-  for (const id of made['ec2:security-group'] ?? []) expect((await c.send(new DescribeSecurityGroupsCommand({ GroupIds: [id] }))).SecurityGroups).toHaveLength(1);
+  for (const id of made['ec2:subnet'] ?? [])
+    expect((await c.send(new DescribeSubnetsCommand({ SubnetIds: [id] }))).Subnets).toHaveLength(1);
+  for (const id of made['ec2:security-group'] ?? [])
+    expect((await c.send(new DescribeSecurityGroupsCommand({ GroupIds: [id] }))).SecurityGroups).toHaveLength(1);
   for (const id of made['ec2:instance'] ?? []) {
     const state = (await c.send(new DescribeInstancesCommand({ InstanceIds: [id] }))).Reservations?.[0]?.Instances?.[0]?.State?.Name;
     expect({ id, state }).toEqual({ id, state: 'running' });
   }
-  for (const id of made['ec2:network-interface'] ?? []) expect((await c.send(new DescribeNetworkInterfacesCommand({ NetworkInterfaceIds: [id] }))).NetworkInterfaces).toHaveLength(1);
-  for (const id of made['ec2:elastic-ip'] ?? []) expect((await c.send(new DescribeAddressesCommand({ AllocationIds: [id] }))).Addresses).toHaveLength(1);
+  for (const id of made['ec2:network-interface'] ?? [])
+    expect((await c.send(new DescribeNetworkInterfacesCommand({ NetworkInterfaceIds: [id] }))).NetworkInterfaces).toHaveLength(1);
+  for (const id of made['ec2:elastic-ip'] ?? [])
+    expect((await c.send(new DescribeAddressesCommand({ AllocationIds: [id] }))).Addresses).toHaveLength(1);
   for (const name of made['s3:bucket'] ?? []) await s3(region).send(new HeadBucketCommand({ Bucket: name }));
   for (const name of made['ssm:parameter'] ?? []) await ssm(region).send(new GetParameterCommand({ Name: name }));
   for (const name of made['iam:role'] ?? []) await iam().send(new GetRoleCommand({ RoleName: name }));
@@ -351,9 +554,11 @@ describe('labforge sweep against moto', () => {
     const fd = openSync(log, 'w');
     moto = spawn(server, ['-H', '127.0.0.1', '-p', String(port)], { stdio: ['ignore', fd, fd] });
     closeSync(fd);
-    await until(`moto_server on ${endpoint}`, 20_000, async () => ((await fetch(`${endpoint}/moto-api/`)).ok ? true : undefined)).catch((error: Error) => {
-      throw new Error(`${error.message}; its log: ${readFileSync(log, 'utf8').slice(-2000)}`);
-    });
+    await until(`moto_server on ${endpoint}`, 20_000, async () => ((await fetch(`${endpoint}/moto-api/`)).ok ? true : undefined)).catch(
+      (error: Error) => {
+        throw new Error(`${error.message}; its log: ${readFileSync(log, 'utf8').slice(-2000)}`);
+      },
+    );
 
     for (const [i, region] of REGIONS.entries()) {
       const made: Made = {};
@@ -374,7 +579,9 @@ describe('labforge sweep against moto', () => {
     await makeBucket('us-east-1', tagsOf('bob', 'w1-p03'), `lf-w1-p03-uploads-${RUN}`, bobP03);
     expert = await makeExpertKinds(tagsOf('cy', 'w1-p04'), 'w1-p04');
     // A lab VPC that holds a subnet without the tags: the sweep must leave both, and say why.
-    const blocked = (await ec2('us-east-1').send(new CreateVpcCommand({ CidrBlock: '10.70.0.0/16', ...spec('vpc', tagsOf('eve', 'w1-p05')) }))).Vpc!.VpcId!;
+    const blocked = (
+      await ec2('us-east-1').send(new CreateVpcCommand({ CidrBlock: '10.70.0.0/16', ...spec('vpc', tagsOf('eve', 'w1-p05')) }))
+    ).Vpc!.VpcId!;
     const foreign = (await ec2('us-east-1').send(new CreateSubnetCommand({ VpcId: blocked, CidrBlock: '10.70.1.0/24' }))).Subnet!.SubnetId!;
     eve = { vpc: blocked, subnet: foreign };
   }
@@ -401,7 +608,10 @@ describe('labforge sweep against moto', () => {
     expect(idsIn(receipt, 'deleted')).toEqual(allAda());
     for (const region of REGIONS) expect({ region, left: await stillTagged(region, ada) }).toEqual({ region, left: [] });
     expect(await taggedBuckets(ada)).toEqual([]);
-    await expect(iam().send(new GetRoleCommand({ RoleName: `lf-${LAB}-app` }))).rejects.toHaveProperty('name', expect.stringMatching(/NoSuchEntity/));
+    await expect(iam().send(new GetRoleCommand({ RoleName: `lf-${LAB}-app` }))).rejects.toHaveProperty(
+      'name',
+      expect.stringMatching(/NoSuchEntity/),
+    );
     // The look-alikes and bob's labs are all still there.
     await allExist('us-east-1', untagged);
     await allExist('us-east-1', { ...bobP02, 's3:bucket': [] });
@@ -410,9 +620,13 @@ describe('labforge sweep against moto', () => {
     console.log(`sweep --apply against moto: ${receipt.seconds}s (CLI-measured), ${receipt.resources.length} deleted`);
   });
 
-  it('--lab takes one lab of an owner and leaves the owner\'s other lab', async () => {
+  it("--lab takes one lab of an owner and leaves the owner's other lab", async () => {
     const dry = json<Receipt>(sweep(['--lab', 'w1-p02', '--region', REGIONS.join(','), '--json']));
-    const p02 = [...expected({ ...bobP02, 's3:bucket': [], 'iam:role': [] }, 'us-east-1'), ...expected({ 's3:bucket': bobP02['s3:bucket']! }, 'eu-west-1'), ...expected({ 'iam:role': bobP02['iam:role']! }, 'global')].sort();
+    const p02 = [
+      ...expected({ ...bobP02, 's3:bucket': [], 'iam:role': [] }, 'us-east-1'),
+      ...expected({ 's3:bucket': bobP02['s3:bucket']! }, 'eu-west-1'),
+      ...expected({ 'iam:role': bobP02['iam:role']! }, 'global'),
+    ].sort();
     expect(idsIn(dry)).toEqual(p02);
     const result = sweep(['--lab', 'w1-p02', '--owner', 'bob', '--region', REGIONS.join(','), '--apply', '--json']);
     expect({ code: result.code, deleted: idsIn(json<Receipt>(result), 'deleted') }).toEqual({ code: 0, deleted: p02 });
@@ -434,46 +648,95 @@ describe('labforge sweep against moto', () => {
     expect({ code: result.code, ok: receipt.ok, failures: receipt.listingFailures }).toEqual({ code: 0, ok: true, failures: [] });
     const byKind = (status: string) => [...new Set(receipt.resources.filter((e) => e.status === status).map((e) => e.kind))].sort();
     expect(byKind('deleted')).toEqual([
-      'ec2:elastic-ip', 'ec2:launch-template', 'ec2:natgateway', 'ec2:network-interface', 'ec2:snapshot', 'ec2:subnet', 'ec2:volume', 'ec2:vpc', 'ec2:vpc-peering-connection',
-      'ecr:repository', 'eks:cluster', 'eks:nodegroup', 'elasticloadbalancing:loadbalancer', 'elasticloadbalancing:targetgroup', 'iam:role', 'mq:broker',
-      'rds:db', 'rds:subgrp', 'route53:healthcheck', 'route53:hostedzone',
+      'ec2:elastic-ip',
+      'ec2:launch-template',
+      'ec2:natgateway',
+      'ec2:network-interface',
+      'ec2:snapshot',
+      'ec2:subnet',
+      'ec2:volume',
+      'ec2:vpc',
+      'ec2:vpc-peering-connection',
+      'ecr:repository',
+      'eks:cluster',
+      'eks:nodegroup',
+      'elasticloadbalancing:loadbalancer',
+      'elasticloadbalancing:targetgroup',
+      'iam:role',
+      'mq:broker',
+      'rds:db',
+      'rds:subgrp',
+      'route53:healthcheck',
+      'route53:hostedzone',
     ]);
-    expect(receipt.resources.filter((e) => e.status !== 'deleted')).toEqual([expect.objectContaining({ kind: 'kms:key', id: expert.key, status: 'pending deletion' })]);
+    expect(receipt.resources.filter((e) => e.status !== 'deleted')).toEqual([
+      expect.objectContaining({ kind: 'kms:key', id: expert.key, status: 'pending deletion' }),
+    ]);
     expect(receipt.resources.find((e) => e.kind === 'elasticloadbalancing:loadbalancer')?.via).toBe(`in tagged VPC ${expert.vpc}`);
     expect(receipt.resources.find((e) => e.kind === 'eks:nodegroup')?.via).toBe('in tagged cluster lf-w1-p04-use1');
     // Independently, service by service.
     const c = ec2('us-east-1');
     const owned: Filter[] = [{ Name: 'tag:labforge:owner', Values: ['cy'] }];
-    expect((await c.send(new DescribeNatGatewaysCommand({ NatGatewayIds: [expert.nat] }))).NatGateways?.map((g) => g.State)).toEqual(['deleted']);
+    expect((await c.send(new DescribeNatGatewaysCommand({ NatGatewayIds: [expert.nat] }))).NatGateways?.map((g) => g.State)).toEqual([
+      'deleted',
+    ]);
     expect((await c.send(new DescribeVolumesCommand({ Filters: owned }))).Volumes).toEqual([]);
     expect((await c.send(new DescribeSnapshotsCommand({ OwnerIds: ['self'], Filters: owned }))).Snapshots).toEqual([]);
     expect((await c.send(new DescribeLaunchTemplatesCommand({ Filters: owned }))).LaunchTemplates).toEqual([]);
-    const peerings = (await c.send(new DescribeVpcPeeringConnectionsCommand({ VpcPeeringConnectionIds: [expert.peering] })).catch(() => ({ VpcPeeringConnections: [] }))).VpcPeeringConnections ?? [];
+    const peerings =
+      (
+        await c
+          .send(new DescribeVpcPeeringConnectionsCommand({ VpcPeeringConnectionIds: [expert.peering] }))
+          .catch(() => ({ VpcPeeringConnections: [] }))
+      ).VpcPeeringConnections ?? [];
     expect(peerings.filter((p) => p.Status?.Code !== 'deleted')).toEqual([]);
     for (const region of REGIONS) expect((await ec2(region).send(new DescribeVpcsCommand({ Filters: owned }))).Vpcs).toEqual([]);
-    expect((await expert.elb.send(new DescribeLoadBalancersCommand({}))).LoadBalancers?.filter((b) => b.LoadBalancerName === `k8s-${RUN}-web`)).toEqual([]);
-    expect((await expert.elb.send(new DescribeTargetGroupsCommand({}))).TargetGroups?.filter((g) => g.TargetGroupName === `k8s-${RUN}-tg`)).toEqual([]);
-    expect((await expert.ecr.send(new DescribeRepositoriesCommand({}))).repositories?.map((r) => r.repositoryName)).toEqual(['lf-w1-p04/lookalike']);
+    expect(
+      (await expert.elb.send(new DescribeLoadBalancersCommand({}))).LoadBalancers?.filter((b) => b.LoadBalancerName === `k8s-${RUN}-web`),
+    ).toEqual([]);
+    expect(
+      (await expert.elb.send(new DescribeTargetGroupsCommand({}))).TargetGroups?.filter((g) => g.TargetGroupName === `k8s-${RUN}-tg`),
+    ).toEqual([]);
+    expect((await expert.ecr.send(new DescribeRepositoriesCommand({}))).repositories?.map((r) => r.repositoryName)).toEqual([
+      'lf-w1-p04/lookalike',
+    ]);
     expect((await expert.kms.send(new DescribeKeyCommand({ KeyId: expert.key }))).KeyMetadata?.KeyState).toBe('PendingDeletion');
     expect((await expert.kms.send(new DescribeKeyCommand({ KeyId: expert.otherKey }))).KeyMetadata?.KeyState).toBe('Enabled');
     expect((await expert.kms.send(new ListAliasesCommand({}))).Aliases?.filter((a) => a.AliasName === 'alias/lf-w1-p04')).toEqual([]);
-    expect((await expert.r53.send(new ListHostedZonesCommand({}))).HostedZones?.map((z) => z.Id!.replace('/hostedzone/', ''))).toEqual([expert.otherZone]);
+    expect((await expert.r53.send(new ListHostedZonesCommand({}))).HostedZones?.map((z) => z.Id!.replace('/hostedzone/', ''))).toEqual([
+      expert.otherZone,
+    ]);
     expect((await expert.r53.send(new ListHealthChecksCommand({}))).HealthChecks?.filter((h) => h.Id === expert.check)).toEqual([]);
     expect((await expert.rds.send(new DescribeDBInstancesCommand({}))).DBInstances).toEqual([]);
-    expect((await expert.rds.send(new DescribeDBSubnetGroupsCommand({}))).DBSubnetGroups?.filter((g) => g.DBSubnetGroupName === 'lf-w1-p04-db')).toEqual([]);
+    expect(
+      (await expert.rds.send(new DescribeDBSubnetGroupsCommand({}))).DBSubnetGroups?.filter((g) => g.DBSubnetGroupName === 'lf-w1-p04-db'),
+    ).toEqual([]);
     expect((await expert.eks.send(new ListClustersCommand({}))).clusters).toEqual([]);
     expect((await expert.mq.send(new ListBrokersCommand({}))).BrokerSummaries).toEqual([]);
-    await expect(iam().send(new GetRoleCommand({ RoleName: 'lf-w1-p04-eks-cluster' }))).rejects.toHaveProperty('name', expect.stringMatching(/NoSuchEntity/));
+    await expect(iam().send(new GetRoleCommand({ RoleName: 'lf-w1-p04-eks-cluster' }))).rejects.toHaveProperty(
+      'name',
+      expect.stringMatching(/NoSuchEntity/),
+    );
     // A KMS key pending deletion is not swept again, and counts as done.
     const again = json<Receipt>(sweep(['--owner', 'cy', '--region', REGIONS.join(','), '--apply', '--json']));
-    expect({ ok: again.ok, resources: again.resources.map((e) => `${e.kind} ${e.status}`) }).toEqual({ ok: true, resources: ['kms:key pending deletion'] });
+    expect({ ok: again.ok, resources: again.resources.map((e) => `${e.kind} ${e.status}`) }).toEqual({
+      ok: true,
+      resources: ['kms:key pending deletion'],
+    });
   });
 
   it('what cannot be deleted is left, with the error and what blocks it, after a second pass; exit 1', async () => {
     const result = sweep(['--owner', 'eve', '--apply', '--json'], { LABFORGE_SWEEP_BACKOFF_MS: '20' });
     const receipt = json<Receipt & { passes: number }>(result);
     expect({ code: result.code, ok: receipt.ok, passes: receipt.passes }).toEqual({ code: 1, ok: false, passes: 3 });
-    expect(receipt.resources).toEqual([expect.objectContaining({ kind: 'ec2:vpc', id: eve.vpc, status: 'left', reason: expect.stringMatching(new RegExp(`^DependencyViolation: .*Still in it, without the sweep's tags: ${eve.subnet}$`)) })]);
+    expect(receipt.resources).toEqual([
+      expect.objectContaining({
+        kind: 'ec2:vpc',
+        id: eve.vpc,
+        status: 'left',
+        reason: expect.stringMatching(new RegExp(`^DependencyViolation: .*Still in it, without the sweep's tags: ${eve.subnet}$`)),
+      }),
+    ]);
     expect((await ec2('us-east-1').send(new DescribeSubnetsCommand({ SubnetIds: [eve.subnet] }))).Subnets).toHaveLength(1);
     const text = sweep(['--owner', 'eve', '--apply'], { LABFORGE_SWEEP_BACKOFF_MS: '20' });
     expect(text.code).toBe(1);
@@ -503,12 +766,18 @@ describe('labforge sweep against moto', () => {
 
   it('`labforge --help` and `labforge sweep --help` load no AWS SDK module', () => {
     const preload = join(scratch, 'report-sdk.cjs');
-    writeFileSync(preload, `process.on('exit', () => process.stderr.write('SDK ' + Object.keys(require.cache).filter((p) => /node_modules\\/@(aws-sdk|smithy)\\//.test(p)).length + '\\n'));\n`);
+    writeFileSync(
+      preload,
+      `process.on('exit', () => process.stderr.write('SDK ' + Object.keys(require.cache).filter((p) => /node_modules\\/@(aws-sdk|smithy)\\//.test(p)).length + '\\n'));\n`,
+    );
     for (const args of [['--help'], ['sweep', '--help']]) {
       const result = labforge(args, { nodeArgs: ['--require', preload] });
       expect({ args, code: result.code, sdk: /SDK (\d+)/.exec(result.stderr)?.[1] }).toEqual({ args, code: 0, sdk: '0' });
     }
-    const loads = labforge(['sweep', '--owner', 'ada'], { nodeArgs: ['--require', preload], env: { AWS_ENDPOINT_URL: endpoint, AWS_ACCESS_KEY_ID: 'x', AWS_SECRET_ACCESS_KEY: 'y', AWS_EC2_METADATA_DISABLED: 'true' } });
+    const loads = labforge(['sweep', '--owner', 'ada'], {
+      nodeArgs: ['--require', preload],
+      env: { AWS_ENDPOINT_URL: endpoint, AWS_ACCESS_KEY_ID: 'x', AWS_SECRET_ACCESS_KEY: 'y', AWS_EC2_METADATA_DISABLED: 'true' },
+    });
     expect(Number(/SDK (\d+)/.exec(loads.stderr)?.[1])).toBeGreaterThan(0);
   });
 });

@@ -6,7 +6,18 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { solveSql } from './solutions/beginner.js';
-import { assertNothingLeft, assertPrerequisites, cleanup, cli, json, makeHome, processesInside, startCli, until, type StatusComponent } from './helpers.js';
+import {
+  assertNothingLeft,
+  assertPrerequisites,
+  cleanup,
+  cli,
+  json,
+  makeHome,
+  processesInside,
+  startCli,
+  until,
+  type StatusComponent,
+} from './helpers.js';
 
 const { parent, home } = makeHome('workshop');
 const W = 'ws1';
@@ -14,7 +25,10 @@ const LABS = ['p01', 'p02', 'p03', 'p04', 'p05'].map((id) => `${W}-${id}`);
 
 /** postgres:// URLs of the sheet's CSV, by lab. */
 function sheetUrls(csvFile: string): Map<string, string> {
-  const [header, ...rows] = readFileSync(csvFile, 'utf8').trim().split('\n').map((l) => l.split(','));
+  const [header, ...rows] = readFileSync(csvFile, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => l.split(','));
   const lab = header!.indexOf('lab');
   const url = header!.indexOf('db url');
   return new Map(rows.map((r) => [r[lab]!, r[url]!]));
@@ -54,7 +68,13 @@ describe('local workshop, 5 beginner participants', () => {
     await solveSql(urls.db!);
     const r = await cli(['workshop', 'status', W, '--json', '--app-url', 'http://127.0.0.1:9'], { home });
     expect(r.code, r.stderr).toBe(0);
-    const rows = json(r).participants as { participant: { lab: string }; state: string; health: string; healthy: boolean; exercises: string }[];
+    const rows = json(r).participants as {
+      participant: { lab: string };
+      state: string;
+      health: string;
+      healthy: boolean;
+      exercises: string;
+    }[];
     expect(rows.map((x) => [x.participant.lab, x.state, x.health, x.healthy])).toEqual(LABS.map((l) => [l, 'running', '1/1', true]));
     expect(rows.map((x) => x.exercises)).toEqual(LABS.map((l) => (l === `${W}-p02` ? '1/4 done (5/11 checks)' : '0/4 done (0/11 checks)')));
   });
@@ -97,7 +117,12 @@ describe('local workshop, 5 beginner participants', () => {
   });
 
   it('list-labs shows the 5 labs with their workshop, age and expiry', async () => {
-    const labs = json(await cli(['list-labs', '--json'], { home })) as { name: string; workshop: string; expiresAt: string; expired: boolean }[];
+    const labs = json(await cli(['list-labs', '--json'], { home })) as {
+      name: string;
+      workshop: string;
+      expiresAt: string;
+      expired: boolean;
+    }[];
     expect(labs.map((l) => [l.name, l.workshop, l.expired])).toEqual(LABS.map((l) => [l, W, false]));
     const hoursLeft = (Date.parse(labs[0]!.expiresAt) - Date.now()) / 3_600_000;
     expect(hoursLeft).toBeGreaterThan(3.9);
@@ -119,7 +144,9 @@ describe('an interrupted workshop up', () => {
   afterAll(() => cleanup(p3, h3));
 
   it('Ctrl-C after the first participant: exit 130, the labs still starting undo themselves, workshop down removes the rest', async () => {
-    const { child, done } = startCli(['workshop', 'up', 'beginner', '--participants', '4', '--name', 'wi', '--concurrency', '1'], { home: h3 });
+    const { child, done } = startCli(['workshop', 'up', 'beginner', '--participants', '4', '--name', 'wi', '--concurrency', '1'], {
+      home: h3,
+    });
     let stderr = '';
     child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
     await until('the first participant is up', 30_000, async () => (/wi-p01\s+up/.test(stderr) ? true : undefined), 20);
@@ -167,7 +194,9 @@ describe('expiry: reap removes expired labs only', () => {
     }
     const big = await cli(['workshop', 'up', 'expert', '--participants', '200', '--name', 'huge'], { home: h2 });
     expect(big.code).toBe(2);
-    expect(big.stderr.trim()).toMatch(/^labforge: --participants 200 does not fit on this machine: 200 local expert labs need about [\d.]+ GiB of memory .*; at most \d+ here/);
+    expect(big.stderr.trim()).toMatch(
+      /^labforge: --participants 200 does not fit on this machine: 200 local expert labs need about [\d.]+ GiB of memory .*; at most \d+ here/,
+    );
     const labs = json(await cli(['list-labs', '--json'], { home: h2 })) as { name: string }[];
     expect(labs.map((l) => l.name)).toEqual(['long']);
     const sheet = await cli(['workshop', 'sheet', 'nope', '--format', 'pdf'], { home: h2 });

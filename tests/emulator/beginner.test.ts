@@ -16,7 +16,11 @@ const cli = (args: string[], o: Omit<RunOptions, 'home'>) => cliIn(args, { ...o,
 
 /** The built CLI in its own process group, as a terminal runs it: Ctrl-C reaches tofu too. */
 function startInGroup(args: string[]): { pid: number; stderr: () => string; done: Promise<CliResult> } {
-  const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, ...env }, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [BIN, ...args], {
+    env: { ...process.env, ...env },
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
   child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
@@ -54,7 +58,9 @@ describe(`beginner lab on the aws target, applied by tofu against moto (${RUN})`
     // The password is an output, never printed by up.
     expect(result.secretOutputs).toEqual(['postgres_password']);
     expect(r.stdout).not.toContain('"postgres_password":');
-    expect(result.health).toEqual([expect.objectContaining({ reach: 'private', ok: false, detail: expect.stringContaining('--allow-cidr') })]);
+    expect(result.health).toEqual([
+      expect.objectContaining({ reach: 'private', ok: false, detail: expect.stringContaining('--allow-cidr') }),
+    ]);
     // The plan summary came before the apply, with the estimated cost.
     expect(r.stderr).toMatch(/15 to add, 0 to change, 0 to destroy/);
     expect(r.stderr).toMatch(/estimated cost: \$0\.0\d+\/hour/);
@@ -64,8 +70,16 @@ describe(`beginner lab on the aws target, applied by tofu against moto (${RUN})`
     expect(mode(tfstate)).toBe(0o600);
     expect(mode(join(home, LAB))).toBe(0o700);
     const state = JSON.parse(readFileSync(tfstate, 'utf8')) as { resources: { mode: string; type: string }[] };
-    expect(state.resources.filter((x) => x.mode === 'managed').map((x) => x.type)).toEqual(expect.arrayContaining(['aws_instance', 'aws_vpc', 'aws_security_group', 'aws_ssm_parameter', 'random_password']));
-    expect(await taggedWith(moto, LAB, ['us-east-1'])).toEqual(expect.arrayContaining([expect.stringContaining(':vpc/'), expect.stringContaining(':subnet/'), expect.stringContaining('instance i-')]));
+    expect(state.resources.filter((x) => x.mode === 'managed').map((x) => x.type)).toEqual(
+      expect.arrayContaining(['aws_instance', 'aws_vpc', 'aws_security_group', 'aws_ssm_parameter', 'random_password']),
+    );
+    expect(await taggedWith(moto, LAB, ['us-east-1'])).toEqual(
+      expect.arrayContaining([
+        expect.stringContaining(':vpc/'),
+        expect.stringContaining(':subnet/'),
+        expect.stringContaining('instance i-'),
+      ]),
+    );
   });
 
   it('status shows the lab with its resources, age, expiry and cost so far; secrets prints the generated password', async () => {
@@ -74,12 +88,18 @@ describe(`beginner lab on the aws target, applied by tofu against moto (${RUN})`
     expect(status.hourlyUsd).toBeGreaterThan(0.01);
     expect(Date.parse(status.expiresAt) - Date.now()).toBeGreaterThan(3.9 * 3_600_000);
     const table = await cli(['status'], { env });
-    expect(table.stdout).toMatch(new RegExp(`${LAB}\\s+beginner\\s+aws\\s+us-east-1\\s+15\\s+\\d+m\\s+in 4\\.0h\\s+\\$0\\.000 \\(\\$0\\.0\\d+/h\\)\\s+up`));
+    expect(table.stdout).toMatch(
+      new RegExp(`${LAB}\\s+beginner\\s+aws\\s+us-east-1\\s+15\\s+\\d+m\\s+in 4\\.0h\\s+\\$0\\.000 \\(\\$0\\.0\\d+/h\\)\\s+up`),
+    );
     const secrets = json(await cli(['secrets', LAB, '--json'], { env }));
     expect(secrets.outputs.postgres_password).toMatch(/^[A-Za-z0-9_-]{20,}$/);
     // The parameter the VM reads at boot holds the same password (moto's SSM, read with the SDK).
     const { SSMClient, GetParameterCommand } = await import('@aws-sdk/client-ssm');
-    const ssm = new SSMClient({ region: 'us-east-1', endpoint: moto.endpoint, credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } });
+    const ssm = new SSMClient({
+      region: 'us-east-1',
+      endpoint: moto.endpoint,
+      credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
+    });
     const p = await ssm.send(new GetParameterCommand({ Name: `/labforge/${LAB}/db/password`, WithDecryption: true }));
     ssm.destroy();
     expect(p.Parameter?.Value).toBe(secrets.outputs.postgres_password);

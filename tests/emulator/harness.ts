@@ -46,7 +46,9 @@ export function toolchain(): Toolchain {
   const cached = spawnSync('bash', ['-c', `"${script}" --print-if-cached`], { encoding: 'utf8' });
   const dir = cached.stdout.trim().split('\n').pop() ?? '';
   if (cached.status !== 0 || !existsSync(join(dir, '.build-complete'))) {
-    throw new Error(`OpenTofu and the providers are not built: run scripts/emulator/build.sh (npm run test:emulator does) — ${cached.stderr.trim().split('\n').pop() ?? ''}`);
+    throw new Error(
+      `OpenTofu and the providers are not built: run scripts/emulator/build.sh (npm run test:emulator does) — ${cached.stderr.trim().split('\n').pop() ?? ''}`,
+    );
   }
   return {
     dir,
@@ -66,7 +68,8 @@ function motoServer(): string {
   const cache = process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache');
   const candidates = [process.env.LABFORGE_MOTO_SERVER, join(cache, `labforge/moto-${MOTO_VERSION}/bin/moto_server`)];
   const found = candidates.find((c): c is string => !!c && existsSync(c));
-  if (!found) throw new Error(`moto_server ${MOTO_VERSION} not found: run scripts/setup.sh --test (pip install 'moto[server]==${MOTO_VERSION}')`);
+  if (!found)
+    throw new Error(`moto_server ${MOTO_VERSION} not found: run scripts/setup.sh --test (pip install 'moto[server]==${MOTO_VERSION}')`);
   return found;
 }
 
@@ -144,22 +147,33 @@ export async function taggedWith(moto: Moto, lab: string, regions: readonly stri
     try {
       let token: string | undefined;
       do {
-        const page = await tagging.send(new GetResourcesCommand({ TagFilters: [{ Key: 'labforge:lab', Values: [lab] }], PaginationToken: token }));
+        const page = await tagging.send(
+          new GetResourcesCommand({ TagFilters: [{ Key: 'labforge:lab', Values: [lab] }], PaginationToken: token }),
+        );
         for (const r of page.ResourceTagMappingList ?? []) {
           const arn = r.ResourceARN!;
           if (/:instance\/|:natgateway\//.test(arn)) continue;
           // A destroyed KMS key waits out its deletion period, tags and all, as on AWS.
-          if (arn.includes(':key/') && (await kms.send(new DescribeKeyCommand({ KeyId: arn }))).KeyMetadata?.KeyState === 'PendingDeletion') continue;
+          if (arn.includes(':key/') && (await kms.send(new DescribeKeyCommand({ KeyId: arn }))).KeyMetadata?.KeyState === 'PendingDeletion')
+            continue;
           // So does a deleted VPC peering connection (status `deleted`), in both regions.
           const pcx = /:vpc-peering-connection\/(pcx-[0-9a-f]+)$/.exec(arn)?.[1];
-          if (pcx && (await ec2.send(new DescribeVpcPeeringConnectionsCommand({ VpcPeeringConnectionIds: [pcx] }))).VpcPeeringConnections?.[0]?.Status?.Code === 'deleted') continue;
+          if (
+            pcx &&
+            (await ec2.send(new DescribeVpcPeeringConnectionsCommand({ VpcPeeringConnectionIds: [pcx] }))).VpcPeeringConnections?.[0]
+              ?.Status?.Code === 'deleted'
+          )
+            continue;
           found.push(arn);
         }
         token = page.PaginationToken || undefined;
       } while (token);
-      const reservations = (await ec2.send(new DescribeInstancesCommand({ Filters: [{ Name: 'tag:labforge:lab', Values: [lab] }] }))).Reservations ?? [];
-      for (const i of reservations.flatMap((r) => r.Instances ?? [])) if (i.State?.Name !== 'terminated') found.push(`${region} instance ${i.InstanceId} (${i.State?.Name})`);
-      const nats = (await ec2.send(new DescribeNatGatewaysCommand({ Filter: [{ Name: 'tag:labforge:lab', Values: [lab] }] }))).NatGateways ?? [];
+      const reservations =
+        (await ec2.send(new DescribeInstancesCommand({ Filters: [{ Name: 'tag:labforge:lab', Values: [lab] }] }))).Reservations ?? [];
+      for (const i of reservations.flatMap((r) => r.Instances ?? []))
+        if (i.State?.Name !== 'terminated') found.push(`${region} instance ${i.InstanceId} (${i.State?.Name})`);
+      const nats =
+        (await ec2.send(new DescribeNatGatewaysCommand({ Filter: [{ Name: 'tag:labforge:lab', Values: [lab] }] }))).NatGateways ?? [];
       for (const n of nats) if (n.State !== 'deleted') found.push(`${region} natgateway ${n.NatGatewayId} (${n.State})`);
     } finally {
       tagging.destroy();

@@ -31,7 +31,9 @@ beforeAll(async () => {
   // One API server per region alias of the `-k8s` stacks: the same namespace exists in each.
   const [use1, euw1] = await Promise.all([startTestCluster(), startTestCluster()]);
   Object.assign(clusters, { use1: use1!, euw1: euw1! });
-  const servers: Record<string, unknown> = Object.fromEntries(Object.entries(clusters).map(([alias, c]) => [alias, { host: c.url, token: c.token, ca: readFileSync(c.caFile, 'utf8') }]));
+  const servers: Record<string, unknown> = Object.fromEntries(
+    Object.entries(clusters).map(([alias, c]) => [alias, { host: c.url, token: c.token, ca: readFileSync(c.caFile, 'utf8') }]),
+  );
   // advanced has one region: its provider has no alias.
   servers.default = servers.use1;
   const k8sFile = join(home, 'kubernetes.json');
@@ -50,7 +52,10 @@ afterAll(async () => {
 /** The lab's namespace on a test API server, or undefined when it is gone. */
 function namespace(cluster: TestCluster, name: string): { labels: Record<string, string> } | undefined {
   try {
-    const out = execFileSync(cluster.kubectl, ['--kubeconfig', cluster.kubeconfig, 'get', 'namespace', name, '-o', 'json'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    const out = execFileSync(cluster.kubectl, ['--kubeconfig', cluster.kubeconfig, 'get', 'namespace', name, '-o', 'json'], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     const ns = JSON.parse(out) as { metadata: { labels: Record<string, string> }; status?: { phase?: string } };
     return ns.status?.phase === 'Terminating' ? undefined : { labels: ns.metadata.labels };
   } catch {
@@ -71,7 +76,14 @@ async function clusterState(lab: string, remote: boolean): Promise<{ resources: 
   return JSON.parse(await object.Body!.transformToString());
 }
 
-async function upAndDown(level: string, regions: string[], expectOutputs: (o: Record<string, unknown>) => void, expectTypes: string[], k8sAliases: string[], remoteState = false) {
+async function upAndDown(
+  level: string,
+  regions: string[],
+  expectOutputs: (o: Record<string, unknown>) => void,
+  expectTypes: string[],
+  k8sAliases: string[],
+  remoteState = false,
+) {
   const lab = `${level.slice(0, 3)}-${RUN}`;
   const backend = remoteState ? ['--backend', `s3://${STATE_BUCKET}/labs`] : [];
   const up = await cli(['up', level, '--target', 'aws', '--name', lab, '--yes', '--json', '--health-timeout', '2s', ...backend]);
@@ -107,7 +119,8 @@ async function upAndDown(level: string, regions: string[], expectOutputs: (o: Re
   expect(down.code, down.stdout + down.stderr.slice(-3000)).toBe(0);
   expect(down.stdout).toContain('nothing left');
   // Destroyed in reverse: the objects inside the clusters before the clusters.
-  if (k8sAliases.length > 0) expect(down.stderr.indexOf(`${lab}-k8s: tofu destroy`)).toBeLessThan(down.stderr.indexOf(`${lab}: tofu destroy`));
+  if (k8sAliases.length > 0)
+    expect(down.stderr.indexOf(`${lab}-k8s: tofu destroy`)).toBeLessThan(down.stderr.indexOf(`${lab}: tofu destroy`));
   expect(await taggedWith(moto, lab, regions)).toEqual([]);
   for (const alias of k8sAliases) expect(namespace(clusters[alias]!, `lf-${lab}`)).toBeUndefined();
   // The bucket keeps nothing of the removed lab.
@@ -129,11 +142,24 @@ describe(`labs with managed stores and clusters on the aws target, applied by to
         expect(o.uploads_bucket).toMatch(/^lf-int-/);
         expect(String(o.postgres_endpoint)).toContain('.rds.');
       },
-      ['aws_nat_gateway', 'aws_eip', 'aws_db_instance', 'aws_db_subnet_group', 'aws_s3_bucket', 'aws_s3_bucket_public_access_block', 'aws_s3_bucket_server_side_encryption_configuration', 'aws_iam_role_policy'],
+      [
+        'aws_nat_gateway',
+        'aws_eip',
+        'aws_db_instance',
+        'aws_db_subnet_group',
+        'aws_s3_bucket',
+        'aws_s3_bucket_public_access_block',
+        'aws_s3_bucket_server_side_encryption_configuration',
+        'aws_iam_role_policy',
+      ],
       [],
     );
     const bucket = result.health.find((h: { name: string }) => h.name.endsWith('(s3 bucket)'));
-    expect(bucket).toMatchObject({ reach: 'probed', ok: true, detail: expect.stringMatching(/^wrote, read back and deleted labforge-health\//) });
+    expect(bucket).toMatchObject({
+      reach: 'probed',
+      ok: true,
+      detail: expect.stringMatching(/^wrote, read back and deleted labforge-health\//),
+    });
     expect(result.health.find((h: { name: string }) => h.name === 'db (postgres on RDS)')).toMatchObject({ reach: 'private', ok: false });
   });
 
@@ -146,11 +172,24 @@ describe(`labs with managed stores and clusters on the aws target, applied by to
         expect(Object.keys(o.ecr_repository_urls as object).sort()).toEqual(['api', 'worker']);
         expect(String(o.mq_amqp_endpoint)).toMatch(/^amqps:\/\//);
       },
-      ['aws_eks_cluster', 'aws_eks_node_group', 'aws_launch_template', 'aws_mq_broker', 'aws_db_instance', 'aws_ecr_repository', 'aws_kms_key', 'aws_kms_alias', 'aws_iam_role_policy_attachment'],
+      [
+        'aws_eks_cluster',
+        'aws_eks_node_group',
+        'aws_launch_template',
+        'aws_mq_broker',
+        'aws_db_instance',
+        'aws_ecr_repository',
+        'aws_kms_key',
+        'aws_kms_alias',
+        'aws_iam_role_policy_attachment',
+      ],
       ['use1'],
       true,
     );
-    expect(result.health.find((h: { name: string }) => h.name.includes('(eks cluster, us-east-1)'))).toMatchObject({ reach: 'probed', ok: true });
+    expect(result.health.find((h: { name: string }) => h.name.includes('(eks cluster, us-east-1)'))).toMatchObject({
+      reach: 'probed',
+      ok: true,
+    });
     expect(result.health.find((h: { name: string }) => h.name.endsWith('(ecr repositories)'))).toMatchObject({ reach: 'probed', ok: true });
   });
 
@@ -163,7 +202,15 @@ describe(`labs with managed stores and clusters on the aws target, applied by to
         expect(Object.keys(o.eks_cluster_names as object).sort()).toEqual(['eu-west-1', 'us-east-1']);
         expect(o.api_dns_name).toMatch(/^api\./);
       },
-      ['aws_vpc_peering_connection', 'aws_vpc_peering_connection_accepter', 'aws_db_instance', 'aws_route53_zone', 'aws_route53_record', 'aws_route53_health_check', 'aws_eks_cluster'],
+      [
+        'aws_vpc_peering_connection',
+        'aws_vpc_peering_connection_accepter',
+        'aws_db_instance',
+        'aws_route53_zone',
+        'aws_route53_record',
+        'aws_route53_health_check',
+        'aws_eks_cluster',
+      ],
       ['use1', 'euw1'],
     );
     expect(result.health.filter((h: { name: string; ok: boolean }) => h.name.includes('(eks cluster,') && h.ok)).toHaveLength(2);

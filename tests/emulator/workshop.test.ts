@@ -32,25 +32,46 @@ describe(`a workshop of 2 beginners on the aws target, applied by tofu against m
   it('workshop up without --yes and without a terminal is refused before anything is created', async () => {
     const r = await cli(['workshop', 'up', 'beginner', '--participants', '2', '--target', 'aws', '--name', W]);
     expect(r.code).toBe(2);
-    expect(r.stderr.trim()).toBe('labforge: `workshop up --target aws` asks before it creates cloud resources, and stdin is not a terminal: pass --yes to apply without asking');
+    expect(r.stderr.trim()).toBe(
+      'labforge: `workshop up --target aws` asks before it creates cloud resources, and stdin is not a terminal: pass --yes to apply without asking',
+    );
     expect(await taggedWith(moto, LABS[0]!, ['us-east-1'])).toEqual([]);
   });
 
   it('up --yes: the envelope first, then both participants applied, each with its own stack', async () => {
-    const r = await cli(['workshop', 'up', 'beginner', '--participants', '2', '--target', 'aws', '--name', W, '--yes', '--concurrency', '2']);
+    const r = await cli([
+      'workshop',
+      'up',
+      'beginner',
+      '--participants',
+      '2',
+      '--target',
+      'aws',
+      '--name',
+      W,
+      '--yes',
+      '--concurrency',
+      '2',
+    ]);
     expect(r.code, r.stdout + r.stderr.slice(-2000)).toBe(0);
-    expect(r.stderr).toMatch(/2 beginner lab\(s\) on AWS, one stack set each: \$0\.0\d+\/hour each, \$0\.\d+ for 2 participant\(s\) x 4 hour\(s\)/);
+    expect(r.stderr).toMatch(
+      /2 beginner lab\(s\) on AWS, one stack set each: \$0\.0\d+\/hour each, \$0\.\d+ for 2 participant\(s\) x 4 hour\(s\)/,
+    );
     expect(r.stdout).toContain(`Workshop '${W}'`);
     expect(r.stdout).toContain('2/2 participant labs up');
     for (const lab of LABS) {
       expect(statSync(join(home, lab, 'tf/stacks', lab, 'terraform.tfstate')).mode & 0o777).toBe(0o600);
-      expect(await taggedWith(moto, lab, ['us-east-1'])).toEqual(expect.arrayContaining([expect.stringContaining(':vpc/'), expect.stringContaining('instance i-')]));
+      expect(await taggedWith(moto, lab, ['us-east-1'])).toEqual(
+        expect.arrayContaining([expect.stringContaining(':vpc/'), expect.stringContaining('instance i-')]),
+      );
     }
   });
 
-  it('status has a row per participant; the sheet holds each one\'s own password, the one their VM reads', async () => {
+  it("status has a row per participant; the sheet holds each one's own password, the one their VM reads", async () => {
     const status = json(await cli(['workshop', 'status', W, '--json']));
-    expect(status.participants.map((p: { participant: { lab: string }; state: string }) => [p.participant.lab, p.state])).toEqual(LABS.map((l) => [l, 'up']));
+    expect(status.participants.map((p: { participant: { lab: string }; state: string }) => [p.participant.lab, p.state])).toEqual(
+      LABS.map((l) => [l, 'up']),
+    );
     const out = join(home, 'sheet.csv');
     const sheet = await cli(['workshop', 'sheet', W, '--format', 'csv', '--out', out]);
     expect(sheet.code, sheet.stderr).toBe(0);
@@ -60,7 +81,8 @@ describe(`a workshop of 2 beginners on the aws target, applied by tofu against m
     try {
       const passwords = [];
       for (const lab of LABS) {
-        const p = (await ssm.send(new GetParameterCommand({ Name: `/labforge/${lab}/db/password`, WithDecryption: true }))).Parameter!.Value!;
+        const p = (await ssm.send(new GetParameterCommand({ Name: `/labforge/${lab}/db/password`, WithDecryption: true }))).Parameter!
+          .Value!;
         expect(text).toContain(p);
         passwords.push(p);
       }

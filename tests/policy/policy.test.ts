@@ -33,7 +33,7 @@ describe.each(CASES)('policy: $label', (c) => {
     expect(open).toEqual([]);
   });
 
-  it('uses only the allowed CIDR or the lab\'s own VPC ranges in ingress rules', () => {
+  it("uses only the allowed CIDR or the lab's own VPC ranges in ingress rules", () => {
     const vpcCidrs = resources(s.json, 'aws_vpc').map((v) => v.props.cidr_block as string);
     const allowed = new Set([...vpcCidrs, ...(c.allowCidr ? [c.allowCidr] : [])]);
     const cidrs = ingressRules(s.json).flatMap((r) => r.cidrs);
@@ -59,15 +59,20 @@ describe.each(CASES)('policy: $label', (c) => {
     }
     const sse = resources(s.json, 'aws_s3_bucket_server_side_encryption_configuration');
     for (const b of resources(s.json, 'aws_s3_bucket')) {
-      expect(sse.some((e) => String(e.props.bucket).includes(`${b.address}.`)), b.address).toBe(true);
+      expect(
+        sse.some((e) => String(e.props.bucket).includes(`${b.address}.`)),
+        b.address,
+      ).toBe(true);
     }
     for (const m of resources(s.json, 'aws_msk_cluster')) {
       const enc = block(m.props.encryption_info);
       expect(enc.encryption_at_rest_kms_key_arn, m.address).toBeTruthy();
       expect(block(enc.encryption_in_transit).client_broker, m.address).toBe('TLS');
     }
-    for (const k of resources(s.json, 'aws_eks_cluster')) expect(block(k.props.encryption_config).resources, k.address).toEqual(['secrets']);
-    for (const r of resources(s.json, 'aws_ecr_repository')) expect(block(r.props.encryption_configuration)?.encryption_type, r.address).toBeTruthy();
+    for (const k of resources(s.json, 'aws_eks_cluster'))
+      expect(block(k.props.encryption_config).resources, k.address).toEqual(['secrets']);
+    for (const r of resources(s.json, 'aws_ecr_repository'))
+      expect(block(r.props.encryption_configuration)?.encryption_type, r.address).toBeTruthy();
   });
 
   it('can be destroyed without manual steps', () => {
@@ -81,7 +86,7 @@ describe.each(CASES)('policy: $label', (c) => {
     for (const k of resources(s.json, 'aws_kms_key')) expect(k.props.deletion_window_in_days, k.address).toBe(7);
   });
 
-  it('tags everything through default_tags on every AWS provider, with the deployment\'s values', () => {
+  it("tags everything through default_tags on every AWS provider, with the deployment's values", () => {
     const d = s.deployment;
     const expected = labTags({ lab: d.name, level: d.lab.level, owner: d.owner, expiresAt: d.expiresAt });
     const providers = s.json.provider.aws ?? [];
@@ -103,7 +108,10 @@ describe.each(CASES)('policy: $label', (c) => {
   it('uses no "*" resource in any inline IAM policy', () => {
     for (const p of resources(s.json, 'aws_iam_role_policy')) {
       const doc = JSON.parse(p.props.policy) as { Statement: { Resource: string | string[] }[] };
-      expect(doc.Statement.flatMap((st) => ([] as string[]).concat(st.Resource)), p.address).not.toContain('*');
+      expect(
+        doc.Statement.flatMap((st) => ([] as string[]).concat(st.Resource)),
+        p.address,
+      ).not.toContain('*');
     }
   });
 });

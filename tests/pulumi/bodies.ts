@@ -26,7 +26,8 @@ const SECRET_SIG = '4dabf18193072939515e22adb298388d';
 type Flat = Record<string, unknown>;
 
 function flatten(value: unknown, prefix: string, out: Flat): void {
-  if (value !== null && typeof value === 'object' && !Array.isArray(value) && SECRET_SIG in value) value = (value as { value: unknown }).value;
+  if (value !== null && typeof value === 'object' && !Array.isArray(value) && SECRET_SIG in value)
+    value = (value as { value: unknown }).value;
   if (Array.isArray(value) && value.length === 1 && value[0] !== null && typeof value[0] === 'object') value = value[0];
   if (Array.isArray(value)) {
     if (value.length === 0) out[prefix] = [];
@@ -53,13 +54,15 @@ function add(bodies: Bodies, kind: string, body: unknown): void {
 
 export function cdktfBodies(d: LabDeployment): Bodies {
   const bodies: Bodies = new Map();
-  for (const [type, byName] of Object.entries(labStackJson(d).resource ?? {})) for (const body of Object.values(byName)) add(bodies, type, camelize(body));
+  for (const [type, byName] of Object.entries(labStackJson(d).resource ?? {}))
+    for (const body of Object.values(byName)) add(bodies, type, camelize(body));
   return bodies;
 }
 
 export async function pulumiBodies(d: LabDeployment): Promise<Bodies> {
   const bodies: Bodies = new Map();
-  for (const r of await registrations(d)) if (r.custom && !r.type.startsWith('pulumi:providers:')) add(bodies, kindOfPulumiType(r.type), r.inputs);
+  for (const r of await registrations(d))
+    if (r.custom && !r.type.startsWith('pulumi:providers:')) add(bodies, kindOfPulumiType(r.type), r.inputs);
   return bodies;
 }
 
@@ -74,7 +77,8 @@ export function comparable(cdktf: Bodies, other: Bodies): { cdktf: Record<string
   for (const kind of new Set([...cdktf.keys(), ...other.keys()])) {
     const references = new Set<string>();
     for (const body of cdktf.get(kind) ?? []) {
-      for (const [path, value] of Object.entries(body)) if (typeof value === 'string' && value.includes('${')) references.add(pattern(path));
+      for (const [path, value] of Object.entries(body))
+        if (typeof value === 'string' && value.includes('${')) references.add(pattern(path));
     }
     const lines = (bodies: Flat[] | undefined) =>
       (bodies ?? [])

@@ -25,7 +25,8 @@ beforeAll(async () => {
 });
 
 const of = (level: Level, type: string) => byLevel.get(level)!.seen.filter((r) => r.type === type);
-const input = (r: Registration, path: string): unknown => path.split('.').reduce<unknown>((v, k) => (v as Record<string, unknown> | undefined)?.[k], r.inputs);
+const input = (r: Registration, path: string): unknown =>
+  path.split('.').reduce<unknown>((v, k) => (v as Record<string, unknown> | undefined)?.[k], r.inputs);
 
 describe.each(LEVELS)('%s lab under Pulumi mocks', (level) => {
   it('builds from labforge components: every resource is parented under labforge:aws:Lab', () => {
@@ -71,7 +72,12 @@ describe.each(LEVELS)('%s lab under Pulumi mocks', (level) => {
       expect(String(rule.inputs.cidrIpv4 ?? '')).not.toMatch(/\/0$/);
     }
     for (const db of of(level, 'aws:rds/instance:Instance')) {
-      expect(db.inputs).toMatchObject({ publiclyAccessible: false, storageEncrypted: true, deletionProtection: false, skipFinalSnapshot: true });
+      expect(db.inputs).toMatchObject({
+        publiclyAccessible: false,
+        storageEncrypted: true,
+        deletionProtection: false,
+        skipFinalSnapshot: true,
+      });
     }
   });
 });
@@ -106,9 +112,9 @@ describe('resource inputs per level under Pulumi mocks', () => {
       ignorePublicAcls: true,
       restrictPublicBuckets: true,
     });
-    expect(input(of('intermediate', 'aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration')[0]!, 'rules')).toEqual([
-      { applyServerSideEncryptionByDefault: { sseAlgorithm: 'AES256' } },
-    ]);
+    expect(
+      input(of('intermediate', 'aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration')[0]!, 'rules'),
+    ).toEqual([{ applyServerSideEncryptionByDefault: { sseAlgorithm: 'AES256' } }]);
     const redis = of('intermediate', 'aws:elasticache/replicationGroup:ReplicationGroup')[0]!;
     expect(redis.inputs).toMatchObject({ atRestEncryptionEnabled: true, transitEncryptionEnabled: true });
     expect(String(redis.inputs.authToken ?? '')).not.toBe('');
@@ -130,7 +136,8 @@ describe('resource inputs per level under Pulumi mocks', () => {
     const regionOf = new Map(of('expert', 'pulumi:providers:aws').map((p) => [p.name, String(p.inputs.region)]));
     expect([...regionOf.values()]).toEqual(['us-east-1', 'eu-west-1']);
     const regions = (type: string) => seen.filter((r) => r.type === type).map((r) => regionOf.get(r.provider ?? ''));
-    for (const type of ['aws:ec2/vpc:Vpc', 'aws:eks/cluster:Cluster', 'aws:msk/cluster:Cluster']) expect(regions(type).sort(), type).toEqual([...d.regions].sort());
+    for (const type of ['aws:ec2/vpc:Vpc', 'aws:eks/cluster:Cluster', 'aws:msk/cluster:Cluster'])
+      expect(regions(type).sort(), type).toEqual([...d.regions].sort());
     // 2 shards, each with its primary in one region and its replica in the other.
     const dbs = of('expert', 'aws:rds/instance:Instance');
     const primaries = dbs.filter((db) => db.inputs.replicateSourceDb === undefined);
@@ -141,7 +148,14 @@ describe('resource inputs per level under Pulumi mocks', () => {
     // The peering is requested in one region and accepted in the other.
     const [request] = of('expert', 'aws:ec2/vpcPeeringConnection:VpcPeeringConnection');
     const [accept] = of('expert', 'aws:ec2/vpcPeeringConnectionAccepter:VpcPeeringConnectionAccepter');
-    expect([regionOf.get(request!.provider!), request!.inputs.peerRegion, regionOf.get(accept!.provider!)]).toEqual(['us-east-1', 'eu-west-1', 'eu-west-1']);
-    expect(input(of('expert', 'aws:msk/cluster:Cluster')[0]!, 'encryptionInfo.encryptionInTransit')).toEqual({ clientBroker: 'TLS', inCluster: true });
+    expect([regionOf.get(request!.provider!), request!.inputs.peerRegion, regionOf.get(accept!.provider!)]).toEqual([
+      'us-east-1',
+      'eu-west-1',
+      'eu-west-1',
+    ]);
+    expect(input(of('expert', 'aws:msk/cluster:Cluster')[0]!, 'encryptionInfo.encryptionInTransit')).toEqual({
+      clientBroker: 'TLS',
+      inCluster: true,
+    });
   });
 });

@@ -33,6 +33,10 @@ describe.each<Level>(['beginner', 'expert'])('the generated %s project under Pul
     expect(fromProject.filter((r) => r.custom).length).toBeGreaterThan(10);
     expect(summary(fromProject)).toEqual(summary(inProcess));
     // Every stack output of the lab is a named export of the program.
-    expect(Object.keys(exported).sort()).toEqual(stackOutputs(d).map((o) => o.name).sort());
+    expect(Object.keys(exported).sort()).toEqual(
+      stackOutputs(d)
+        .map((o) => o.name)
+        .sort(),
+    );
   });
 });

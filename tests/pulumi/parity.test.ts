@@ -32,7 +32,11 @@ function literalProperties(inv: Inventory, referenceKeys: Map<string, Set<string
   return inv.items
     .map((item) => {
       const skip = referenceKeys.get(item.kind) ?? new Set();
-      const props = Object.fromEntries(Object.entries(item.properties).filter(([k]) => !skip.has(k)).sort(([a], [b]) => a.localeCompare(b)));
+      const props = Object.fromEntries(
+        Object.entries(item.properties)
+          .filter(([k]) => !skip.has(k))
+          .sort(([a], [b]) => a.localeCompare(b)),
+      );
       return `${item.kind} ${item.region} ${JSON.stringify(props)}`;
     })
     .sort();

@@ -13,7 +13,8 @@ function findCheckov(): string {
   const cache = process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache');
   const candidates = [process.env.LABFORGE_CHECKOV, join(cache, `labforge/checkov-${CHECKOV_VERSION}/bin/checkov`)];
   const found = candidates.find((c): c is string => !!c && existsSync(c));
-  if (!found) throw new Error(`checkov ${CHECKOV_VERSION} not found: run scripts/setup.sh --test (pip install checkov==${CHECKOV_VERSION})`);
+  if (!found)
+    throw new Error(`checkov ${CHECKOV_VERSION} not found: run scripts/setup.sh --test (pip install checkov==${CHECKOV_VERSION})`);
   return found;
 }
 
@@ -37,7 +38,19 @@ describe('checkov scan of every level', () => {
     expect(expert3.code, expert3.stderr).toBe(0);
     const r = spawnSync(
       checkov,
-      ['-d', join(out, 'stacks'), '--framework', 'terraform_json', '--config-file', join(ROOT, 'checkov.yaml'), '-o', 'json', '--quiet', '--compact', '--skip-download'],
+      [
+        '-d',
+        join(out, 'stacks'),
+        '--framework',
+        'terraform_json',
+        '--config-file',
+        join(ROOT, 'checkov.yaml'),
+        '-o',
+        'json',
+        '--quiet',
+        '--compact',
+        '--skip-download',
+      ],
       { encoding: 'utf8', timeout: 300_000, maxBuffer: 64 * 1024 * 1024 },
     );
     // checkov exits 1 when a check fails; anything else without JSON is a crash.

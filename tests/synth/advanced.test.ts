@@ -20,7 +20,15 @@ describe('advanced on aws (cdktf)', () => {
   const fromCluster = (json: typeof s.json, sgName: string, port: number) => {
     const sg = resources(json, 'aws_security_group').find((g) => g.props.name === sgName)!;
     const rules = ingressOf(json, sg.address);
-    return rules.length > 0 && rules.every((r) => r.fromPort === port && r.cidrs.length === 0 && r.securityGroups.every((g) => refersTo(g, cluster.address) && g.includes('cluster_security_group_id')));
+    return (
+      rules.length > 0 &&
+      rules.every(
+        (r) =>
+          r.fromPort === port &&
+          r.cidrs.length === 0 &&
+          r.securityGroups.every((g) => refersTo(g, cluster.address) && g.includes('cluster_security_group_id')),
+      )
+    );
   };
 
   it('spans 3 AZs with private subnets', () => {
@@ -82,7 +90,12 @@ describe('advanced on aws (cdktf)', () => {
     expect(fromCluster(s.json, 'lf-advanced-db', 5432)).toBe(true);
     expect(fromCluster(s.json, 'lf-advanced-cache', 6379)).toBe(true);
     const db = one(s.json, 'aws_db_instance').props;
-    expect(db).toMatchObject({ storage_encrypted: true, publicly_accessible: false, deletion_protection: false, skip_final_snapshot: true });
+    expect(db).toMatchObject({
+      storage_encrypted: true,
+      publicly_accessible: false,
+      deletion_protection: false,
+      skip_final_snapshot: true,
+    });
   });
 
   it('creates one ECR repository per spec name: immutable, scanned on push, encrypted, force-deletable', () => {

@@ -1,5 +1,16 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ALLOW_CIDR, block, dataSources, ingressOf, one, refersTo, resources, statements, synthLevel, type Synthesized } from './helpers.js';
+import {
+  ALLOW_CIDR,
+  block,
+  dataSources,
+  ingressOf,
+  one,
+  refersTo,
+  resources,
+  statements,
+  synthLevel,
+  type Synthesized,
+} from './helpers.js';
 
 describe('beginner on aws (cdktf)', () => {
   let closed: Synthesized;

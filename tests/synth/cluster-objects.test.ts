@@ -25,13 +25,19 @@ const PARTICIPANTS = ['alice', 'bob'];
 /** The cluster-objects stack alone, in memory (for props synthAws does not take). */
 function synthObjects(level: Level, props: { participants?: readonly string[]; regions?: string } = {}): TfJsonWithBackend {
   const deployment = resolveDeployment(getLab(level), { owner: OWNER, now: NOW, regions: props.regions });
-  const stack = new ClusterObjectsStack(Testing.app(), `${deployment.name}-k8s`, { deployment, participants: props.participants, state: AWS_STATE });
+  const stack = new ClusterObjectsStack(Testing.app(), `${deployment.name}-k8s`, {
+    deployment,
+    participants: props.participants,
+    state: AWS_STATE,
+  });
   return JSON.parse(Testing.synth(stack)) as TfJsonWithBackend;
 }
 
 /** Every kubernetes_* resource of a stack. */
 function kubernetesObjects(json: TfJsonWithBackend): Found[] {
-  return Object.keys(json.resource).filter((t) => t.startsWith('kubernetes_')).flatMap((t) => resources(json, t));
+  return Object.keys(json.resource)
+    .filter((t) => t.startsWith('kubernetes_'))
+    .flatMap((t) => resources(json, t));
 }
 
 /** The namespace resource a namespaced object's `metadata.namespace` references. */
@@ -120,8 +126,14 @@ describe.each([
     const objects = kubernetesObjects(k8s);
     expect(objects.length).toBeGreaterThanOrEqual(7 * s.deployment.regions.length);
     for (const o of objects) {
-      const region = s.deployment.regions.find((r) => (o.props.provider ?? 'kubernetes') === (s.deployment.regions.length > 1 ? `kubernetes.${regionCode(r)}` : 'kubernetes'));
-      expect(o.props.metadata.labels, o.address).toMatchObject({ [LABEL_LAB]: s.deployment.name, [LABEL_LEVEL]: level, [LABEL_REGION]: region });
+      const region = s.deployment.regions.find(
+        (r) => (o.props.provider ?? 'kubernetes') === (s.deployment.regions.length > 1 ? `kubernetes.${regionCode(r)}` : 'kubernetes'),
+      );
+      expect(o.props.metadata.labels, o.address).toMatchObject({
+        [LABEL_LAB]: s.deployment.name,
+        [LABEL_LEVEL]: level,
+        [LABEL_REGION]: region,
+      });
     }
   });
 
@@ -137,7 +149,8 @@ describe.each([
   });
 
   it('enforces Pod Security baseline on the namespace, so pods the learner creates cannot take the node', () => {
-    for (const ns of resources(k8s, 'kubernetes_namespace_v1')) expect(ns.props.metadata.labels['pod-security.kubernetes.io/enforce'], ns.address).toBe('baseline');
+    for (const ns of resources(k8s, 'kubernetes_namespace_v1'))
+      expect(ns.props.metadata.labels['pod-security.kubernetes.io/enforce'], ns.address).toBe('baseline');
   });
 
   it('sizes the ResourceQuota and LimitRange from plan.quota', () => {
@@ -185,13 +198,17 @@ describe.each([
       expect(data.REDIS_URL).toContain(`\${urlencode(${out('redis_auth_token')})}@\${${out('redis_endpoint')}}:6379`);
       // Amazon MQ's AMQPS port, and its only vhost `/`, written out for every client.
       expect(literalText(data.AMQP_URL!)).toBe('amqps://learner:@:5671/%2F');
-      expect(data.AMQP_URL).toContain(`\${urlencode(${out('mq_password')})}@\${element(split(":", trimprefix(${out('mq_amqp_endpoint')}, "amqps://")), 0)}:5671/%2F`);
+      expect(data.AMQP_URL).toContain(
+        `\${urlencode(${out('mq_password')})}@\${element(split(":", trimprefix(${out('mq_amqp_endpoint')}, "amqps://")), 0)}:5671/%2F`,
+      );
     } else {
       // A JSON list of the shard primaries' URLs, in shard order.
       expect(data.SHARDS).toMatch(/^\$\{jsonencode\(\[.*\]\)\}$/);
       const primaries = [...data.SHARDS!.matchAll(/shard_endpoints\.(\d+)\.primary/g)].map((m) => Number(m[1]));
       expect(primaries).toEqual([0, 1]);
-      expect(data.SHARDS!.match(/postgres:\/\/learner:\$\{urlencode\(data\.terraform_remote_state\.cluster\.outputs\.postgres_password\)\}@/g)).toHaveLength(2);
+      expect(
+        data.SHARDS!.match(/postgres:\/\/learner:\$\{urlencode\(data\.terraform_remote_state\.cluster\.outputs\.postgres_password\)\}@/g),
+      ).toHaveLength(2);
       expect(data.SHARDS!.match(/:5432\/lab\?sslmode=require/g)).toHaveLength(2);
     }
   });
@@ -201,7 +218,8 @@ describe.each([
     expect(passwords).toHaveLength(1);
     expect(passwords[0]!.props.length).toBeGreaterThanOrEqual(48);
     expect(JWT_SECRET_LENGTH).toBeGreaterThanOrEqual(48);
-    for (const secret of resources(k8s, 'kubernetes_secret_v1')) expect(secret.props.data.JWT_SECRET).toBe(`\${${passwords[0]!.address}.result}`);
+    for (const secret of resources(k8s, 'kubernetes_secret_v1'))
+      expect(secret.props.data.JWT_SECRET).toBe(`\${${passwords[0]!.address}.result}`);
   });
 
   it("writes the endpoints ConfigMap: the region's Kafka bootstrap with Kafka, empty without", () => {
@@ -225,14 +243,45 @@ describe.each([
     for (const role of roles) {
       const rules = role.props.rule as { api_groups: string[]; resources: string[]; verbs: string[]; resource_names?: string[] }[];
       const all = rules.flatMap((r) => [...r.api_groups, ...r.resources, ...r.verbs]);
-      expect(all.filter((x) => x.includes('*')), role.address).toEqual([]);
+      expect(
+        all.filter((x) => x.includes('*')),
+        role.address,
+      ).toEqual([]);
       expect(rules.flatMap((r) => r.verbs).filter((v) => ['escalate', 'bind', 'impersonate', 'approve', 'sign'].includes(v))).toEqual([]);
       expect(rules.flatMap((r) => r.api_groups).filter((g) => /rbac|certificates|admissionregistration|apiextensions/.test(g))).toEqual([]);
       const granted = rules.flatMap((r) => r.resources);
-      expect(granted.filter((x) => ['namespaces', 'nodes', 'resourcequotas', 'limitranges', 'serviceaccounts', 'serviceaccounts/token', 'persistentvolumes'].includes(x))).toEqual([]);
-      expect(rules.filter((r) => r.resources.includes('secrets')).flatMap((r) => r.verbs).sort()).toEqual(['get', 'list']);
+      expect(
+        granted.filter((x) =>
+          [
+            'namespaces',
+            'nodes',
+            'resourcequotas',
+            'limitranges',
+            'serviceaccounts',
+            'serviceaccounts/token',
+            'persistentvolumes',
+          ].includes(x),
+        ),
+      ).toEqual([]);
+      expect(
+        rules
+          .filter((r) => r.resources.includes('secrets'))
+          .flatMap((r) => r.verbs)
+          .sort(),
+      ).toEqual(['get', 'list']);
       // What a learner practises with.
-      for (const needed of ['pods', 'pods/log', 'pods/portforward', 'services', 'configmaps', 'deployments', 'statefulsets', 'jobs', 'horizontalpodautoscalers', 'networkpolicies']) {
+      for (const needed of [
+        'pods',
+        'pods/log',
+        'pods/portforward',
+        'services',
+        'configmaps',
+        'deployments',
+        'statefulsets',
+        'jobs',
+        'horizontalpodautoscalers',
+        'networkpolicies',
+      ]) {
         expect(granted, needed).toContain(needed);
       }
     }
@@ -246,7 +295,9 @@ describe.each([
       const role = resources(k8s, 'kubernetes_role_v1').find((r) => b.props.role_ref.name === `\${${r.address}.metadata[0].name}`);
       expect(role, b.address).toBeDefined();
       expect(role!.props.provider).toBe(b.props.provider);
-      expect(b.props.subject).toEqual([{ api_group: 'rbac.authorization.k8s.io', kind: 'Group', name: k8sLearnerGroup(s.deployment.name) }]);
+      expect(b.props.subject).toEqual([
+        { api_group: 'rbac.authorization.k8s.io', kind: 'Group', name: k8sLearnerGroup(s.deployment.name) },
+      ]);
     }
   });
 
@@ -290,23 +341,33 @@ describe('cluster objects: which labs, participants, validation', () => {
         expect(binding.props.subject[0].name).not.toBe(k8sLearnerGroup('expert'));
       }
     }
-    expect(json.output?.namespaces?.value).toEqual(Object.fromEntries(regions.map((r) => [r, ['lf-expert', 'lf-expert-alice', 'lf-expert-bob']])));
+    expect(json.output?.namespaces?.value).toEqual(
+      Object.fromEntries(regions.map((r) => [r, ['lf-expert', 'lf-expert-alice', 'lf-expert-bob']])),
+    );
   });
 
   it('refuses bad or repeated participant names, naming the stack', () => {
-    expect(() => synthObjects('advanced', { participants: ['Alice'] })).toThrow("advanced-k8s: participant 'Alice' must be lowercase letters, digits and inner hyphens");
+    expect(() => synthObjects('advanced', { participants: ['Alice'] })).toThrow(
+      "advanced-k8s: participant 'Alice' must be lowercase letters, digits and inner hyphens",
+    );
     expect(() => synthObjects('advanced', { participants: ['bob', 'bob'] })).toThrow("advanced-k8s: participant 'bob' is listed twice");
-    expect(() => synthObjects('advanced', { participants: ['x'.repeat(60)] })).toThrow(/advanced-k8s: participant 'x+' makes namespace 'lf-advanced-x+' too long/);
+    expect(() => synthObjects('advanced', { participants: ['x'.repeat(60)] })).toThrow(
+      /advanced-k8s: participant 'x+' makes namespace 'lf-advanced-x+' too long/,
+    );
   });
 
   it('refuses a lab without a Kubernetes cluster, naming the stack', () => {
     const deployment = resolveDeployment(getLab('intermediate'), { owner: OWNER, now: NOW });
-    expect(() => new ClusterObjectsStack(Testing.app(), 'intermediate-k8s', { deployment, state: AWS_STATE })).toThrow('intermediate-k8s: the intermediate lab has no kubernetes-cluster component');
+    expect(() => new ClusterObjectsStack(Testing.app(), 'intermediate-k8s', { deployment, state: AWS_STATE })).toThrow(
+      'intermediate-k8s: the intermediate lab has no kubernetes-cluster component',
+    );
   });
 
-  it('refuses a lab name whose stack would collide with another lab\'s <lab>-k8s stack', () => {
+  it("refuses a lab name whose stack would collide with another lab's <lab>-k8s stack", () => {
     const app = new App({ outdir: '/tmp/labforge-unused' });
     const lab = getLab('advanced');
-    expect(() => addLabStacks(app, [resolveDeployment(lab, { owner: OWNER, name: 'w' }), resolveDeployment(lab, { owner: OWNER, name: 'w-k8s' })])).toThrow("two stacks are named 'w-k8s'");
+    expect(() =>
+      addLabStacks(app, [resolveDeployment(lab, { owner: OWNER, name: 'w' }), resolveDeployment(lab, { owner: OWNER, name: 'w-k8s' })]),
+    ).toThrow("two stacks are named 'w-k8s'");
   });
 });

@@ -18,20 +18,44 @@ function stack(): TerraformStack {
 
 describe('construct validation', () => {
   it('refuses a Kafka broker count that is not a multiple of the subnets, naming the path', () => {
-    const props = { name: 'k', brokers: 4, instanceType: 'kafka.t3.small', vpcId: 'vpc', subnetIds: ['a', 'b', 'c'], allowCidrs: ['10.10.0.0/16'], kmsKeyArn: 'arn' };
+    const props = {
+      name: 'k',
+      brokers: 4,
+      instanceType: 'kafka.t3.small',
+      vpcId: 'vpc',
+      subnetIds: ['a', 'b', 'c'],
+      allowCidrs: ['10.10.0.0/16'],
+      kmsKeyArn: 'arn',
+    };
     expect(() => new LabKafka(stack(), 'Events', props)).toThrow('Lab/Events: brokers must be a multiple of the 3 subnets, got 4');
   });
 
   it('refuses to open a port to the whole internet', () => {
     expect(
-      () => new LabSecurityGroup(stack(), 'Sg', { name: 's', vpcId: 'v', description: 'd', ingress: [{ port: 22, from: { cidr: '0.0.0.0/0' }, description: 'ssh' }] }),
+      () =>
+        new LabSecurityGroup(stack(), 'Sg', {
+          name: 's',
+          vpcId: 'v',
+          description: 'd',
+          ingress: [{ port: 22, from: { cidr: '0.0.0.0/0' }, description: 'ssh' }],
+        }),
     ).toThrow('Lab/Sg: port 22 may not be opened to 0.0.0.0/0');
   });
 
   it('refuses an EKS node group whose desired size is outside min..max', () => {
     const s = stack();
     const roles = new EksRoles(s, 'Roles', { name: 'lf-x' });
-    const props = { name: 'c', version: '1.31', roles, subnetIds: ['a', 'b'], kmsKeyArn: 'arn', nodeInstanceType: 't3.medium', minNodes: 2, maxNodes: 4, desiredNodes: 5 };
+    const props = {
+      name: 'c',
+      version: '1.31',
+      roles,
+      subnetIds: ['a', 'b'],
+      kmsKeyArn: 'arn',
+      nodeInstanceType: 't3.medium',
+      minNodes: 2,
+      maxNodes: 4,
+      desiredNodes: 5,
+    };
     expect(() => new LabEksCluster(s, 'K8s', props)).toThrow('Lab/K8s: desiredNodes must be between 2 and 4, got 5');
   });
 
@@ -52,6 +76,8 @@ describe('construct validation', () => {
     const base = getLab('beginner');
     const lab: LabSpec = { ...base, outputs: [...base.outputs, { name: 'no_such_output', description: 'x', sensitive: false }] };
     const app = new App({ outdir: '/tmp/labforge-unused' });
-    expect(() => addLabStacks(app, [resolveDeployment(lab, { owner: 't' })])).toThrow("beginner: output 'no_such_output' of the beginner lab has no value in the aws engine");
+    expect(() => addLabStacks(app, [resolveDeployment(lab, { owner: 't' })])).toThrow(
+      "beginner: output 'no_such_output' of the beginner lab has no value in the aws engine",
+    );
   });
 });

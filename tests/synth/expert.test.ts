@@ -38,7 +38,7 @@ describe('expert on aws (cdktf)', () => {
     }
   });
 
-  it('gives each region its own VPC with a non-overlapping CIDR, built with that region\'s provider', () => {
+  it("gives each region its own VPC with a non-overlapping CIDR, built with that region's provider", () => {
     const vpcs = resources(three.json, 'aws_vpc');
     expect(vpcs).toHaveLength(3);
     expect(new Set(vpcs.map(providerOf)).size).toBe(3);
@@ -56,7 +56,7 @@ describe('expert on aws (cdktf)', () => {
     }
   });
 
-  it('puts each shard primary in one region and its replica in another, encrypted with that region\'s key', () => {
+  it("puts each shard primary in one region and its replica in another, encrypted with that region's key", () => {
     for (const { json, deployment } of [s, three]) {
       const dbs = resources(json, 'aws_db_instance');
       const primaries = dbs.filter((d) => d.props.replicate_source_db === undefined);
@@ -76,7 +76,8 @@ describe('expert on aws (cdktf)', () => {
         expect(providerAt(json, group)).toBe(providerOf(replica));
         expect(primary.props.backup_retention_period).toBeGreaterThan(0);
       }
-      for (const db of dbs) expect(db.props).toMatchObject({ deletion_protection: false, skip_final_snapshot: true, publicly_accessible: false });
+      for (const db of dbs)
+        expect(db.props).toMatchObject({ deletion_protection: false, skip_final_snapshot: true, publicly_accessible: false });
     }
   });
 
@@ -87,10 +88,15 @@ describe('expert on aws (cdktf)', () => {
     const privateTables = resources(json, 'aws_route_table').filter((t) => t.props.tags.Name.endsWith('-private'));
     for (const peering of peerings) {
       expect(peering.props.peer_region).toBeDefined();
-      const accepter = resources(json, 'aws_vpc_peering_connection_accepter').find((a) => refersTo(a.props.vpc_peering_connection_id, peering.address))!;
+      const accepter = resources(json, 'aws_vpc_peering_connection_accepter').find((a) =>
+        refersTo(a.props.vpc_peering_connection_id, peering.address),
+      )!;
       expect(accepter.props.auto_accept).toBe(true);
       expect(providerOf(accepter)).not.toBe(providerOf(peering));
-      const routes = resources(json, 'aws_route').filter((r) => refersTo(r.props.vpc_peering_connection_id, peering.address) || refersTo(r.props.vpc_peering_connection_id, accepter.address));
+      const routes = resources(json, 'aws_route').filter(
+        (r) =>
+          refersTo(r.props.vpc_peering_connection_id, peering.address) || refersTo(r.props.vpc_peering_connection_id, accepter.address),
+      );
       expect(new Set(routes.map(providerOf))).toEqual(new Set([providerOf(peering), providerOf(accepter)]));
       for (const route of routes) expect(privateTables.some((t) => refersTo(route.props.route_table_id, t.address))).toBe(true);
     }
@@ -118,7 +124,9 @@ describe('expert on aws (cdktf)', () => {
     const { json } = three;
     const clusters = resources(json, 'aws_msk_cluster');
     expect(clusters).toHaveLength(3);
-    const vpcCidrs = resources(json, 'aws_vpc').map((v) => v.props.cidr_block).sort();
+    const vpcCidrs = resources(json, 'aws_vpc')
+      .map((v) => v.props.cidr_block)
+      .sort();
     for (const { props } of clusters) {
       const info = block(props.broker_node_group_info);
       expect(info.client_subnets).toHaveLength(3);

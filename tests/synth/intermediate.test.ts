@@ -66,7 +66,10 @@ describe('intermediate on aws (cdktf)', () => {
   it('lets only the app security group reach PostgreSQL and Redis', () => {
     const dbSg = resources(s.json, 'aws_security_group').find((g) => g.props.name === 'lf-intermediate-db')!;
     const cacheSg = resources(s.json, 'aws_security_group').find((g) => g.props.name === 'lf-intermediate-cache')!;
-    for (const [sg, port] of [[dbSg, 5432], [cacheSg, 6379]] as const) {
+    for (const [sg, port] of [
+      [dbSg, 5432],
+      [cacheSg, 6379],
+    ] as const) {
       const rules = ingressOf(s.json, sg.address);
       expect(rules).toHaveLength(1);
       expect(rules[0]).toMatchObject({ fromPort: port, toPort: port, cidrs: [] });
@@ -88,7 +91,12 @@ describe('intermediate on aws (cdktf)', () => {
     expect(bucket.props.force_destroy).toBe(true);
     const pab = one(s.json, 'aws_s3_bucket_public_access_block').props;
     expect(refersTo(pab.bucket, bucket.address)).toBe(true);
-    expect(pab).toMatchObject({ block_public_acls: true, block_public_policy: true, ignore_public_acls: true, restrict_public_buckets: true });
+    expect(pab).toMatchObject({
+      block_public_acls: true,
+      block_public_policy: true,
+      ignore_public_acls: true,
+      restrict_public_buckets: true,
+    });
     const sse = one(s.json, 'aws_s3_bucket_server_side_encryption_configuration').props;
     expect(['AES256', 'aws:kms']).toContain(block(sse.rule).apply_server_side_encryption_by_default.sse_algorithm);
     expect(block(one(s.json, 'aws_s3_bucket_ownership_controls').props.rule).object_ownership).toBe('BucketOwnerEnforced');

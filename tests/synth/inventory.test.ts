@@ -44,7 +44,7 @@ describe('cdktfInventory', () => {
     expect([...kinds].filter((k) => !mapped.has(k))).toEqual([]);
   });
 
-  it('spreads expert over both default regions, each item in its provider\'s region', () => {
+  it("spreads expert over both default regions, each item in its provider's region", () => {
     const { json, deployment } = synthesized.get('expert')!;
     const inventory = inventories.get('expert')!;
     expect(deployment.regions).toEqual(getLab('expert').regions.default);
@@ -55,7 +55,13 @@ describe('cdktfInventory', () => {
       expect(item.region, `${item.kind}.${item.name}`).toBe(provider === undefined ? 'us-east-1' : regionOfAlias.get(provider));
     }
     for (const kind of ['aws_vpc', 'aws_eks_cluster', 'aws_msk_cluster', 'aws_nat_gateway']) {
-      expect(inventory.items.filter((i) => i.kind === kind).map((i) => i.region).sort(), kind).toEqual(['eu-west-1', 'us-east-1']);
+      expect(
+        inventory.items
+          .filter((i) => i.kind === kind)
+          .map((i) => i.region)
+          .sort(),
+        kind,
+      ).toEqual(['eu-west-1', 'us-east-1']);
     }
   });
 
@@ -78,7 +84,9 @@ describe('cdktfInventory', () => {
     const dbs = inventories.get('expert')!.items.filter((i) => i.kind === 'aws_db_instance');
     const replicas = dbs.filter((d) => d.properties.replicateSourceDb !== undefined);
     expect(replicas).toHaveLength(2);
-    const primaries = resources(synthesized.get('expert')!.json, 'aws_db_instance').filter((d) => d.props.replicate_source_db === undefined);
+    const primaries = resources(synthesized.get('expert')!.json, 'aws_db_instance').filter(
+      (d) => d.props.replicate_source_db === undefined,
+    );
     for (const replica of replicas) {
       expect(replica.properties.allocatedStorage).toBe(pg.storageGb);
       expect(primaries.map((p) => `\${${p.address}.arn}`)).toContain(replica.properties.replicateSourceDb);

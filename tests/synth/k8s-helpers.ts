@@ -30,7 +30,13 @@ export const workloads = (objects: readonly Obj[]): Obj[] => objects.filter((o) 
 
 /** Every container of a pod-running object, with the object's name. */
 export function containersOf(objects: readonly Obj[]): { owner: string; pod: Obj; container: Obj }[] {
-  return workloads(objects).flatMap((w) => (w.spec.template.spec.containers as Obj[]).map((container) => ({ owner: `${w.kind}/${w.metadata.name}`, pod: w.spec.template.spec, container })));
+  return workloads(objects).flatMap((w) =>
+    (w.spec.template.spec.containers as Obj[]).map((container) => ({
+      owner: `${w.kind}/${w.metadata.name}`,
+      pod: w.spec.template.spec,
+      container,
+    })),
+  );
 }
 
 /** Whether `selector` (matchLabels) selects a pod with `labels`; an empty selector selects all. */
@@ -39,7 +45,8 @@ export function selects(selector: Record<string, string> | undefined, labels: Re
 }
 
 /** Pod template labels of every workload in one cluster. */
-export const podLabels = (objects: readonly Obj[]): Record<string, string>[] => workloads(objects).map((w) => w.spec.template.metadata.labels);
+export const podLabels = (objects: readonly Obj[]): Record<string, string>[] =>
+  workloads(objects).map((w) => w.spec.template.metadata.labels);
 
 /** The program a ConfigMap carries, unpacked. */
 export function programSource(configMap: Obj): string {

@@ -58,7 +58,8 @@ describe.each(CASES)('%s lab, %s stores', (level, backing) => {
       expect(writable ? typeof reason === 'string' && reason.length > 20 : reason === undefined, `${w.metadata.name}`).toBe(true);
     }
     // The API and the worker never write outside their scratch /tmp.
-    for (const d of ofKind(objects, 'Deployment')) expect(d.spec.template.spec.containers[0].securityContext.readOnlyRootFilesystem).toBe(true);
+    for (const d of ofKind(objects, 'Deployment'))
+      expect(d.spec.template.spec.containers[0].securityContext.readOnlyRootFilesystem).toBe(true);
   });
 
   it.each(['Service', 'PodDisruptionBudget'])('every %s selects pods of a workload in its cluster', (kind) => {
@@ -67,7 +68,10 @@ describe.each(CASES)('%s lab, %s stores', (level, backing) => {
       for (const o of ofKind(cluster.objects as Obj[], kind)) {
         const selector = kind === 'Service' ? o.spec.selector : o.spec.selector.matchLabels;
         expect(Object.keys(selector ?? {}).length, `${o.metadata.name} has a selector`).toBeGreaterThan(0);
-        expect(labels.some((l) => selects(selector, l)), `${kind} ${o.metadata.name} selects pods`).toBe(true);
+        expect(
+          labels.some((l) => selects(selector, l)),
+          `${kind} ${o.metadata.name} selects pods`,
+        ).toBe(true);
       }
     }
   });
@@ -76,10 +80,19 @@ describe.each(CASES)('%s lab, %s stores', (level, backing) => {
     for (const cluster of clusters) {
       const labels = podLabels(cluster.objects as Obj[]);
       for (const np of ofKind(cluster.objects as Obj[], 'NetworkPolicy')) {
-        expect(labels.some((l) => selects(np.spec.podSelector.matchLabels, l)), `${np.metadata.name} selects pods`).toBe(true);
-        const peers = [...(np.spec.ingress ?? []).flatMap((r: Obj) => r.from ?? []), ...(np.spec.egress ?? []).flatMap((r: Obj) => r.to ?? [])];
+        expect(
+          labels.some((l) => selects(np.spec.podSelector.matchLabels, l)),
+          `${np.metadata.name} selects pods`,
+        ).toBe(true);
+        const peers = [
+          ...(np.spec.ingress ?? []).flatMap((r: Obj) => r.from ?? []),
+          ...(np.spec.egress ?? []).flatMap((r: Obj) => r.to ?? []),
+        ];
         for (const peer of peers.filter((p: Obj) => p.podSelector && !p.namespaceSelector)) {
-          expect(labels.some((l) => selects(peer.podSelector.matchLabels, l)), `${np.metadata.name} peer ${JSON.stringify(peer)}`).toBe(true);
+          expect(
+            labels.some((l) => selects(peer.podSelector.matchLabels, l)),
+            `${np.metadata.name} peer ${JSON.stringify(peer)}`,
+          ).toBe(true);
         }
       }
     }
@@ -167,11 +180,20 @@ describe('per-region overlay (expert)', () => {
 
   it('in-cluster: every region has its API in the one namespace, names carrying the region code', () => {
     const { objects } = renderLab('expert', 'in-cluster');
-    expect(ofKind(objects, 'Deployment').map((d) => d.metadata.name).sort()).toEqual(['api-euw1', 'api-use1']);
-    expect(ofKind(objects, 'StatefulSet').map((s) => s.metadata.name).sort()).toEqual(['db-shard0', 'db-shard1', 'events']);
+    expect(
+      ofKind(objects, 'Deployment')
+        .map((d) => d.metadata.name)
+        .sort(),
+    ).toEqual(['api-euw1', 'api-use1']);
+    expect(
+      ofKind(objects, 'StatefulSet')
+        .map((s) => s.metadata.name)
+        .sort(),
+    ).toEqual(['db-shard0', 'db-shard1', 'events']);
     expect(ofKind(objects, 'StatefulSet').find((s) => s.metadata.name === 'events')?.spec.replicas).toBe(3);
     // The in-cluster brokers listen in plaintext inside the namespace's NetworkPolicies.
-    for (const d of ofKind(objects, 'Deployment')) expect(d.spec.template.spec.containers[0].env.some((e: Obj) => e.name === 'KAFKA_TLS')).toBe(false);
+    for (const d of ofKind(objects, 'Deployment'))
+      expect(d.spec.template.spec.containers[0].env.some((e: Obj) => e.name === 'KAFKA_TLS')).toBe(false);
   });
 });
 
@@ -179,9 +201,21 @@ describe('namespace room (in-cluster)', () => {
   it.each(['advanced', 'expert'] as const)('%s: the quota holds every workload at its autoscaler maximum plus the stores', (level) => {
     const { objects } = renderLab(level, 'in-cluster');
     const quota = ofKind(objects, 'ResourceQuota')[0]!.spec.hard;
-    const pods = [...ofKind(objects, 'Deployment').map((d) => ({ d, n: ofKind(objects, 'HorizontalPodAutoscaler').find((h) => h.spec.scaleTargetRef.name === d.metadata.name)?.spec.maxReplicas ?? d.spec.replicas })), ...ofKind(objects, 'StatefulSet').map((d) => ({ d, n: d.spec.replicas }))];
+    const pods = [
+      ...ofKind(objects, 'Deployment').map((d) => ({
+        d,
+        n:
+          ofKind(objects, 'HorizontalPodAutoscaler').find((h) => h.spec.scaleTargetRef.name === d.metadata.name)?.spec.maxReplicas ??
+          d.spec.replicas,
+      })),
+      ...ofKind(objects, 'StatefulSet').map((d) => ({ d, n: d.spec.replicas })),
+    ];
     const total = (what: 'requests' | 'limits', unit: 'cpu' | 'memory') =>
-      pods.reduce((sum, { d, n }) => sum + n * d.spec.template.spec.containers.reduce((s: number, c: Obj) => s + quantity(c.resources[what][unit], unit), 0), 0);
+      pods.reduce(
+        (sum, { d, n }) =>
+          sum + n * d.spec.template.spec.containers.reduce((s: number, c: Obj) => s + quantity(c.resources[what][unit], unit), 0),
+        0,
+      );
     expect(pods.reduce((n, p) => n + p.n, 0)).toBeLessThanOrEqual(Number(quota.pods));
     expect(total('requests', 'cpu')).toBeLessThanOrEqual(quantity(quota['requests.cpu'], 'cpu'));
     expect(total('limits', 'memory')).toBeLessThanOrEqual(quantity(quota['limits.memory'], 'memory'));

@@ -20,7 +20,9 @@ function declared(json: TfJson): Declared {
     data: pairs(json.data),
     variables: new Set(Object.keys(json.variable ?? {})),
     locals: new Set(Object.keys(json.locals ?? {})),
-    providers: new Set(Object.entries(json.provider).flatMap(([name, configs]) => configs.map((c) => (c.alias ? `${name}.${c.alias}` : name)))),
+    providers: new Set(
+      Object.entries(json.provider).flatMap(([name, configs]) => configs.map((c) => (c.alias ? `${name}.${c.alias}` : name))),
+    ),
   };
 }
 
@@ -56,7 +58,13 @@ function dangling(json: TfJson): { refs: number; missing: string[] } {
   let refs = 0;
   const check = (ref: string) => {
     refs++;
-    const ok = ref.startsWith('data.') ? d.data.has(ref.slice(5)) : ref.startsWith('var.') ? d.variables.has(ref.slice(4)) : ref.startsWith('local.') ? d.locals.has(ref.slice(6)) : d.resources.has(ref);
+    const ok = ref.startsWith('data.')
+      ? d.data.has(ref.slice(5))
+      : ref.startsWith('var.')
+        ? d.variables.has(ref.slice(4))
+        : ref.startsWith('local.')
+          ? d.locals.has(ref.slice(6))
+          : d.resources.has(ref);
     if (!ok) missing.push(ref);
   };
   // Provider blocks too: the cluster-objects stack configures its providers from remote state.
@@ -75,7 +83,10 @@ function dangling(json: TfJson): { refs: number; missing: string[] } {
 }
 
 describe('Terraform references in the synthesized JSON', () => {
-  const cases = [...LEVELS.map((level) => ({ level, regions: undefined })), { level: 'expert' as const, regions: 'us-east-1,eu-west-1,ap-southeast-1' }];
+  const cases = [
+    ...LEVELS.map((level) => ({ level, regions: undefined })),
+    { level: 'expert' as const, regions: 'us-east-1,eu-west-1,ap-southeast-1' },
+  ];
   const k8sCases = cases.filter((c) => c.level === 'advanced' || c.level === 'expert');
   const results = new Map<string, ReturnType<typeof dangling>>();
   const k8sResults = new Map<string, ReturnType<typeof dangling>>();
@@ -103,7 +114,10 @@ describe('Terraform references in the synthesized JSON', () => {
   it('the checker itself finds a dangling reference', () => {
     const json: TfJson = {
       provider: { aws: [{ region: 'us-east-1' }] },
-      resource: { aws_vpc: { main: { cidr_block: '10.0.0.0/16' } }, aws_subnet: { a: { vpc_id: '${aws_vpc.other.id}', provider: 'aws.nope' } } },
+      resource: {
+        aws_vpc: { main: { cidr_block: '10.0.0.0/16' } },
+        aws_subnet: { a: { vpc_id: '${aws_vpc.other.id}', provider: 'aws.nope' } },
+      },
       output: { x: { value: '${element(data.aws_availability_zones.azs.names, 0)} $${literal.not_a_ref}' } },
     };
     expect(dangling(json).missing.sort()).toEqual(['aws_vpc.other', 'data.aws_availability_zones.azs', 'provider aws.nope']);

@@ -65,7 +65,7 @@ describe('shard placement', () => {
     }
   });
 
-  it('gives a primary with replicas backups and its region\'s key, which a replica needs of its source', () => {
+  it("gives a primary with replicas backups and its region's key, which a replica needs of its source", () => {
     for (const db of plan('expert').databases) {
       expect(db.settings.backupRetentionDays).toBe(1);
       expect(db.kmsKey?.ref).toBe(`${plan('expert').regions[db.region]!.code}-kms`);
@@ -77,7 +77,7 @@ describe('shard placement', () => {
 describe('regions and CIDRs', () => {
   const four = plan('expert', { regions: `${THREE},us-west-2` });
 
-  it('gives every region a VPC range that overlaps no other region\'s', () => {
+  it("gives every region a VPC range that overlaps no other region's", () => {
     const cidrs = four.regions.map((r) => r.network.cidr);
     expect(cidrs).toHaveLength(4);
     for (const [i, a] of cidrs.entries()) for (const b of cidrs.slice(i + 1)) expect(overlap(a, b), `${a} ${b}`).toBe(false);
@@ -94,7 +94,12 @@ describe('regions and CIDRs', () => {
 
   it('peers every pair of regions once', () => {
     expect(four.peerings.map((x) => [x.requester, x.accepter])).toEqual([
-      [0, 1], [0, 2], [0, 3], [1, 2], [1, 3], [2, 3],
+      [0, 1],
+      [0, 2],
+      [0, 3],
+      [1, 2],
+      [1, 3],
+      [2, 3],
     ]);
   });
 });
@@ -110,10 +115,12 @@ describe('ingress', () => {
     expect(rules.filter((r) => 'cidr' in r.from && r.from.cidr.endsWith('/0'))).toEqual([]);
   });
 
-  it.each(cases)('$level $options: database, cache, broker and Kafka ports admit only the lab\'s own clients', ({ level, options }) => {
+  it.each(cases)("$level $options: database, cache, broker and Kafka ports admit only the lab's own clients", ({ level, options }) => {
     const p = plan(level, options);
     const vpcs = p.regions.map((r) => r.network.cidr);
-    const data = labIngress(p).flatMap((g) => g.rules).filter((r) => DATA_PORTS.includes(r.port) && !p.vmSecurityGroups.some((g) => g.ingress.includes(r)));
+    const data = labIngress(p)
+      .flatMap((g) => g.rules)
+      .filter((r) => DATA_PORTS.includes(r.port) && !p.vmSecurityGroups.some((g) => g.ingress.includes(r)));
     for (const rule of data) {
       if ('cidr' in rule.from) expect(vpcs, `${rule.port} from ${rule.from.cidr}`).toContain(rule.from.cidr);
       else expect(['id', 'security-group']).toContain(rule.from.securityGroupId.attribute);
@@ -129,7 +136,7 @@ describe('ingress', () => {
     ]);
   });
 
-  it('with several regions, admits the regions\' VPC ranges (security groups cannot be referenced across regions)', () => {
+  it("with several regions, admits the regions' VPC ranges (security groups cannot be referenced across regions)", () => {
     const p = plan('expert', { regions: THREE });
     const vpcs = p.regions.map((r) => ({ cidr: r.network.cidr }));
     for (const db of p.databases) expect(db.allowFrom).toEqual(vpcs);
@@ -184,7 +191,7 @@ describe('outputs per level', () => {
     expect(p.clusterOutputs.map((o) => o.name)).toEqual(expected);
   });
 
-  it('expert: shard endpoints name each shard\'s primary and replica region', () => {
+  it("expert: shard endpoints name each shard's primary and replica region", () => {
     const shards = plan('expert').outputs.find((o) => o.name === 'shard_endpoints')!.value;
     expect(shards).toEqual({
       list: [0, 1].map((shard) => ({
@@ -192,19 +199,30 @@ describe('outputs per level', () => {
           shard,
           region: ['us-east-1', 'eu-west-1'][shard],
           primary: { ref: `${['use1', 'euw1'][shard]}-db-shard${shard}`, attribute: 'address' },
-          replicas: { list: [{ record: { region: ['eu-west-1', 'us-east-1'][shard], endpoint: { ref: `${['euw1', 'use1'][shard]}-db-shard${shard}-replica0`, attribute: 'address' } } }] },
+          replicas: {
+            list: [
+              {
+                record: {
+                  region: ['eu-west-1', 'us-east-1'][shard],
+                  endpoint: { ref: `${['euw1', 'use1'][shard]}-db-shard${shard}-replica0`, attribute: 'address' },
+                },
+              },
+            ],
+          },
         },
       })),
     });
   });
 
-  it('beginner: the PostgreSQL URL is built from the VM\'s public IP', () => {
+  it("beginner: the PostgreSQL URL is built from the VM's public IP", () => {
     const url = plan('beginner').outputs.find((o) => o.name === 'postgres_url')!.value;
     expect(url).toEqual({ join: ['postgres://learner@', { ref: 'server', attribute: 'public-ip' }, ':5432/lab'] });
   });
 
   it('marks the generated passwords sensitive and nothing else', () => {
-    const sensitive = plan('advanced').outputs.filter((o) => o.sensitive).map((o) => o.name);
+    const sensitive = plan('advanced')
+      .outputs.filter((o) => o.sensitive)
+      .map((o) => o.name);
     expect(sensitive).toEqual(['postgres_password', 'redis_auth_token', 'mq_password']);
   });
 });
@@ -212,10 +230,26 @@ describe('outputs per level', () => {
 describe('bad input: one ValidationError, the same on the plan and both engines, before anything is created', () => {
   const lab = getLab('beginner');
   const cases: [string, LabDeployment, string][] = [
-    ['replicas that need more regions', deploy(changed('expert', 'db', () => ({ replicas: 2 }))), 'expert/db: replicas (2) must each be in another region: needs 3 regions, got 2'],
-    ['Kafka brokers not spread evenly', deploy(changed('expert', 'events', () => ({ brokers: 4 }))), 'expert/us-east-1/events: brokers must be a multiple of the 3 subnets, got 4'],
-    ['an output no component fills', deploy({ ...lab, outputs: [...lab.outputs, { name: 'nope', description: 'x', sensitive: false }] }), "beginner: output 'nope' of the beginner lab has no value in the aws engines (cdktf, pulumi)"],
-    ['a world-open allowed CIDR', { ...deploy(lab), allowCidr: '0.0.0.0/0' }, 'beginner/us-east-1/server-sg: port 22 may not be opened to 0.0.0.0/0'],
+    [
+      'replicas that need more regions',
+      deploy(changed('expert', 'db', () => ({ replicas: 2 }))),
+      'expert/db: replicas (2) must each be in another region: needs 3 regions, got 2',
+    ],
+    [
+      'Kafka brokers not spread evenly',
+      deploy(changed('expert', 'events', () => ({ brokers: 4 }))),
+      'expert/us-east-1/events: brokers must be a multiple of the 3 subnets, got 4',
+    ],
+    [
+      'an output no component fills',
+      deploy({ ...lab, outputs: [...lab.outputs, { name: 'nope', description: 'x', sensitive: false }] }),
+      "beginner: output 'nope' of the beginner lab has no value in the aws engines (cdktf, pulumi)",
+    ],
+    [
+      'a world-open allowed CIDR',
+      { ...deploy(lab), allowCidr: '0.0.0.0/0' },
+      'beginner/us-east-1/server-sg: port 22 may not be opened to 0.0.0.0/0',
+    ],
     ['no region', { ...deploy(lab), regions: [] }, 'beginner: the deployment lists no region'],
   ];
 

@@ -11,8 +11,11 @@ describe('parseUsd', () => {
     [7, 7],
   ] as const)('%j -> %d', (value, amount) => expect(parseUsd('--max-cost', value)).toBe(amount));
 
-  it.each(['0', '$0.00', '-5', '1e3', '12 USD', 'USD12', '$', '', ' 5', '5.', '.5', '0x10', 'Infinity', '$$5', undefined, -1])('refuses %j with a UsageError naming the flag', (value) => {
-    expect(() => parseUsd('--max-cost', value)).toThrow(UsageError);
-    expect(() => parseUsd('--max-cost', value)).toThrow(/^bad --max-cost '.*' \(expected an amount in USD above 0/);
-  });
+  it.each(['0', '$0.00', '-5', '1e3', '12 USD', 'USD12', '$', '', ' 5', '5.', '.5', '0x10', 'Infinity', '$$5', undefined, -1])(
+    'refuses %j with a UsageError naming the flag',
+    (value) => {
+      expect(() => parseUsd('--max-cost', value)).toThrow(UsageError);
+      expect(() => parseUsd('--max-cost', value)).toThrow(/^bad --max-cost '.*' \(expected an amount in USD above 0/);
+    },
+  );
 });

@@ -63,7 +63,9 @@ describe('validateLabSpec', () => {
 
   it('names the field and value of a bad shard count', () => {
     const bad = withComponents(beginner.components.map((c) => (c.kind === 'postgres' ? { ...c, shards: 0 } : c)));
-    expect(() => validateLabSpec(bad)).toThrowError(new ValidationError('beginner.components[db].shards: must be a whole number >= 1, got 0'));
+    expect(() => validateLabSpec(bad)).toThrowError(
+      new ValidationError('beginner.components[db].shards: must be a whole number >= 1, got 0'),
+    );
   });
 
   it('rejects a reference to an unknown component', () => {

@@ -8,7 +8,8 @@ import { HOURLY, HOURS_PER_MONTH, PER_GB_MONTH } from '../../constructs/model/pr
 import { componentsOf } from '../../constructs/model/validate.js';
 import { getLab } from '../../labs/index.js';
 
-const inventory = (level: string, regions?: string): Inventory => cdktfInventory(resolveDeployment(getLab(level), { regions, owner: 'tester' }));
+const inventory = (level: string, regions?: string): Inventory =>
+  cdktfInventory(resolveDeployment(getLab(level), { regions, owner: 'tester' }));
 
 /** The inventory with one item's properties replaced. */
 function withProperties(inv: Inventory, kind: string, change: (p: Record<string, unknown>) => Record<string, unknown>): Inventory {

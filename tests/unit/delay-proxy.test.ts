@@ -42,7 +42,10 @@ function roundTrip(socket: Socket, payload: Buffer, timeoutMs = 5000): Promise<B
   return new Promise((resolve, reject) => {
     const parts: Buffer[] = [];
     let length = 0;
-    const timer = setTimeout(() => reject(new Error(`no echo of ${payload.length} bytes within ${timeoutMs} ms (got ${length})`)), timeoutMs);
+    const timer = setTimeout(
+      () => reject(new Error(`no echo of ${payload.length} bytes within ${timeoutMs} ms (got ${length})`)),
+      timeoutMs,
+    );
     socket.on('data', (chunk: Buffer) => {
       parts.push(chunk);
       length += chunk.length;

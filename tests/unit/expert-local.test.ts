@@ -57,7 +57,9 @@ describe('chaos actions', () => {
   });
 
   it('refuses unknown actions and missing or bad arguments with the valid choices', () => {
-    expect(() => parseChaosAction('explode', '1')).toThrow("unknown chaos action 'explode' (valid: kill-primary, kill-broker, partition, heal)");
+    expect(() => parseChaosAction('explode', '1')).toThrow(
+      "unknown chaos action 'explode' (valid: kill-primary, kill-broker, partition, heal)",
+    );
     expect(() => parseChaosAction('kill-primary', undefined)).toThrow(UsageError);
     expect(() => parseChaosAction('partition', '-1')).toThrow(UsageError);
     expect(() => parseChaosAction('heal', '1')).toThrow(UsageError);
@@ -74,13 +76,23 @@ describe('Kafka region listeners', () => {
       { client: 10001, controller: 10002 },
       { client: 10003, controller: 10004 },
     ],
-    regionListeners: [{ name: 'REGION1', nodes: [{ bind: 10005, advertisedHost: '127.0.2.1', advertisedPort: 20001 }, { bind: 10006, advertisedHost: '127.0.2.1', advertisedPort: 20002 }] }],
+    regionListeners: [
+      {
+        name: 'REGION1',
+        nodes: [
+          { bind: 10005, advertisedHost: '127.0.2.1', advertisedPort: 20001 },
+          { bind: 10006, advertisedHost: '127.0.2.1', advertisedPort: 20002 },
+        ],
+      },
+    ],
   });
 
   it('binds on the Kafka host and advertises the link in the client region', () => {
     const nodes = nodesOf(props);
     const second = renderServerProperties(props, nodes[1]!, nodes);
-    expect(second).toMatch(/^listeners=PLAINTEXT:\/\/127\.0\.1\.1:10003,CONTROLLER:\/\/127\.0\.1\.1:10004,REGION1:\/\/127\.0\.1\.1:10006$/m);
+    expect(second).toMatch(
+      /^listeners=PLAINTEXT:\/\/127\.0\.1\.1:10003,CONTROLLER:\/\/127\.0\.1\.1:10004,REGION1:\/\/127\.0\.1\.1:10006$/m,
+    );
     expect(second).toMatch(/^advertised\.listeners=PLAINTEXT:\/\/127\.0\.1\.1:10003,REGION1:\/\/127\.0\.2\.1:20002$/m);
     expect(second).toMatch(/^listener\.security\.protocol\.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,REGION1:PLAINTEXT$/m);
     expect(second).toMatch(/^inter\.broker\.listener\.name=PLAINTEXT$/m);
@@ -88,8 +100,19 @@ describe('Kafka region listeners', () => {
 
   it('refuses a listener without one entry per node, or a port given twice', () => {
     expect(() => resolveProps({ ...props, regionListeners: [{ name: 'REGION1', nodes: [] }] })).toThrow(ValidationError);
-    expect(() => resolveProps({ ...props, regionListeners: [{ name: 'REGION1', nodes: [{ bind: 10001, advertisedHost: '127.0.2.1', advertisedPort: 1 }, { bind: 10009, advertisedHost: '127.0.2.1', advertisedPort: 2 }] }] })).toThrow(
-      'port 10001 is given twice',
-    );
+    expect(() =>
+      resolveProps({
+        ...props,
+        regionListeners: [
+          {
+            name: 'REGION1',
+            nodes: [
+              { bind: 10001, advertisedHost: '127.0.2.1', advertisedPort: 1 },
+              { bind: 10009, advertisedHost: '127.0.2.1', advertisedPort: 2 },
+            ],
+          },
+        ],
+      }),
+    ).toThrow('port 10001 is given twice');
   });
 });

@@ -2,7 +2,15 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { PULUMI_KINDS, camelize, countByKind, keyProperties, kindOfPulumiType, pick, type InventoryItem } from '../../constructs/model/inventory.js';
+import {
+  PULUMI_KINDS,
+  camelize,
+  countByKind,
+  keyProperties,
+  kindOfPulumiType,
+  pick,
+  type InventoryItem,
+} from '../../constructs/model/inventory.js';
 
 const NODE_MODULES = join(import.meta.dirname, '../../node_modules');
 
@@ -21,7 +29,9 @@ describe('PULUMI_KINDS', () => {
     const kinds = Object.values(PULUMI_KINDS);
     expect(new Set(kinds).size).toBe(kinds.length);
     expect(kindOfPulumiType('aws:rds/instance:Instance')).toBe('aws_db_instance');
-    expect(kindOfPulumiType('aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration')).toBe('aws_s3_bucket_server_side_encryption_configuration');
+    expect(kindOfPulumiType('aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration')).toBe(
+      'aws_s3_bucket_server_side_encryption_configuration',
+    );
   });
 
   it('names an unknown token in the error', () => {
@@ -48,7 +58,11 @@ describe('key properties', () => {
       associate_public_ip_address: undefined,
       root_block_device: [{ volume_size: '${var.size}', encrypted: true }],
     }) as Record<string, unknown>;
-    expect(keyProperties('aws_instance', inputs)).toEqual({ instanceType: 't3.micro', 'rootBlockDevice.volumeSize': '${var.size}', 'rootBlockDevice.encrypted': true });
+    expect(keyProperties('aws_instance', inputs)).toEqual({
+      instanceType: 't3.micro',
+      'rootBlockDevice.volumeSize': '${var.size}',
+      'rootBlockDevice.encrypted': true,
+    });
     expect(keyProperties('aws_route', inputs)).toEqual({});
   });
 

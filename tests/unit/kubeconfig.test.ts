@@ -55,7 +55,10 @@ current-context: only-in-second
 );
 file('ca.crt', 'CA-PEM');
 file('token.txt', 'tok-123\n');
-const plugin = file('plugin.sh', '#!/bin/sh\necho "{\\"kind\\":\\"ExecCredential\\",\\"status\\":{\\"token\\":\\"exec-$1$LAB_SUFFIX\\"}}"\n');
+const plugin = file(
+  'plugin.sh',
+  '#!/bin/sh\necho "{\\"kind\\":\\"ExecCredential\\",\\"status\\":{\\"token\\":\\"exec-$1$LAB_SUFFIX\\"}}"\n',
+);
 chmodSync(plugin, 0o755);
 const env = { KUBECONFIG: [first, second].join(delimiter) };
 
@@ -83,10 +86,14 @@ describe('kubeTarget', () => {
   });
 
   it('names the valid contexts when the one asked for does not exist', async () => {
-    await expect(kubeTarget('prod', env)).rejects.toThrow(/^unknown kube context 'prod' \(valid: kind-lab, tokened, plugged, only-in-second\)$/);
+    await expect(kubeTarget('prod', env)).rejects.toThrow(
+      /^unknown kube context 'prod' \(valid: kind-lab, tokened, plugged, only-in-second\)$/,
+    );
   });
 
   it('says how to get a cluster when no kubeconfig exists', async () => {
-    await expect(kubeTarget(undefined, { KUBECONFIG: join(dir, 'missing.yaml') })).rejects.toThrow(/no kube context is set in .*missing\.yaml/);
+    await expect(kubeTarget(undefined, { KUBECONFIG: join(dir, 'missing.yaml') })).rejects.toThrow(
+      /no kube context is set in .*missing\.yaml/,
+    );
   });
 });

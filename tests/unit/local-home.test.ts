@@ -18,7 +18,9 @@ describe('labforge home', () => {
   it('refuses a home below a file, naming the file', () => {
     const file = join(dir, 'f');
     writeFileSync(file, '');
-    expect(() => assertHomeUsable(join(file, 'a', 'b'))).toThrow(`cannot use ${file}/a/b as the labforge home: ${file} is a file, not a directory`);
+    expect(() => assertHomeUsable(join(file, 'a', 'b'))).toThrow(
+      `cannot use ${file}/a/b as the labforge home: ${file} is a file, not a directory`,
+    );
     expect(() => assertHomeUsable(join(dir, 'not-yet', 'there'))).not.toThrow();
   });
 

@@ -24,12 +24,18 @@ const json = (path: string): any => JSON.parse(readFileSync(path, 'utf8'));
 function folder(name: string, files: Record<string, unknown> = {}): string {
   const path = join(dir, name);
   mkdirSync(path, { recursive: true });
-  for (const [file, content] of Object.entries(files)) writeFileSync(join(path, file), typeof content === 'string' ? content : JSON.stringify(content));
+  for (const [file, content] of Object.entries(files))
+    writeFileSync(join(path, file), typeof content === 'string' ? content : JSON.stringify(content));
   return path;
 }
 
 describe('summarizePlan and describeCounts (a `tofu show -json` plan)', () => {
-  const change = (address: string, actions: string[], mode = 'managed') => ({ address, type: address.replace(/^data\./, '').split('.')[0]!, mode, change: { actions } });
+  const change = (address: string, actions: string[], mode = 'managed') => ({
+    address,
+    type: address.replace(/^data\./, '').split('.')[0]!,
+    mode,
+    change: { actions },
+  });
   const plan: PlanJson = {
     resource_changes: [
       change('aws_vpc.vpc', ['create']),
@@ -52,7 +58,12 @@ describe('summarizePlan and describeCounts (a `tofu show -json` plan)', () => {
   });
 
   it('addByType puts the most first, then orders by type name; destroying lists replaced and deleted, in plan order', () => {
-    expect(s.addByType).toEqual([['aws_subnet', 2], ['aws_db_instance', 1], ['aws_instance', 1], ['aws_vpc', 1]]);
+    expect(s.addByType).toEqual([
+      ['aws_subnet', 2],
+      ['aws_db_instance', 1],
+      ['aws_instance', 1],
+      ['aws_vpc', 1],
+    ]);
     expect(s.destroying).toEqual(['aws_db_instance.postgres', 'aws_iam_role.old']);
   });
 
@@ -67,7 +78,11 @@ describe('the emulator override (test-only)', () => {
   const exec = { api_version: 'client.authentication.k8s.io/v1beta1', command: 'aws', args: ['eks', 'get-token', '--cluster-name', 'lab'] };
   const stack = {
     terraform: {
-      required_providers: { aws: { source: 'aws', version: '6.25.0' }, random: { source: 'hashicorp/random', version: '3.7.2' }, kubernetes: { source: 'kubernetes', version: '2.38.0' } },
+      required_providers: {
+        aws: { source: 'aws', version: '6.25.0' },
+        random: { source: 'hashicorp/random', version: '3.7.2' },
+        kubernetes: { source: 'kubernetes', version: '2.38.0' },
+      },
     },
     provider: {
       aws: [{ region: 'us-east-1' }, { alias: 'euw1', region: 'eu-west-1' }],
@@ -81,12 +96,21 @@ describe('the emulator override (test-only)', () => {
     },
   };
   const stackDir = folder('stack', { 'cdk.tf.json': stack });
-  const k8sFile = join(folder('k8s', { 'k8s.json': { host: 'https://127.0.0.1:6443', token: 'tok-123', ca: '-----BEGIN CERTIFICATE-----\nX\n' } }), 'k8s.json');
+  const k8sFile = join(
+    folder('k8s', { 'k8s.json': { host: 'https://127.0.0.1:6443', token: 'tok-123', ca: '-----BEGIN CERTIFICATE-----\nX\n' } }),
+    'k8s.json',
+  );
   const endpoint = 'http://127.0.0.1:5000';
 
   it('reads nothing without LABFORGE_TEST_AWS_EMULATOR; parses the exclusions and the kubernetes file with it', () => {
     expect(emulatorSettings({ LABFORGE_TEST_TF_EXCLUDE_TYPES: 'aws_msk_cluster' })).toBeUndefined();
-    expect(emulatorSettings({ LABFORGE_TEST_AWS_EMULATOR: ` ${endpoint} `, LABFORGE_TEST_TF_EXCLUDE_TYPES: 'aws_msk_cluster, aws_mq_broker,', LABFORGE_TEST_KUBERNETES: k8sFile })).toEqual({
+    expect(
+      emulatorSettings({
+        LABFORGE_TEST_AWS_EMULATOR: ` ${endpoint} `,
+        LABFORGE_TEST_TF_EXCLUDE_TYPES: 'aws_msk_cluster, aws_mq_broker,',
+        LABFORGE_TEST_KUBERNETES: k8sFile,
+      }),
+    ).toEqual({
       endpoint,
       excludeTypes: ['aws_msk_cluster', 'aws_mq_broker'],
       kubernetes: { host: 'https://127.0.0.1:6443', token: 'tok-123', ca: '-----BEGIN CERTIFICATE-----\nX\n' },
@@ -99,7 +123,12 @@ describe('the emulator override (test-only)', () => {
     expect(Object.keys(o.provider)).toEqual(['aws']); // no kubernetes settings: its provider is left alone
     expect(o.provider.aws.map((b: { alias?: string }) => b.alias)).toEqual([undefined, 'euw1']);
     for (const block of o.provider.aws) {
-      expect(block).toMatchObject({ access_key: 'testing', secret_key: 'testing', skip_credentials_validation: true, skip_requesting_account_id: true });
+      expect(block).toMatchObject({
+        access_key: 'testing',
+        secret_key: 'testing',
+        skip_credentials_validation: true,
+        skip_requesting_account_id: true,
+      });
       const endpoints = block.endpoints[0] as Record<string, string>;
       expect(Object.keys(endpoints)).toEqual(expect.arrayContaining(['ec2', 's3', 'sts', 'iam', 'kms', 'rds', 'eks']));
       expect(new Set(Object.values(endpoints))).toEqual(new Set([endpoint]));
@@ -115,7 +144,11 @@ describe('the emulator override (test-only)', () => {
     writeEmulatorOverride(stackDir, emulatorSettings({ LABFORGE_TEST_AWS_EMULATOR: endpoint, LABFORGE_TEST_KUBERNETES: k8sFile }));
     const blocks = json(join(stackDir, OVERRIDE_FILE)).provider.kubernetes;
     expect(blocks).toHaveLength(1);
-    expect(blocks[0]).toMatchObject({ alias: 'use1', host: 'https://127.0.0.1:6443', cluster_ca_certificate: '-----BEGIN CERTIFICATE-----\nX\n' });
+    expect(blocks[0]).toMatchObject({
+      alias: 'use1',
+      host: 'https://127.0.0.1:6443',
+      cluster_ca_certificate: '-----BEGIN CERTIFICATE-----\nX\n',
+    });
     const e = blocks[0].exec[0] as { api_version: string; command: string; args: string[] };
     expect(e.command).not.toBe('aws');
     const credential = JSON.parse(execFileSync(e.command, e.args, { encoding: 'utf8' }));
@@ -138,8 +171,15 @@ describe('the emulator override (test-only)', () => {
   });
 
   it('excludeArgs: `type[attr]` takes only the resources of that type that set attr (the replica, not the primary)', () => {
-    const settings = emulatorSettings({ LABFORGE_TEST_AWS_EMULATOR: endpoint, LABFORGE_TEST_TF_EXCLUDE_TYPES: 'aws_msk_cluster,aws_db_instance[replicate_source_db]' });
-    expect(excludeArgs(stackDir, settings)).toEqual(['-exclude=aws_msk_cluster.kafka_a', '-exclude=aws_msk_cluster.kafka_b', '-exclude=aws_db_instance.replica']);
+    const settings = emulatorSettings({
+      LABFORGE_TEST_AWS_EMULATOR: endpoint,
+      LABFORGE_TEST_TF_EXCLUDE_TYPES: 'aws_msk_cluster,aws_db_instance[replicate_source_db]',
+    });
+    expect(excludeArgs(stackDir, settings)).toEqual([
+      '-exclude=aws_msk_cluster.kafka_a',
+      '-exclude=aws_msk_cluster.kafka_b',
+      '-exclude=aws_db_instance.replica',
+    ]);
     const bad = emulatorSettings({ LABFORGE_TEST_AWS_EMULATOR: endpoint, LABFORGE_TEST_TF_EXCLUDE_TYPES: 'aws_db_instance[' });
     expect(() => excludeArgs(stackDir, bad)).toThrow("bad entry 'aws_db_instance['");
   });
@@ -151,7 +191,10 @@ describe('the emulator override (test-only)', () => {
       resource: {
         aws_vpc: { net: { cidr_block: '10.0.0.0/16' } },
         aws_msk_cluster: { events: {} },
-        aws_vpc_security_group_ingress_rule: { from_cluster: { referenced_security_group_id: '${aws_eks_cluster.k8s.vpc_config[0].cluster_security_group_id}' }, from_app: { referenced_security_group_id: '${aws_security_group.app.id}' } },
+        aws_vpc_security_group_ingress_rule: {
+          from_cluster: { referenced_security_group_id: '${aws_eks_cluster.k8s.vpc_config[0].cluster_security_group_id}' },
+          from_app: { referenced_security_group_id: '${aws_security_group.app.id}' },
+        },
       },
       output: {
         kafka_bootstrap: { value: { 'us-east-1': '${aws_msk_cluster.events.bootstrap_brokers_tls}' } },
@@ -159,11 +202,19 @@ describe('the emulator override (test-only)', () => {
       },
     };
     const d = folder('placeholders', { 'cdk.tf.json': stack });
-    const settings = emulatorSettings({ LABFORGE_TEST_AWS_EMULATOR: endpoint, LABFORGE_TEST_TF_EXCLUDE_TYPES: 'aws_msk_cluster,aws_vpc_security_group_ingress_rule[referenced_security_group_id~aws_eks_cluster]' });
-    expect(excludeArgs(d, settings)).toEqual(['-exclude=aws_msk_cluster.events', '-exclude=aws_vpc_security_group_ingress_rule.from_cluster']);
+    const settings = emulatorSettings({
+      LABFORGE_TEST_AWS_EMULATOR: endpoint,
+      LABFORGE_TEST_TF_EXCLUDE_TYPES: 'aws_msk_cluster,aws_vpc_security_group_ingress_rule[referenced_security_group_id~aws_eks_cluster]',
+    });
+    expect(excludeArgs(d, settings)).toEqual([
+      '-exclude=aws_msk_cluster.events',
+      '-exclude=aws_vpc_security_group_ingress_rule.from_cluster',
+    ]);
     writeEmulatorOverride(d, settings);
     const override = json(join(d, OVERRIDE_FILE));
-    expect(override.output).toEqual({ kafka_bootstrap: { value: { 'us-east-1': '${aws_vpc.net.id == "" ? "" : "excluded-from-the-emulator-test.invalid"}' } } });
+    expect(override.output).toEqual({
+      kafka_bootstrap: { value: { 'us-east-1': '${aws_vpc.net.id == "" ? "" : "excluded-from-the-emulator-test.invalid"}' } },
+    });
   });
 });
 
@@ -175,7 +226,11 @@ describe('resolveAllowCidr (--allow-cidr)', () => {
     return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/`, server };
   }
   const close = (server: Server) => new Promise<void>((resolve) => server.close(() => resolve()));
-  const rejection = async (p: Promise<unknown>): Promise<Error> => p.then(() => new Error('resolved'), (e: Error) => e);
+  const rejection = async (p: Promise<unknown>): Promise<Error> =>
+    p.then(
+      () => new Error('resolved'),
+      (e: Error) => e,
+    );
 
   it('auto: the echo service address as a /32', async () => {
     const { url, server } = await echo('203.0.113.7\n');
@@ -216,9 +271,20 @@ describe('resolveAllowCidr (--allow-cidr)', () => {
 });
 
 describe('Terraform state and statusAwsLab', () => {
-  const resource = (type: string, name: string, mode = 'managed', instances: unknown[] = [{ attributes: {} }]) => ({ mode, type, name, provider: 'provider["registry.opentofu.org/hashicorp/aws"]', instances });
+  const resource = (type: string, name: string, mode = 'managed', instances: unknown[] = [{ attributes: {} }]) => ({
+    mode,
+    type,
+    name,
+    provider: 'provider["registry.opentofu.org/hashicorp/aws"]',
+    instances,
+  });
   const tfstate = (resources: unknown[]) => ({ version: 4, terraform_version: '1.10.0', serial: 3, lineage: 'l', outputs: {}, resources });
-  const three = tfstate([resource('aws_vpc', 'vpc'), resource('aws_subnet', 'public'), resource('aws_instance', 'server'), resource('aws_ami', 'ubuntu', 'data')]);
+  const three = tfstate([
+    resource('aws_vpc', 'vpc'),
+    resource('aws_subnet', 'public'),
+    resource('aws_instance', 'server'),
+    resource('aws_ami', 'ubuntu', 'data'),
+  ]);
 
   const text = (doc: unknown) => JSON.stringify(doc);
   it('addressesIn: type.name of each managed resource with instances; none without a state document', () => {
@@ -261,8 +327,20 @@ describe('Terraform state and statusAwsLab', () => {
       writeFileSync(join(layout.stackDir(stack), 'terraform.tfstate'), JSON.stringify(content));
     }
     const state: AwsLabState = {
-      version: AWS_STATE_VERSION, name, level: 'beginner', target: 'aws', createdAt: '2026-12-01T09:00:00.000Z', updatedAt: '2026-12-01T09:00:00.000Z',
-      expiresAt: '2026-12-01T13:00:00.000Z', owner: 'ada', regions: ['us-east-1'], hourlyUsd: 0.5, binary: '/usr/bin/tofu', stacks: ['b1'], phase: 'up', ...fields,
+      version: AWS_STATE_VERSION,
+      name,
+      level: 'beginner',
+      target: 'aws',
+      createdAt: '2026-12-01T09:00:00.000Z',
+      updatedAt: '2026-12-01T09:00:00.000Z',
+      expiresAt: '2026-12-01T13:00:00.000Z',
+      owner: 'ada',
+      regions: ['us-east-1'],
+      hourlyUsd: 0.5,
+      binary: '/usr/bin/tofu',
+      stacks: ['b1'],
+      phase: 'up',
+      ...fields,
     };
     writeAwsState(home, state);
     return home;
@@ -272,8 +350,17 @@ describe('Terraform state and statusAwsLab', () => {
     const home = lab('b1', { appliedAt: new Date(now.getTime() - 2 * 3_600_000).toISOString() }, { b1: three });
     expect(existsSync(join(home, 'b1', 'tf', 'stacks', 'b1', 'terraform.tfstate'))).toBe(true);
     expect(await statusAwsLab(home, 'b1', now)).toEqual({
-      name: 'b1', level: 'beginner', target: 'aws', regions: ['us-east-1'], state: 'up', resources: 3,
-      createdAt: '2026-12-01T09:00:00.000Z', expiresAt: '2026-12-01T13:00:00.000Z', hoursUp: 2, hourlyUsd: 0.5, costSoFarUsd: 1,
+      name: 'b1',
+      level: 'beginner',
+      target: 'aws',
+      regions: ['us-east-1'],
+      state: 'up',
+      resources: 3,
+      createdAt: '2026-12-01T09:00:00.000Z',
+      expiresAt: '2026-12-01T13:00:00.000Z',
+      hoursUp: 2,
+      hourlyUsd: 0.5,
+      costSoFarUsd: 1,
       backend: 'local (tf/stacks/<stack>/terraform.tfstate in the lab directory)',
     });
   });
@@ -285,8 +372,14 @@ describe('Terraform state and statusAwsLab', () => {
   });
 
   it('a failed apply that left resources names the error; a live up (this process) is reported as running', async () => {
-    const failed = await statusAwsLab(lab('bad', { phase: 'failed', error: 'apply of stack b1 failed: quota', appliedAt: now.toISOString() }, { b1: three }), 'bad', now);
+    const failed = await statusAwsLab(
+      lab('bad', { phase: 'failed', error: 'apply of stack b1 failed: quota', appliedAt: now.toISOString() }, { b1: three }),
+      'bad',
+      now,
+    );
     expect(failed.state).toBe('failed (apply of stack b1 failed: quota): `labforge down bad` removes it');
-    expect((await statusAwsLab(lab('busy', { phase: 'deploying', pid: process.pid }), 'busy', now)).state).toBe('deploying (labforge up is running)');
+    expect((await statusAwsLab(lab('busy', { phase: 'deploying', pid: process.pid }), 'busy', now)).state).toBe(
+      'deploying (labforge up is running)',
+    );
   });
 });

@@ -7,8 +7,21 @@ const awkward = 'p@ss:w/rd?#%+ é';
 
 describe('connection URLs', () => {
   it('postgres: user, password and database come back decoded as given; params are libpq-safe', () => {
-    const url = new URL(postgresUrl({ host: '127.0.0.1', port: 5432, user: 'learner', password: awkward, database: 'lab db', params: { sslmode: 'require', application_name: 'a b' } }));
-    expect([decodeURIComponent(url.username), decodeURIComponent(url.password), decodeURIComponent(url.pathname.slice(1))]).toEqual(['learner', awkward, 'lab db']);
+    const url = new URL(
+      postgresUrl({
+        host: '127.0.0.1',
+        port: 5432,
+        user: 'learner',
+        password: awkward,
+        database: 'lab db',
+        params: { sslmode: 'require', application_name: 'a b' },
+      }),
+    );
+    expect([decodeURIComponent(url.username), decodeURIComponent(url.password), decodeURIComponent(url.pathname.slice(1))]).toEqual([
+      'learner',
+      awkward,
+      'lab db',
+    ]);
     // `+` means a plus to libpq, never a space: spaces are %20.
     expect(url.search).toBe('?sslmode=require&application_name=a%20b');
     expect(postgresUrl({ host: 'db', port: 5432, user: 'learner', database: 'lab' })).toBe('postgres://learner@db:5432/lab');
@@ -27,11 +40,18 @@ describe('connection URLs', () => {
   });
 
   it('kafka: a bootstrap list as kcat -b takes it; IPv6 hosts in brackets everywhere', () => {
-    expect(kafkaBootstrap([{ host: '127.0.0.1', port: 9092 }, { host: '::1', port: 9093 }])).toBe('127.0.0.1:9092,[::1]:9093');
+    expect(
+      kafkaBootstrap([
+        { host: '127.0.0.1', port: 9092 },
+        { host: '::1', port: 9093 },
+      ]),
+    ).toBe('127.0.0.1:9092,[::1]:9093');
     expect(httpUrl({ host: '::1', port: 8080, path: '/health' })).toBe('http://[::1]:8080/health');
   });
 
   it('an Encoded part (a Terraform urlencode() expression) is written as is', () => {
-    expect(postgresUrl({ host: '${h}', port: 5432, user: 'learner', password: new Encoded('${urlencode(p)}'), database: 'lab' })).toBe('postgres://learner:${urlencode(p)}@${h}:5432/lab');
+    expect(postgresUrl({ host: '${h}', port: 5432, user: 'learner', password: new Encoded('${urlencode(p)}'), database: 'lab' })).toBe(
+      'postgres://learner:${urlencode(p)}@${h}:5432/lab',
+    );
   });
 });

@@ -55,7 +55,18 @@ async function planRegional(p: PlanContext, svc: ServiceComponent, lab: LabSpec)
     for (let n = 1; n <= svc.instances; n++) {
       const id = `${svc.id}-r${r}-${n}`;
       const host = p.host(r);
-      planned.push({ id, kind: 'api', group: `${svc.id}-r${r}`, instance: n, region: r, uses, host, port: await p.port(host), dataDir: p.dir(id), logFile: p.logFile(id) });
+      planned.push({
+        id,
+        kind: 'api',
+        group: `${svc.id}-r${r}`,
+        instance: n,
+        region: r,
+        uses,
+        host,
+        port: await p.port(host),
+        dataDir: p.dir(id),
+        logFile: p.logFile(id),
+      });
     }
   }
   return planned;
@@ -77,11 +88,23 @@ export const apiDriver: ComponentDriver<ServiceComponent> = {
       // A single instance keeps the LabSpec id (`api`); several are api-1..api-N, each on its own port.
       const id = svc.instances === 1 ? svc.id : `${svc.id}-${n}`;
       const host = p.host();
-      planned.push({ id, kind: 'api', group: svc.id, instance: n, uses: svc.uses, host, port: await p.port(host), dataDir: p.dir(id), logFile: p.logFile(id) });
+      planned.push({
+        id,
+        kind: 'api',
+        group: svc.id,
+        instance: n,
+        uses: svc.uses,
+        host,
+        port: await p.port(host),
+        dataDir: p.dir(id),
+        logFile: p.logFile(id),
+      });
     }
     return planned;
   },
-  secrets: () => ({ api: { jwtSecret: generatePassword(32), probeEmail: 'labforge-health@example.com', probePassword: generatePassword(18) } }),
+  secrets: () => ({
+    api: { jwtSecret: generatePassword(32), probeEmail: 'labforge-health@example.com', probePassword: generatePassword(18) },
+  }),
   async ensure(ctx, c) {
     if (c.process && isAlive(c.process)) return 'running';
     const restart = c.process !== undefined;

@@ -29,7 +29,8 @@ async function waitConsuming(ctx: RunContext, c: ComponentState, timeoutMs = 30_
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     throwIfAborted(ctx.signal);
-    if (!isAlive(c.process!)) throw new ExternalError(`${c.id} (consumer) exited while starting: ${lastLines(c.logFile, 3)}`, `see ${c.logFile}`);
+    if (!isAlive(c.process!))
+      throw new ExternalError(`${c.id} (consumer) exited while starting: ${lastLines(c.logFile, 3)}`, `see ${c.logFile}`);
     try {
       const st = JSON.parse(readFileSync(stateFile(c), 'utf8')) as { state: string; pid: number };
       if (st.pid === c.process!.pid && st.state === 'consuming') return;
@@ -48,14 +49,27 @@ export const consumerDriver: ComponentDriver<KafkaComponent> = {
   async plan(p, kafka) {
     const region = Math.min(CONSUMER_REGION, p.regions - 1);
     const id = `consumer-r${region}`;
-    return [{ id, kind: 'consumer', region, host: p.host(region), port: 0, topics: [EVENTS_TOPIC], uses: [kafka.id, `link-r${region}-${kafka.id}`], dataDir: p.dir(id), logFile: p.logFile(id) }];
+    return [
+      {
+        id,
+        kind: 'consumer',
+        region,
+        host: p.host(region),
+        port: 0,
+        topics: [EVENTS_TOPIC],
+        uses: [kafka.id, `link-r${region}-${kafka.id}`],
+        dataDir: p.dir(id),
+        logFile: p.logFile(id),
+      },
+    ];
   },
   async ensure(ctx, c) {
     if (c.process && isAlive(c.process)) return 'running';
     const restart = c.process !== undefined;
     if (c.process) await stopProcess(c.process, 'SIGKILL', 500);
     const script = templatePath('consumer', 'consumer.mjs');
-    if (!existsSync(script)) throw new ExternalError(`the consumer is missing: ${script}`, 'reinstall labforge (the file ships in templates/consumer/)');
+    if (!existsSync(script))
+      throw new ExternalError(`the consumer is missing: ${script}`, 'reinstall labforge (the file ships in templates/consumer/)');
     makeOwnedDir(c.dataDir, ctx.runAs, 0o755);
     const kafka = kafkaOf(ctx.state.components, c);
     c.process = spawnService({
@@ -82,7 +96,13 @@ export const consumerDriver: ComponentDriver<KafkaComponent> = {
     const kafka = kafkaOf(env.components, c);
     const bootstrap = kafkaBootstrapFrom(env.components, kafka, kafka.region ?? 0);
     const path = `produced in region ${kafka.region ?? 0}, consumed by ${c.id} in region ${c.region}`;
-    return [await probeEventFlow(`${c.id} (consumer)`, { bootstrap, topic: (c.topics ?? [EVENTS_TOPIC])[0]!, seenFile: seenFile(c), consumeTimeoutMs: 5000, path }, policy)];
+    return [
+      await probeEventFlow(
+        `${c.id} (consumer)`,
+        { bootstrap, topic: (c.topics ?? [EVENTS_TOPIC])[0]!, seenFile: seenFile(c), consumeTimeoutMs: 5000, path },
+        policy,
+      ),
+    ];
   },
   processes: mainProcesses,
   ports: () => [],

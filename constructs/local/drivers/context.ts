@@ -26,7 +26,10 @@ export function instanceName(c: ComponentState): string {
 
 /** The main process only (most kinds). */
 export function mainProcesses(c: ComponentState): NamedProcess[] {
-  return [...(c.process ? [{ name: 'server', record: c.process }] : []), ...Object.entries(c.helpers ?? {}).map(([name, record]) => ({ name, record }))];
+  return [
+    ...(c.process ? [{ name: 'server', record: c.process }] : []),
+    ...Object.entries(c.helpers ?? {}).map(([name, record]) => ({ name, record })),
+  ];
 }
 
 /** The main port and any extra ports. */
@@ -69,7 +72,10 @@ export class RunContext {
   /** Like `used`, but a missing one is a bug in the lab's spec: say which. */
   needs(c: ComponentState, kind: ComponentKindLocal): ComponentState {
     const found = this.used(c, kind);
-    if (!found) throw new ExternalError(`${labelOf(c)} needs a ${kind} component in lab '${this.state.name}' (uses: ${(c.uses ?? []).join(', ') || 'none'})`);
+    if (!found)
+      throw new ExternalError(
+        `${labelOf(c)} needs a ${kind} component in lab '${this.state.name}' (uses: ${(c.uses ?? []).join(', ') || 'none'})`,
+      );
     return found;
   }
 
@@ -112,7 +118,12 @@ export async function claimPorts(ctx: RunContext, c: ComponentState, force = fal
  * Runs `start` once; on a new lab, a port lost to a race (PortInUseError) is replaced and tried
  * again, after `cleanup` stopped what the failed try left running.
  */
-export async function startWithPortRetry(ctx: RunContext, c: ComponentState, start: () => Promise<void>, cleanup: () => Promise<unknown>): Promise<void> {
+export async function startWithPortRetry(
+  ctx: RunContext,
+  c: ComponentState,
+  start: () => Promise<void>,
+  cleanup: () => Promise<unknown>,
+): Promise<void> {
   for (let attempt = 0; ; attempt++) {
     await claimPorts(ctx, c, attempt > 0);
     try {
@@ -133,7 +144,8 @@ export async function waitListening(ctx: RunContext, c: ComponentState, record: 
     throwIfAborted(ctx.signal);
     if (!isAlive(record)) {
       const log = lastLines(c.logFile, 4);
-      if (/Address already in use|EADDRINUSE/.test(log)) throw new PortInUseError(`${labelOf(c)}: port ${c.host}:${c.port} is already in use`, `see ${c.logFile}`);
+      if (/Address already in use|EADDRINUSE/.test(log))
+        throw new PortInUseError(`${labelOf(c)}: port ${c.host}:${c.port} is already in use`, `see ${c.logFile}`);
       throw new ExternalError(`${labelOf(c)} exited while starting: ${log}`, `see ${c.logFile}`);
     }
     if (await isListening(c.port, c.host, 200)) return;

@@ -39,12 +39,23 @@ export const haproxyDriver: ComponentDriver<LoadBalancerComponent> = {
       for (let r = 0; r < p.regions; r++) {
         const id = `${lb.id}-r${r}`;
         const host = p.host(r);
-        planned.push({ id, kind: 'haproxy', region: r, uses: [`${lb.target}-r${r}`], host, port: await p.port(host), dataDir: p.dir(id), logFile: p.logFile(id) });
+        planned.push({
+          id,
+          kind: 'haproxy',
+          region: r,
+          uses: [`${lb.target}-r${r}`],
+          host,
+          port: await p.port(host),
+          dataDir: p.dir(id),
+          logFile: p.logFile(id),
+        });
       }
       return planned;
     }
     const host = p.host();
-    return [{ id: lb.id, kind: 'haproxy', uses: [lb.target], host, port: await p.port(host), dataDir: p.dir(lb.id), logFile: p.logFile(lb.id) }];
+    return [
+      { id: lb.id, kind: 'haproxy', uses: [lb.target], host, port: await p.port(host), dataDir: p.dir(lb.id), logFile: p.logFile(lb.id) },
+    ];
   },
   async ensure(ctx, c) {
     if (c.process && isAlive(c.process)) return 'running';

@@ -20,12 +20,17 @@ import { kafkaBootstrap } from '../../model/urls.js';
 
 /** broker-1 .. broker-n with their records (absent before the first start). */
 function brokers(c: ComponentState): { node: number; record?: ProcessRecord }[] {
-  return Array.from({ length: kafkaNodeCount(c) }, (_, i) => ({ node: i + 1, record: i === 0 ? c.process : c.helpers?.[`broker-${i + 1}`] }));
+  return Array.from({ length: kafkaNodeCount(c) }, (_, i) => ({
+    node: i + 1,
+    record: i === 0 ? c.process : c.helpers?.[`broker-${i + 1}`],
+  }));
 }
 
 /** Every port node `node` listens on: client, controller, one per remote region. */
 function nodePorts(c: ComponentState, node: number): number[] {
-  const named = Object.entries(c.extraPorts ?? {}).filter(([k]) => k.endsWith(`-${node}`) && !k.startsWith('client-')).map(([, v]) => v);
+  const named = Object.entries(c.extraPorts ?? {})
+    .filter(([k]) => k.endsWith(`-${node}`) && !k.startsWith('client-'))
+    .map(([, v]) => v);
   return [kafkaPort(c, 'client', node), ...named];
 }
 
@@ -46,7 +51,10 @@ export async function clusterOf(ctx: Pick<RunContext, 'state' | 'runAs' | 'signa
       host: c.host,
       heapMb: BROKER_HEAP_MB,
       path: `${ctx.state.name}/${c.id}`,
-      nodes: Array.from({ length: n }, (_, i) => ({ client: kafkaPort(c, 'client', i + 1), controller: kafkaPort(c, 'controller', i + 1) })),
+      nodes: Array.from({ length: n }, (_, i) => ({
+        client: kafkaPort(c, 'client', i + 1),
+        controller: kafkaPort(c, 'controller', i + 1),
+      })),
       regionListeners: regions.map((r) => ({
         name: regionListenerName(r),
         nodes: Array.from({ length: n }, (_, i) => {
@@ -119,7 +127,19 @@ export const kafkaDriver: ComponentDriver<KafkaComponent> = {
       // A listener per other region, advertised as that region's link to this broker.
       for (let r = 0; r < p.regions; r++) if (r !== region) extraPorts[`r${r}-${n}`] = await p.port(host);
     }
-    return [{ id: spec.id, kind: 'kafka', ...(region === undefined ? {} : { region }), host, port, extraPorts, topics: spec.topics, dataDir: p.dir(spec.id), logFile: join(p.dir(spec.id), 'node-1', 'kafka.log') }];
+    return [
+      {
+        id: spec.id,
+        kind: 'kafka',
+        ...(region === undefined ? {} : { region }),
+        host,
+        port,
+        extraPorts,
+        topics: spec.topics,
+        dataDir: p.dir(spec.id),
+        logFile: join(p.dir(spec.id), 'node-1', 'kafka.log'),
+      },
+    ];
   },
   ensure,
   probeWhenPartial: true,
@@ -127,7 +147,11 @@ export const kafkaDriver: ComponentDriver<KafkaComponent> = {
     const gone = brokers(c).filter((b) => !b.record || !isAlive(b.record));
     const n = kafkaNodeCount(c);
     const bootstrap = brokerEndpoints(c).map((b) => kafkaBootstrap([b]));
-    const result = await probeKafka(`${c.id} (kafka)`, { bootstrap, topics: c.topics ?? [], replicationFactor: replicationFactor(n) }, policy);
+    const result = await probeKafka(
+      `${c.id} (kafka)`,
+      { bootstrap, topics: c.topics ?? [], replicationFactor: replicationFactor(n) },
+      policy,
+    );
     if (gone.length === 0) return [result];
     const which = gone.map((b) => `broker-${b.node}${b.record ? ` (pid ${b.record.pid})` : ''}`).join(', ');
     return [{ ...result, ok: false, detail: `${which} gone (\`labforge up\` restarts it); cluster ${result.status}: ${result.detail}` }];

@@ -84,12 +84,29 @@ export const postgresDriver: ComponentDriver<PostgresComponent> = {
   select: (lab) => componentsOf(lab, 'postgres').filter((db) => db.shards <= 1 && db.replicas === 0),
   async plan(p, db) {
     const host = p.host();
-    return [{ id: db.id, kind: 'postgres', host, port: await p.port(host), dataDir: join(p.dir(db.id), 'data'), logFile: p.logFile(db.id), database: db.database, user: db.user }];
+    return [
+      {
+        id: db.id,
+        kind: 'postgres',
+        host,
+        port: await p.port(host),
+        dataDir: join(p.dir(db.id), 'data'),
+        logFile: p.logFile(db.id),
+        database: db.database,
+        user: db.user,
+      },
+    ];
   },
   secrets: (planned) => ({ postgres: { user: planned[0]?.user ?? 'learner', password: generatePassword() } }),
   ensure,
   async probe(c, env, policy) {
-    return [await probePostgres(labelOf(c), { host: c.host, port: c.port, database: c.database!, user: c.user!, password: env.secrets.postgres.password }, policy)];
+    return [
+      await probePostgres(
+        labelOf(c),
+        { host: c.host, port: c.port, database: c.database!, user: c.user!, password: env.secrets.postgres.password },
+        policy,
+      ),
+    ];
   },
   processes: mainProcesses,
   ports: allPorts,

@@ -62,7 +62,20 @@ export const proxyDriver: ComponentDriver<Component> = {
       const host = regionAddress(region);
       // Kafka links of a region form one group (`link-r1-events`), which the consumer `uses`.
       const group = targetNode === undefined ? {} : { group: linkId(region, target) };
-      return { id, kind: 'proxy', ...group, region, target, ...(targetNode === undefined ? {} : { targetNode }), uses: [target], delayMs: p.latencyMs, host, port: await p.port(host), dataDir: p.dir(id), logFile: p.logFile(id) };
+      return {
+        id,
+        kind: 'proxy',
+        ...group,
+        region,
+        target,
+        ...(targetNode === undefined ? {} : { targetNode }),
+        uses: [target],
+        delayMs: p.latencyMs,
+        host,
+        port: await p.port(host),
+        dataDir: p.dir(id),
+        logFile: p.logFile(id),
+      };
     };
     const planned: ComponentState[] = [];
     if (spec.kind === 'postgres') {
@@ -87,7 +100,8 @@ export const proxyDriver: ComponentDriver<Component> = {
     return [
       await withRetry(name, policy, async () => {
         const st = readDelayProxyState(props);
-        if (st?.state === 'partitioned') throw new Error(`CUT since ${st.since} (labforge chaos partition): ${where}; \`labforge chaos <lab> heal\` restores it`);
+        if (st?.state === 'partitioned')
+          throw new Error(`CUT since ${st.since} (labforge chaos partition): ${where}; \`labforge chaos <lab> heal\` restores it`);
         if (!(await isListening(props.listenPort, props.listenHost))) throw new Error(`not accepting connections: ${where}`);
         return `open, ${props.delayMs} ms each way: ${where}`;
       }),

@@ -98,7 +98,9 @@ export const rabbitmqDriver: ComponentDriver<RabbitmqComponent> = {
       },
     ];
   },
-  secrets: (planned) => ({ rabbitmq: { user: planned[0]?.user ?? 'learner', password: generatePassword(), vhost: planned[0]?.vhost ?? 'lab' } }),
+  secrets: (planned) => ({
+    rabbitmq: { user: planned[0]?.user ?? 'learner', password: generatePassword(), vhost: planned[0]?.vhost ?? 'lab' },
+  }),
   ensure,
   async probe(c, env, policy) {
     const mq = env.secrets.rabbitmq!;
@@ -109,7 +111,13 @@ export const rabbitmqDriver: ComponentDriver<RabbitmqComponent> = {
         ? [
             probeRabbitManagement(
               `${c.id} (rabbitmq management)`,
-              { baseUrl: managementUrl(c.host, management), user: mq.user, password: mq.password, vhost: mq.vhost, node: nodeName(env.lab) },
+              {
+                baseUrl: managementUrl(c.host, management),
+                user: mq.user,
+                password: mq.password,
+                vhost: mq.vhost,
+                node: nodeName(env.lab),
+              },
               policy,
             ),
           ]

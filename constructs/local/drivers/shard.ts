@@ -47,7 +47,11 @@ function allowRegions(c: ComponentState, regions: number): void {
   const hbaFile = join(c.dataDir, 'pg_hba.conf');
   const hba = readFileSync(hbaFile, 'utf8');
   const lines = ranges.map((range) => `host    all   all   ${range}   scram-sha-256`).filter((line) => !hba.includes(line));
-  if (lines.length > 0) appendFileSync(hbaFile, `${hba.includes(MARK) ? '' : `${MARK}: clients of every region (links connect from their region's address)\n`}${lines.join('\n')}\n`);
+  if (lines.length > 0)
+    appendFileSync(
+      hbaFile,
+      `${hba.includes(MARK) ? '' : `${MARK}: clients of every region (links connect from their region's address)\n`}${lines.join('\n')}\n`,
+    );
 }
 
 async function ensurePrimary(ctx: RunContext, c: ComponentState): Promise<Outcome> {
@@ -94,7 +98,11 @@ async function ensureReplica(ctx: RunContext, c: ComponentState): Promise<Outcom
   await createSlot(primary, ctx.runAs, slot);
   await claimPorts(ctx, c);
   makeOwnedDir(join(c.dataDir, '..'), ctx.runAs, 0o755);
-  const record = await createReplica({ replica: c, primary, via, slot, password: ctx.secrets.replication!.password }, ctx.runAs, ctx.signal);
+  const record = await createReplica(
+    { replica: c, primary, via, slot, password: ctx.secrets.replication!.password },
+    ctx.runAs,
+    ctx.signal,
+  );
   c.process = record;
   c.seeded = true;
   const rebuilt = c.rebuild === true;
@@ -145,14 +153,19 @@ export const shardDriver: ComponentDriver<PostgresComponent> = {
     }
     return planned;
   },
-  secrets: (planned) => ({ postgres: { user: planned[0]?.user ?? 'learner', password: generatePassword() }, replication: { password: generatePassword() } }),
+  secrets: (planned) => ({
+    postgres: { user: planned[0]?.user ?? 'learner', password: generatePassword() },
+    replication: { password: generatePassword() },
+  }),
   ensure: (ctx, c) => (c.role === 'primary' ? ensurePrimary(ctx, c) : ensureReplica(ctx, c)),
   async probe(c, env, policy) {
     const password = env.secrets.postgres.password;
     if (c.role === 'primary') return [await probePrimary(shardLabel(c), endpoint(c, password), policy)];
     const primary = env.components.find((o) => o.id === c.replicaOf);
     if (!primary) return [{ name: shardLabel(c), ok: false, detail: `its primary ${c.replicaOf} is not in the lab`, ms: 0, attempts: 0 }];
-    return [await probeReplica(shardLabel(c), { primary: endpoint(primary, password), replica: endpoint(c, password), slot: c.slot }, policy)];
+    return [
+      await probeReplica(shardLabel(c), { primary: endpoint(primary, password), replica: endpoint(c, password), slot: c.slot }, policy),
+    ];
   },
   processes: mainProcesses,
   ports: allPorts,

@@ -32,7 +32,12 @@ function ensureAccount(baseUrl: string, secrets: LabSecrets): Promise<void> {
   return new Promise((resolve) => {
     const req = request(
       `${baseUrl}/auth/register`,
-      { method: 'POST', agent: false, timeout: 2000, headers: { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)), connection: 'close' } },
+      {
+        method: 'POST',
+        agent: false,
+        timeout: 2000,
+        headers: { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)), connection: 'close' },
+      },
       (res) => (res.resume(), res.on('end', () => resolve())),
     );
     req.on('timeout', () => req.destroy());
@@ -54,7 +59,19 @@ export const workerDriver: ComponentDriver<ServiceComponent> = {
   binaries: [],
   select: (lab) => componentsOf(lab, 'service').filter((svc) => svc.program === 'worker'),
   async plan(p, svc) {
-    return [{ id: svc.id, kind: 'worker', group: svc.id, instance: 1, uses: svc.uses, host: p.host(), port: 0, dataDir: p.dir(svc.id), logFile: p.logFile(svc.id) }];
+    return [
+      {
+        id: svc.id,
+        kind: 'worker',
+        group: svc.id,
+        instance: 1,
+        uses: svc.uses,
+        host: p.host(),
+        port: 0,
+        dataDir: p.dir(svc.id),
+        logFile: p.logFile(svc.id),
+      },
+    ];
   },
   async ensure(ctx, c) {
     if (c.process && isAlive(c.process)) return 'running';

@@ -13,7 +13,18 @@
 // change to any of them gives a new directory, so a stale image is never reused.
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync, closeSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+  closeSync,
+} from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -28,7 +39,10 @@ function hashFiles(paths, extra = '') {
   const hash = createHash('sha256').update(extra);
   for (const path of [...paths].sort()) {
     const mode = statSync(path).mode & 0o111 ? 'x' : '-';
-    hash.update(`${relative(REPO, path)}\0${mode}\0`).update(readFileSync(path)).update('\0');
+    hash
+      .update(`${relative(REPO, path)}\0${mode}\0`)
+      .update(readFileSync(path))
+      .update('\0');
   }
   return hash.digest('hex').slice(0, 12);
 }
@@ -42,7 +56,10 @@ function filesUnder(dir) {
 // its own recipe and catalog entry, so editing one recipe rebuilds that image only.
 const LAYOUT = 'v1';
 const MIRROR = process.env.LABFORGE_DEBIAN_MIRROR || CATALOG.mirror;
-const HASH = hashFiles([join(HERE, 'build-image.sh'), ...filesUnder(join(HERE, 'common')), join(REPO, 'scripts/k8s/oci-archive.mjs')], `${LAYOUT}\0${MIRROR}`);
+const HASH = hashFiles(
+  [join(HERE, 'build-image.sh'), ...filesUnder(join(HERE, 'common')), join(REPO, 'scripts/k8s/oci-archive.mjs')],
+  `${LAYOUT}\0${MIRROR}`,
+);
 const CACHE = join(ROOT, `images-${HASH}`);
 
 function recipeHash(image) {
@@ -117,7 +134,10 @@ function buildOne(image) {
         packages: image.packages,
         versionPackage: image.version,
         version: read('version'),
-        debianVersion: read('packages.txt').split('\n').find((l) => l.startsWith(`${image.version}\t`))?.split('\t')[1],
+        debianVersion: read('packages.txt')
+          .split('\n')
+          .find((l) => l.startsWith(`${image.version}\t`))
+          ?.split('\t')[1],
         digest: read('digest'),
         archive,
         archiveBytes: statSync(join(staging, 'image.oci.tar')).size,
@@ -125,16 +145,21 @@ function buildOne(image) {
         buildSeconds: seconds,
         builtAt: new Date().toISOString(),
       };
-      if (image.name === 'kafka') record.version = readFileSync(join(REPO, 'scripts/kafka/pom.xml'), 'utf8').match(/<kafka\.version>(.+?)<\/kafka\.version>/)[1];
+      if (image.name === 'kafka')
+        record.version = readFileSync(join(REPO, 'scripts/kafka/pom.xml'), 'utf8').match(/<kafka\.version>(.+?)<\/kafka\.version>/)[1];
       writeFileSync(join(staging, 'meta.json'), `${JSON.stringify(record, null, 2)}\n`);
       // Older builds of this image (other recipe versions) go; this one takes their place.
-      for (const entry of readdirSync(CACHE)) if (entry.startsWith(`${image.name}-`) && join(CACHE, entry) !== target) rmSync(join(CACHE, entry), { recursive: true, force: true });
+      for (const entry of readdirSync(CACHE))
+        if (entry.startsWith(`${image.name}-`) && join(CACHE, entry) !== target)
+          rmSync(join(CACHE, entry), { recursive: true, force: true });
       rmSync(target, { recursive: true, force: true });
       renameSync(staging, target);
       writeFileSync(join(target, '.complete'), `${record.digest}\n`);
       writeIndex();
       const mib = (bytes) => `${(bytes / 1048576).toFixed(0)} MiB`;
-      process.stderr.write(`images.sh: ${image.name} ${record.version} -> ${image.ref} ${record.digest} (${mib(record.archiveBytes)}) in ${seconds} s\n`);
+      process.stderr.write(
+        `images.sh: ${image.name} ${record.version} -> ${image.ref} ${record.digest} (${mib(record.archiveBytes)}) in ${seconds} s\n`,
+      );
       resolve(true);
     });
   });
@@ -146,7 +171,8 @@ async function build(names) {
   // The kafka tag names the pom's version: a pom bump must rename the image too.
   const kafka = CATALOG.images.find((i) => i.name === 'kafka');
   const pomVersion = readFileSync(join(REPO, 'scripts/kafka/pom.xml'), 'utf8').match(/<kafka\.version>(.+?)<\/kafka\.version>/)?.[1];
-  if (kafka && !kafka.ref.endsWith(`:${pomVersion}`)) fail(`images.sh: kafka ref ${kafka.ref} does not name the pom's Kafka ${pomVersion} (scripts/kafka/pom.xml)`, 2);
+  if (kafka && !kafka.ref.endsWith(`:${pomVersion}`))
+    fail(`images.sh: kafka ref ${kafka.ref} does not name the pom's Kafka ${pomVersion} (scripts/kafka/pom.xml)`, 2);
   // Staging directories of a build that was killed (this run holds the lock: none is live).
   for (const entry of readdirSync(CACHE)) if (entry.startsWith('.')) rmSync(join(CACHE, entry), { recursive: true, force: true });
   const todo = images.filter((i) => !isBuilt(i));
@@ -171,13 +197,17 @@ async function build(names) {
 }
 
 function list(json) {
-  const rows = CATALOG.images.map((image) => (isBuilt(image) ? { built: true, ...meta(image) } : { built: false, name: image.name, ref: image.ref }));
+  const rows = CATALOG.images.map((image) =>
+    isBuilt(image) ? { built: true, ...meta(image) } : { built: false, name: image.name, ref: image.ref },
+  );
   if (json) {
     process.stdout.write(`${JSON.stringify({ cache: CACHE, images: rows }, null, 2)}\n`);
     return;
   }
   for (const row of rows) {
-    process.stdout.write(row.built ? `${row.ref}\t${row.digest}\t${row.archive}\n` : `${row.ref}\t-\tnot built (scripts/k8s/images.sh build ${row.name})\n`);
+    process.stdout.write(
+      row.built ? `${row.ref}\t${row.digest}\t${row.archive}\n` : `${row.ref}\t-\tnot built (scripts/k8s/images.sh build ${row.name})\n`,
+    );
   }
 }
 

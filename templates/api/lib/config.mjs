@@ -29,7 +29,11 @@ export function loadConfig(env) {
     uploadsDir: env.UPLOADS_DIR || undefined, // for the upload exercise
     amqpUrl: env.AMQP_URL || undefined, // absent: no /jobs routes, no jobs published, /health skips rabbitmq
     // Both present: a domain event per write (expert); absent: no events.
-    kafkaBrokers: env.KAFKA_BROKERS ? env.KAFKA_BROKERS.split(',').map((b) => b.trim()).filter(Boolean) : undefined,
+    kafkaBrokers: env.KAFKA_BROKERS
+      ? env.KAFKA_BROKERS.split(',')
+          .map((b) => b.trim())
+          .filter(Boolean)
+      : undefined,
     kafkaTopic: env.KAFKA_TOPIC || undefined,
     // Managed Kafka (MSK) listens with TLS only; the local and in-cluster brokers in plaintext.
     kafkaTls: env.KAFKA_TLS === 'true',

@@ -62,7 +62,8 @@ export function createDatabase(config) {
     /** Re-reads SHARDS_FILE: new pools for the new map, the old ones drained. Same shard count only. */
     async reload() {
       const next = load();
-      if (next.length !== pools.length) throw new Error(`the shard map has ${next.length} shards, not ${pools.length}: resharding needs a restart and a data move`);
+      if (next.length !== pools.length)
+        throw new Error(`the shard map has ${next.length} shards, not ${pools.length}: resharding needs a restart and a data move`);
       const old = pools;
       urls = next;
       pools = next.map(createPool);

@@ -21,12 +21,15 @@ export function addAuthRoutes(router, { db, config, jobs, events }) {
     if (!email.includes('@')) throw new HttpError(400, 'email must contain "@"');
     if (password.length < 8) throw new HttpError(400, 'password must be at least 8 characters');
     try {
-      const { rows } = await db.forKey(email).query(
-        'INSERT INTO users (email, password_hash) VALUES ($1, $2) RETURNING id, email, role',
-        [email, await hashPassword(password)],
-      );
+      const { rows } = await db
+        .forKey(email)
+        .query('INSERT INTO users (email, password_hash) VALUES ($1, $2) RETURNING id, email, role', [email, await hashPassword(password)]);
       const user = toUser(rows[0]);
-      return { status: 201, body: user, headers: { ...(await welcome(user)), ...(await publishEvent(events, 'user.registered', email, user)) } };
+      return {
+        status: 201,
+        body: user,
+        headers: { ...(await welcome(user)), ...(await publishEvent(events, 'user.registered', email, user)) },
+      };
     } catch (err) {
       if (err.code === '23505') throw new HttpError(409, 'email already registered'); // unique_violation
       throw err;
@@ -50,18 +53,13 @@ export function addAuthRoutes(router, { db, config, jobs, events }) {
 
   router.add('POST', '/auth/login', { summary: 'get a 1 h JWT {email, password}' }, async (ctx) => {
     const { email, password } = credentials(await ctx.json());
-    const { rows } = await db.forKey(email).query(
-      'SELECT id, email, role, password_hash FROM users WHERE email = $1',
-      [email],
-    );
+    const { rows } = await db.forKey(email).query('SELECT id, email, role, password_hash FROM users WHERE email = $1', [email]);
     const user = rows[0];
     const ok = await verifyPassword(password, user ? user.password_hash : await dummyHash);
     if (!user || !ok) throw new HttpError(401, 'wrong email or password');
-    const token = signJwt(
-      { sub: String(user.id), email: user.email, role: user.role },
-      config.jwtSecret,
-      { expiresInSeconds: TOKEN_TTL_SECONDS },
-    );
+    const token = signJwt({ sub: String(user.id), email: user.email, role: user.role }, config.jwtSecret, {
+      expiresInSeconds: TOKEN_TTL_SECONDS,
+    });
     return { status: 200, body: { token, expiresIn: TOKEN_TTL_SECONDS } };
   });
 

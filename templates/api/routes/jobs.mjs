@@ -32,10 +32,7 @@ export function addJobRoutes(router, { pool, jobs }) {
     if (!/^[\w-]{1,64}$/.test(jobId)) throw new HttpError(404, 'job not found');
     let rows = [];
     try {
-      ({ rows } = await pool.query('SELECT sent_at FROM emails_sent WHERE job_id = $1 AND user_id = $2', [
-        jobId,
-        ctx.user.id,
-      ]));
+      ({ rows } = await pool.query('SELECT sent_at FROM emails_sent WHERE job_id = $1 AND user_id = $2', [jobId, ctx.user.id]));
     } catch (err) {
       if (err.code !== '42P01') throw err; // undefined_table: no worker has started yet
     }

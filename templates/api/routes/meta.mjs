@@ -21,7 +21,9 @@ export function addMetaRoutes(router, { db, cache, jobs, config }) {
     /** @type {Record<string, string>} */
     const checks = {};
     if (db.sharded) {
-      const results = await Promise.all(db.all().map((pool, i) => check(() => pool.query('SELECT 1'), `shard ${i} (${db.primaryOf(i)}) SELECT 1`)));
+      const results = await Promise.all(
+        db.all().map((pool, i) => check(() => pool.query('SELECT 1'), `shard ${i} (${db.primaryOf(i)}) SELECT 1`)),
+      );
       results.forEach((result, i) => (checks[`shard${i}`] = result));
     } else {
       checks.postgres = await check(() => db.forKey('').query('SELECT 1'), 'postgres SELECT 1');

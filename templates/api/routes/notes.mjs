@@ -20,10 +20,11 @@ export function addNoteRoutes(router, { db, cache, events }) {
     const input = await ctx.json();
     const title = field(input, 'title', { required: true, nonEmpty: true });
     const body = field(input, 'body') ?? '';
-    const { rows } = await shardOf(ctx).query(
-      `INSERT INTO notes (user_id, title, body) VALUES ($1, $2, $3) RETURNING ${COLUMNS}`,
-      [ctx.user.id, title, body],
-    );
+    const { rows } = await shardOf(ctx).query(`INSERT INTO notes (user_id, title, body) VALUES ($1, $2, $3) RETURNING ${COLUMNS}`, [
+      ctx.user.id,
+      title,
+      body,
+    ]);
     const note = toNote(rows[0]);
     const event = await publishEvent(events, 'note.created', ctx.user.email, note);
     return { status: 201, body: note, headers: { Location: `/notes/${note.id}`, ...event } };
@@ -56,10 +57,7 @@ export function addNoteRoutes(router, { db, cache, events }) {
       return { status: 200, body: cached, headers: { 'X-Cache': 'HIT' } };
     }
     const xCache = cache.enabled ? 'MISS' : 'OFF';
-    const { rows } = await shardOf(ctx).query(`SELECT ${COLUMNS} FROM notes WHERE id = $1 AND user_id = $2`, [
-      id,
-      ctx.user.id,
-    ]);
+    const { rows } = await shardOf(ctx).query(`SELECT ${COLUMNS} FROM notes WHERE id = $1 AND user_id = $2`, [id, ctx.user.id]);
     if (!rows[0]) throw new HttpError(404, 'note not found', { 'X-Cache': xCache });
     const note = toNote(rows[0]);
     await cache.set(cacheKey(id), note, CACHE_TTL_SECONDS);
@@ -84,10 +82,7 @@ export function addNoteRoutes(router, { db, cache, events }) {
 
   router.add('DELETE', '/notes/:id', { summary: 'delete a note', auth }, async (ctx) => {
     const id = noteId(ctx.params.id);
-    const { rowCount } = await shardOf(ctx).query('DELETE FROM notes WHERE id = $1 AND user_id = $2', [
-      id,
-      ctx.user.id,
-    ]);
+    const { rowCount } = await shardOf(ctx).query('DELETE FROM notes WHERE id = $1 AND user_id = $2', [id, ctx.user.id]);
     if (rowCount === 0) throw new HttpError(404, 'note not found');
     await cache.del(cacheKey(id));
     return { status: 204, headers: await publishEvent(events, 'note.deleted', ctx.user.email, { id, userId: ctx.user.id }) };

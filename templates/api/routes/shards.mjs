@@ -9,6 +9,9 @@ export function addShardRoutes(router, { db }) {
   router.add('GET', '/shards/:key', { summary: 'the shard of a key (an email) and its primary host:port' }, async (ctx) => {
     const key = decodeURIComponent(ctx.params.key);
     const shard = shardFor(key, db.count);
-    return { status: 200, body: { key, shard, shards: db.count, primary: db.primaryOf(shard), rule: 'md5(key)[0..4] as uint32 mod shards' } };
+    return {
+      status: 200,
+      body: { key, shard, shards: db.count, primary: db.primaryOf(shard), rule: 'md5(key)[0..4] as uint32 mod shards' },
+    };
   });
 }

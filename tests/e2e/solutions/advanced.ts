@@ -62,7 +62,9 @@ export async function solveJobs(urls: LabUrls): Promise<void> {
   if ((await call(urls.lb, 'POST', '/auth/register', user)).status !== 201) throw new Error('register failed');
   const { body: login } = await call(urls.lb, 'POST', '/auth/login', user);
   const ok = await call(urls.lb, 'POST', '/jobs', {}, login.token);
-  await until('job done', 10_000, async () => ((await call(urls.lb, 'GET', `/jobs/${ok.body.jobId}`, undefined, login.token)).body.status === 'done' ? true : undefined));
+  await until('job done', 10_000, async () =>
+    (await call(urls.lb, 'GET', `/jobs/${ok.body.jobId}`, undefined, login.token)).body.status === 'done' ? true : undefined,
+  );
   const failing = await call(urls.lb, 'POST', '/jobs', { fail: true }, login.token);
   await until('job in jobs.dead', 15_000, async () => ((await inQueue(urls.mq, 'jobs.dead', failing.body.jobId)) ? true : undefined));
 }
@@ -70,7 +72,9 @@ export async function solveJobs(urls: LabUrls): Promise<void> {
 /** advanced-async-services, step 3: a consumer of audit.* events on its own queue, recording each in audit_log. */
 export async function startAuditConsumer(urls: LabUrls): Promise<{ close(): Promise<void> }> {
   const pool = new pg.Pool({ connectionString: urls.db, max: 2 });
-  await pool.query('CREATE TABLE IF NOT EXISTS audit_log (event_id text PRIMARY KEY, type text NOT NULL, received_at timestamptz NOT NULL DEFAULT now())');
+  await pool.query(
+    'CREATE TABLE IF NOT EXISTS audit_log (event_id text PRIMARY KEY, type text NOT NULL, received_at timestamptz NOT NULL DEFAULT now())',
+  );
   const conn = await amqp.connect(urls.mq);
   const channel = await conn.createChannel();
   await channel.assertExchange('events', 'topic', { durable: true });
@@ -79,9 +83,10 @@ export async function startAuditConsumer(urls: LabUrls): Promise<{ close(): Prom
   await channel.consume('audit', (message) => {
     if (!message) return;
     const event = JSON.parse(message.content.toString('utf8')) as { id: string; type: string };
-    pool
-      .query('INSERT INTO audit_log (event_id, type) VALUES ($1, $2) ON CONFLICT (event_id) DO NOTHING', [event.id, event.type])
-      .then(() => channel.ack(message), () => channel.nack(message, false, true));
+    pool.query('INSERT INTO audit_log (event_id, type) VALUES ($1, $2) ON CONFLICT (event_id) DO NOTHING', [event.id, event.type]).then(
+      () => channel.ack(message),
+      () => channel.nack(message, false, true),
+    );
   });
   return {
     close: async () => {
@@ -96,7 +101,9 @@ export async function solveIndex(urls: LabUrls): Promise<void> {
   const db = new pg.Client({ connectionString: urls.db });
   await db.connect();
   try {
-    await db.query(`INSERT INTO emails_sent (user_id, email, job_id) SELECT n % 500, 'seed@example.com', 'seed-' || n FROM generate_series(1, 20000) n ON CONFLICT DO NOTHING`);
+    await db.query(
+      `INSERT INTO emails_sent (user_id, email, job_id) SELECT n % 500, 'seed@example.com', 'seed-' || n FROM generate_series(1, 20000) n ON CONFLICT DO NOTHING`,
+    );
     await db.query('CREATE INDEX IF NOT EXISTS emails_sent_user_id_idx ON emails_sent (user_id)');
     await db.query('ANALYZE emails_sent');
   } finally {
@@ -105,13 +112,20 @@ export async function solveIndex(urls: LabUrls): Promise<void> {
 }
 
 /** advanced-ha-scaling, step 2: kill an instance, send requests while it is out, bring it back with `heal`. */
-export async function drillFailover(o: { pid: number; server: string; lb: string; lbLog: string; heal: () => Promise<void> }): Promise<void> {
+export async function drillFailover(o: {
+  pid: number;
+  server: string;
+  lb: string;
+  lbLog: string;
+  heal: () => Promise<void>;
+}): Promise<void> {
   // Only what HAProxy logs from now on: every `up` logs instances DOWN (503) while they start.
   const from = readFileSync(o.lbLog, 'utf8').length;
   const logged = (state: string) => readFileSync(o.lbLog, 'utf8').slice(from).includes(`Server api/${o.server} is ${state}`);
   process.kill(o.pid, 'SIGKILL');
   await until(`${o.server} DOWN in the HAProxy log`, 10_000, async () => (logged('DOWN') ? true : undefined));
-  for (let i = 0; i < 6; i++) if ((await call(o.lb, 'GET', '/health')).status !== 200) throw new Error('a request failed while an instance was out');
+  for (let i = 0; i < 6; i++)
+    if ((await call(o.lb, 'GET', '/health')).status !== 200) throw new Error('a request failed while an instance was out');
   await o.heal();
   await until(`${o.server} UP in the HAProxy log`, 10_000, async () => (logged('UP') ? true : undefined));
 }
@@ -147,7 +161,12 @@ async function requeue(conn: amqp.ChannelModel, jobId: string): Promise<boolean>
       if (!m || m.properties.messageId !== jobId) continue;
       const { 'x-death': _death, 'x-attempts': _attempts, 'x-last-error': _error, ...headers } = m.properties.headers ?? {};
       await new Promise<void>((resolve, reject) =>
-        channel.sendToQueue('jobs', m.content, { persistent: true, messageId: jobId, contentType: m.properties.contentType, headers }, (err) => (err ? reject(err) : resolve())),
+        channel.sendToQueue(
+          'jobs',
+          m.content,
+          { persistent: true, messageId: jobId, contentType: m.properties.contentType, headers },
+          (err) => (err ? reject(err) : resolve()),
+        ),
       );
       channel.ack(m);
       return true;

@@ -8,7 +8,9 @@ export async function solveSql(url: string): Promise<void> {
   const db = new pg.Client({ connectionString: url });
   await db.connect();
   try {
-    const { rows } = await db.query<{ id: string }>("INSERT INTO customers (name, email) VALUES ('Katherine Johnson', 'katherine@example.com') RETURNING id");
+    const { rows } = await db.query<{ id: string }>(
+      "INSERT INTO customers (name, email) VALUES ('Katherine Johnson', 'katherine@example.com') RETURNING id",
+    );
     await db.query('SELECT * FROM customers WHERE id = $1', [rows[0]!.id]);
     await db.query("UPDATE customers SET email = 'kj@example.com' WHERE id = $1", [rows[0]!.id]);
     await db.query('DELETE FROM customers WHERE id = $1', [rows[0]!.id]);
@@ -17,7 +19,9 @@ export async function solveSql(url: string): Promise<void> {
       product_id bigint NOT NULL REFERENCES products (id),
       stars integer NOT NULL CHECK (stars BETWEEN 1 AND 5),
       body text)`);
-    await db.query('CREATE VIEW order_customers AS SELECT o.id AS order_id, o.status, c.name AS customer FROM orders o JOIN customers c ON c.id = o.customer_id');
+    await db.query(
+      'CREATE VIEW order_customers AS SELECT o.id AS order_id, o.status, c.name AS customer FROM orders o JOIN customers c ON c.id = o.customer_id',
+    );
     await db.query('CREATE INDEX orders_customer_id_idx ON orders (customer_id)');
     await db.query('ANALYZE orders');
     await db.query(`CREATE TABLE users (
@@ -57,11 +61,19 @@ export async function startApp(url: string, port: number): Promise<Server> {
     try {
       const path = new URL(req.url ?? '/', 'http://x').pathname;
       const id = /^\/products\/(\d+)$/.exec(path)?.[1];
-      if (path === '/hello') return req.method === 'GET' ? send(res, 200, { hello: 'world' }) : send(res, 405, { error: 'method not allowed' }, { allow: 'GET' });
-      if (path === '/products' && req.method === 'GET') return send(res, 200, (await pool.query('SELECT * FROM products ORDER BY id')).rows);
+      if (path === '/hello')
+        return req.method === 'GET'
+          ? send(res, 200, { hello: 'world' })
+          : send(res, 405, { error: 'method not allowed' }, { allow: 'GET' });
+      if (path === '/products' && req.method === 'GET')
+        return send(res, 200, (await pool.query('SELECT * FROM products ORDER BY id')).rows);
       if (path === '/products' && req.method === 'POST') {
         const p = JSON.parse(await body(req)) as { name: string; price_cents: number; stock: number };
-        const r = await pool.query('INSERT INTO products (name, price_cents, stock) VALUES ($1, $2, $3) RETURNING id', [p.name, p.price_cents, p.stock]);
+        const r = await pool.query('INSERT INTO products (name, price_cents, stock) VALUES ($1, $2, $3) RETURNING id', [
+          p.name,
+          p.price_cents,
+          p.stock,
+        ]);
         return send(res, 201, { id: r.rows[0].id }, { location: `/products/${r.rows[0].id}` });
       }
       if (id && req.method === 'GET') {
@@ -70,7 +82,12 @@ export async function startApp(url: string, port: number): Promise<Server> {
       }
       if (id && req.method === 'PUT') {
         const p = JSON.parse(await body(req)) as { name: string; price_cents: number; stock: number };
-        const r = await pool.query('UPDATE products SET name = $1, price_cents = $2, stock = $3 WHERE id = $4', [p.name, p.price_cents, p.stock, id]);
+        const r = await pool.query('UPDATE products SET name = $1, price_cents = $2, stock = $3 WHERE id = $4', [
+          p.name,
+          p.price_cents,
+          p.stock,
+          id,
+        ]);
         return r.rowCount ? send(res, 200, { id }) : send(res, 404, { error: 'not found' });
       }
       if (id && req.method === 'DELETE') {

@@ -8,7 +8,15 @@ import { chmodSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from '
 import { request as httpRequest } from 'node:http';
 import { createServer, type Server } from 'node:https';
 import { join } from 'node:path';
-import { Consumer, MessagesStreamFallbackModes, MessagesStreamModes, Producer, stringDeserializers, stringSerializers, type Message } from '@platformatic/kafka';
+import {
+  Consumer,
+  MessagesStreamFallbackModes,
+  MessagesStreamModes,
+  Producer,
+  stringDeserializers,
+  stringSerializers,
+  type Message,
+} from '@platformatic/kafka';
 import pg from 'pg';
 import { shardFor } from '../../../constructs/model/shard.js';
 
@@ -29,7 +37,11 @@ export interface ExpertLab {
   readonly latencyMs: number;
 }
 
-export function expertLab(up: { components: Endpoint[]; health: { name: string }[] }, secrets: { postgres: { password: string }; api: { jwtSecret: string } }, latencyMs: number): ExpertLab {
+export function expertLab(
+  up: { components: Endpoint[]; health: { name: string }[] },
+  secrets: { postgres: { password: string }; api: { jwtSecret: string } },
+  latencyMs: number,
+): ExpertLab {
   const servers = up.health.flatMap((h) => {
     const m = /^(db-s\d+-r\d+) \(shard (\d+) (primary|replica), region (\d+)\)$/.exec(h.name);
     return m ? [{ id: m[1]!, shard: Number(m[2]), role: m[3] as 'primary' | 'replica', region: Number(m[4]) }] : [];
@@ -38,8 +50,10 @@ export function expertLab(up: { components: Endpoint[]; health: { name: string }
 }
 
 const byId = (lab: ExpertLab, id: string) => lab.components.find((c) => c.id === id)!;
-const serverOf = (lab: ExpertLab, shard: number, role: 'primary' | 'replica') => lab.servers.find((s) => s.shard === shard && s.role === role)!;
-const url = (lab: ExpertLab, e: { host: string; port: number }) => `postgres://learner:${encodeURIComponent(lab.password)}@${e.host}:${e.port}/lab`;
+const serverOf = (lab: ExpertLab, shard: number, role: 'primary' | 'replica') =>
+  lab.servers.find((s) => s.shard === shard && s.role === role)!;
+const url = (lab: ExpertLab, e: { host: string; port: number }) =>
+  `postgres://learner:${encodeURIComponent(lab.password)}@${e.host}:${e.port}/lab`;
 export const shard0Primary = (lab: ExpertLab) => url(lab, byId(lab, serverOf(lab, 0, 'primary').id));
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -62,7 +76,11 @@ export async function solveRouting(lab: ExpertLab): Promise<void> {
     await db.query("INSERT INTO exercise_keys VALUES ('exercise-key', 'routed by md5 mod 2')");
   });
   await withClient(url(lab, byId(lab, serverOf(lab, shard, 'replica').id)), async (db) => {
-    for (let i = 0; (await db.query("SELECT 1 FROM exercise_keys WHERE key = 'exercise-key'").catch(() => ({ rowCount: 0 }))).rowCount === 0; i++) {
+    for (
+      let i = 0;
+      (await db.query("SELECT 1 FROM exercise_keys WHERE key = 'exercise-key'").catch(() => ({ rowCount: 0 }))).rowCount === 0;
+      i++
+    ) {
       if (i > 100) throw new Error('exercise-key did not reach the replica');
       await sleep(50);
     }
@@ -99,7 +117,14 @@ export async function measureLatency(lab: ExpertLab, workdir: string): Promise<v
     }),
   );
   const round = (x: number) => Math.round(x * 10) / 10;
-  writeFileSync(join(workdir, 'latency.json'), JSON.stringify({ injectedDelayMs: lab.latencyMs, crossRegionRttMs: round(median(rtts)), replicationLagMs: round(median(lags)) }, null, 2));
+  writeFileSync(
+    join(workdir, 'latency.json'),
+    JSON.stringify(
+      { injectedDelayMs: lab.latencyMs, crossRegionRttMs: round(median(rtts)), replicationLagMs: round(median(lags)) },
+      null,
+      2,
+    ),
+  );
 }
 
 /** expert-fault-tolerance step 3: with `region` cut off, which replicas go stale and which writes fail. */
@@ -107,10 +132,29 @@ export function writePartition(lab: ExpertLab, workdir: string, region: number):
   const regions = 1 + Math.max(...lab.servers.map((s) => s.region));
   const primaries = lab.servers.filter((s) => s.role === 'primary');
   // Every replica streams over a link from its region to its primary's: cut when either end is the region.
-  const staleReplicas = lab.servers.filter((s) => s.role === 'replica').filter((r) => r.region === region || primaries.find((p) => p.shard === r.shard)!.region === region).map((r) => r.id);
+  const staleReplicas = lab.servers
+    .filter((s) => s.role === 'replica')
+    .filter((r) => r.region === region || primaries.find((p) => p.shard === r.shard)!.region === region)
+    .map((r) => r.id);
   const unwritable: Record<string, number[]> = {};
-  for (let c = 0; c < regions; c++) unwritable[c] = primaries.filter((p) => p.region !== c && (c === region || p.region === region)).map((p) => p.shard).sort();
-  writeFileSync(join(workdir, 'partition.json'), JSON.stringify({ region, staleReplicas, unwritable, why: 'a replica behind a cut link keeps serving reads that go stale (AP); a write needs its primary, unreachable across the cut (CP for writes)' }, null, 2));
+  for (let c = 0; c < regions; c++)
+    unwritable[c] = primaries
+      .filter((p) => p.region !== c && (c === region || p.region === region))
+      .map((p) => p.shard)
+      .sort();
+  writeFileSync(
+    join(workdir, 'partition.json'),
+    JSON.stringify(
+      {
+        region,
+        staleReplicas,
+        unwritable,
+        why: 'a replica behind a cut link keeps serving reads that go stale (AP); a write needs its primary, unreachable across the cut (CP for writes)',
+      },
+      null,
+      2,
+    ),
+  );
 }
 
 /** expert-security step 3: AES-256-GCM in the app, key v1, then rotated to v2 (v1 kept). */
@@ -135,14 +179,21 @@ export async function solvePii(lab: ExpertLab, workdir: string): Promise<void> {
   };
   const v1 = newKey('v1');
   await withClient(shard0Primary(lab), async (db) => {
-    await db.query('CREATE TABLE customer_pii (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, email text NOT NULL, ssn bytea NOT NULL, key_id text NOT NULL)');
-    for (const [email, ssn] of [['ada@example.com', '078-05-1120'], ['grace@example.com', '219-09-9999'], ['edsger@example.com', '457-55-5462']]) {
+    await db.query(
+      'CREATE TABLE customer_pii (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, email text NOT NULL, ssn bytea NOT NULL, key_id text NOT NULL)',
+    );
+    for (const [email, ssn] of [
+      ['ada@example.com', '078-05-1120'],
+      ['grace@example.com', '219-09-9999'],
+      ['edsger@example.com', '457-55-5462'],
+    ]) {
       await db.query("INSERT INTO customer_pii (email, ssn, key_id) VALUES ($1, $2, 'v1')", [email, encrypt(ssn!, v1)]);
     }
     // Rotation: a new key, every row re-encrypted in one transaction, the old key kept for backups.
     const v2 = newKey('v2');
     await db.query('BEGIN');
-    for (const row of (await db.query<{ id: string; ssn: Buffer }>("SELECT id, ssn FROM customer_pii WHERE key_id = 'v1' FOR UPDATE")).rows) {
+    for (const row of (await db.query<{ id: string; ssn: Buffer }>("SELECT id, ssn FROM customer_pii WHERE key_id = 'v1' FOR UPDATE"))
+      .rows) {
       await db.query("UPDATE customer_pii SET ssn = $1, key_id = 'v2' WHERE id = $2", [encrypt(decrypt(row.ssn, v1), v2), row.id]);
     }
     await db.query('COMMIT');
@@ -154,7 +205,29 @@ export function makeCertificate(workdir: string): { cert: string; key: string } 
   const dir = join(workdir, 'tls');
   mkdirSync(dir, { recursive: true });
   const [cert, key] = [join(dir, 'gateway.crt'), join(dir, 'gateway.key')];
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' });
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-nodes',
+      '-keyout',
+      key,
+      '-out',
+      cert,
+      '-days',
+      '1',
+      '-subj',
+      '/CN=127.0.0.1',
+      '-addext',
+      'subjectAltName=IP:127.0.0.1',
+    ],
+    { stdio: 'ignore' },
+  );
   return { cert: readFileSync(cert, 'utf8'), key: readFileSync(key, 'utf8') };
 }
 
@@ -190,12 +263,27 @@ export async function startGateway(lab: ExpertLab, tls: { cert: string; key: str
   const server = createServer({ ...tls, minVersion: 'TLSv1.2' }, (req, res) => {
     const token = /^Bearer (\S+)$/.exec(req.headers.authorization ?? '')?.[1];
     const claims = token ? verifyJwt(token, lab.jwtSecret) : undefined;
-    if (!claims) return void res.writeHead(401, { 'content-type': 'application/json', 'www-authenticate': 'Bearer' }).end('{"error":"a valid token is required"}');
-    if (!allow(claims.sub)) return void res.writeHead(429, { 'content-type': 'application/json', 'retry-after': '1' }).end('{"error":"rate limit: 10 requests per second"}');
-    const forward = httpRequest({ host: upstream.host, port: upstream.port, path: req.url, method: req.method, headers: { ...req.headers, host: `${upstream.host}:${upstream.port}` } }, (up) => {
-      res.writeHead(up.statusCode ?? 502, up.headers);
-      up.pipe(res);
-    });
+    if (!claims)
+      return void res
+        .writeHead(401, { 'content-type': 'application/json', 'www-authenticate': 'Bearer' })
+        .end('{"error":"a valid token is required"}');
+    if (!allow(claims.sub))
+      return void res
+        .writeHead(429, { 'content-type': 'application/json', 'retry-after': '1' })
+        .end('{"error":"rate limit: 10 requests per second"}');
+    const forward = httpRequest(
+      {
+        host: upstream.host,
+        port: upstream.port,
+        path: req.url,
+        method: req.method,
+        headers: { ...req.headers, host: `${upstream.host}:${upstream.port}` },
+      },
+      (up) => {
+        res.writeHead(up.statusCode ?? 502, up.headers);
+        up.pipe(res);
+      },
+    );
     forward.on('error', () => res.writeHead(502).end());
     req.pipe(forward);
   });
@@ -214,17 +302,38 @@ export async function solveStreams(lab: ExpertLab, workdir: string): Promise<voi
   const N = 1000;
   const db = new pg.Client({ connectionString: shard0Primary(lab) });
   await db.connect();
-  await db.query('CREATE TABLE order_read_model (order_id text PRIMARY KEY, total_cents integer NOT NULL, updated_at timestamptz NOT NULL DEFAULT now())');
-  const consumer = new Consumer({ clientId: 'orders-read-model-1', groupId: 'orders-read-model', bootstrapBrokers: region1, deserializers: stringDeserializers, sessionTimeout: 6000, rebalanceTimeout: 6000, heartbeatInterval: 500, timeout: 5000 });
+  await db.query(
+    'CREATE TABLE order_read_model (order_id text PRIMARY KEY, total_cents integer NOT NULL, updated_at timestamptz NOT NULL DEFAULT now())',
+  );
+  const consumer = new Consumer({
+    clientId: 'orders-read-model-1',
+    groupId: 'orders-read-model',
+    bootstrapBrokers: region1,
+    deserializers: stringDeserializers,
+    sessionTimeout: 6000,
+    rebalanceTimeout: 6000,
+    heartbeatInterval: 500,
+    timeout: 5000,
+  });
   const producer = new Producer({ clientId: 'orders-api-r0', bootstrapBrokers: region0, serializers: stringSerializers });
   try {
-    const stream = await consumer.consume({ topics: ['orders.events'], mode: MessagesStreamModes.COMMITTED, fallbackMode: MessagesStreamFallbackModes.EARLIEST, autocommit: false, maxWaitTime: 100 });
+    const stream = await consumer.consume({
+      topics: ['orders.events'],
+      mode: MessagesStreamModes.COMMITTED,
+      fallbackMode: MessagesStreamFallbackModes.EARLIEST,
+      autocommit: false,
+      maxWaitTime: 100,
+    });
     const produced = (async () => {
       for (let batch = 0; batch < N / 100; batch++) {
         const at = Date.now();
         const messages = Array.from({ length: 100 }, (_, i) => {
           const orderId = `o-${batch * 100 + i}`;
-          return { topic: 'orders.events', key: orderId, value: JSON.stringify({ type: 'order.placed', orderId, totalCents: 100 + i, at }) };
+          return {
+            topic: 'orders.events',
+            key: orderId,
+            value: JSON.stringify({ type: 'order.placed', orderId, totalCents: 100 + i, at }),
+          };
         });
         await producer.send({ acks: -1, messages });
         await sleep(20);
@@ -234,7 +343,10 @@ export async function solveStreams(lab: ExpertLab, workdir: string): Promise<voi
     const last = new Map<number, Message<string, string, string, string>>();
     for await (const message of stream) {
       const event = JSON.parse(message.value) as { orderId: string; totalCents: number; at: number };
-      await db.query('INSERT INTO order_read_model (order_id, total_cents) VALUES ($1, $2) ON CONFLICT (order_id) DO UPDATE SET total_cents = EXCLUDED.total_cents, updated_at = now()', [event.orderId, event.totalCents]);
+      await db.query(
+        'INSERT INTO order_read_model (order_id, total_cents) VALUES ($1, $2) ON CONFLICT (order_id) DO UPDATE SET total_cents = EXCLUDED.total_cents, updated_at = now()',
+        [event.orderId, event.totalCents],
+      );
       lags.push(Date.now() - event.at);
       last.set(message.partition, message);
       if (lags.length >= N) break;
@@ -244,7 +356,14 @@ export async function solveStreams(lab: ExpertLab, workdir: string): Promise<voi
     for (const message of last.values()) await message.commit();
     await stream.close();
     const sorted = lags.sort((a, b) => a - b);
-    writeFileSync(join(workdir, 'stream-lag.json'), JSON.stringify({ events: lags.length, p50Ms: sorted[Math.floor(lags.length * 0.5)], p99Ms: sorted[Math.floor(lags.length * 0.99)] }, null, 2));
+    writeFileSync(
+      join(workdir, 'stream-lag.json'),
+      JSON.stringify(
+        { events: lags.length, p50Ms: sorted[Math.floor(lags.length * 0.5)], p99Ms: sorted[Math.floor(lags.length * 0.99)] },
+        null,
+        2,
+      ),
+    );
   } finally {
     await producer.close().catch(() => {});
     await consumer.close().catch(() => {});
@@ -298,7 +417,9 @@ export function writePlanReview(workdir: string): void {
   const addresses = (dir: string) =>
     new Set(
       readdirSync(join(workdir, dir, 'stacks')).flatMap((stack) => {
-        const tf = JSON.parse(readFileSync(join(workdir, dir, 'stacks', stack, 'cdk.tf.json'), 'utf8')) as { resource?: Record<string, Record<string, unknown>> };
+        const tf = JSON.parse(readFileSync(join(workdir, dir, 'stacks', stack, 'cdk.tf.json'), 'utf8')) as {
+          resource?: Record<string, Record<string, unknown>>;
+        };
         return Object.entries(tf.resource ?? {}).flatMap(([type, byName]) => Object.keys(byName).map((name) => `${type}.${name}`));
       }),
     );

@@ -55,13 +55,23 @@ jobs:
 
 /** The learner's working directory: .env (ignored), .gitignore, a CI workflow, all committed with Git. */
 export function solveWorkdir(dir: string, env: { paymentUrl: string; webhookSecret: string }): void {
-  writeFileSync(join(dir, '.env'), `# local settings, never committed\nPAYMENT_URL=${env.paymentUrl}\nPAYMENT_WEBHOOK_SECRET="${env.webhookSecret}"\n`);
+  writeFileSync(
+    join(dir, '.env'),
+    `# local settings, never committed\nPAYMENT_URL=${env.paymentUrl}\nPAYMENT_WEBHOOK_SECRET="${env.webhookSecret}"\n`,
+  );
   writeFileSync(join(dir, '.gitignore'), 'node_modules/\n.env\nlogs/\nuploads/\n');
   writeFileSync(join(dir, '.env.example'), 'PAYMENT_URL=\nPAYMENT_WEBHOOK_SECRET=\n');
-  writeFileSync(join(dir, 'package.json'), `${JSON.stringify({ name: 'notes-api', private: true, type: 'module', scripts: { test: 'node --test' } }, null, 2)}\n`);
+  writeFileSync(
+    join(dir, 'package.json'),
+    `${JSON.stringify({ name: 'notes-api', private: true, type: 'module', scripts: { test: 'node --test' } }, null, 2)}\n`,
+  );
   mkdirSync(join(dir, '.github', 'workflows'), { recursive: true });
   writeFileSync(join(dir, '.github', 'workflows', 'ci.yml'), CI);
-  const git = (...args: string[]) => execFileSync('git', ['-c', 'user.name=Learner', '-c', 'user.email=learner@example.com', '-c', 'init.defaultBranch=main', ...args], { cwd: dir, stdio: 'ignore' });
+  const git = (...args: string[]) =>
+    execFileSync('git', ['-c', 'user.name=Learner', '-c', 'user.email=learner@example.com', '-c', 'init.defaultBranch=main', ...args], {
+      cwd: dir,
+      stdio: 'ignore',
+    });
   git('init', '-q');
   git('add', '.');
   git('commit', '-q', '-m', 'notes API with CI');
@@ -171,7 +181,12 @@ export async function startApp(o: AppOptions): Promise<Server> {
     const key = randomUUID();
     for (let attempt = 1; ; attempt++) {
       try {
-        const r = await fetch(`${o.paymentUrl}/charges`, { method: 'POST', headers: { 'content-type': 'application/json', 'idempotency-key': key }, body: JSON.stringify({ amountCents, currency }), signal: AbortSignal.timeout(1000) });
+        const r = await fetch(`${o.paymentUrl}/charges`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'idempotency-key': key },
+          body: JSON.stringify({ amountCents, currency }),
+          signal: AbortSignal.timeout(1000),
+        });
         if (r.ok) return ((await r.json()) as { id: string }).id;
         if (r.status < 500) throw new Problem(502, `the payment provider refused: ${r.status}`);
       } catch (error) {
@@ -188,7 +203,8 @@ export async function startApp(o: AppOptions): Promise<Server> {
     const note = /^\/notes\/(\d+)(\/tags)?$/.exec(path);
     if (m === 'POST /auth/register') {
       const { email, password } = await json(req);
-      if (typeof email !== 'string' || typeof password !== 'string' || password.length < 8) throw new Problem(400, 'email and a password of 8+ characters are required');
+      if (typeof email !== 'string' || typeof password !== 'string' || password.length < 8)
+        throw new Problem(400, 'email and a password of 8+ characters are required');
       const salt = randomBytes(16);
       const hash = `scrypt$${salt.toString('hex')}$${(await scryptAsync(password, salt, 32)).toString('hex')}`;
       try {
@@ -202,10 +218,17 @@ export async function startApp(o: AppOptions): Promise<Server> {
     if (m === 'POST /auth/login') {
       const { email, password } = await json(req);
       const fails = `login-fails:${String(email)}`;
-      if (Number(await redis.get(fails)) >= 10) throw new Problem(429, 'too many failed logins', { 'retry-after': String(Math.max(1, await redis.ttl(fails))) });
-      const r = await pool.query<{ id: string; email: string; role: string; password_hash: string }>('SELECT id, email, role, password_hash FROM users WHERE email = $1', [email]);
+      if (Number(await redis.get(fails)) >= 10)
+        throw new Problem(429, 'too many failed logins', { 'retry-after': String(Math.max(1, await redis.ttl(fails))) });
+      const r = await pool.query<{ id: string; email: string; role: string; password_hash: string }>(
+        'SELECT id, email, role, password_hash FROM users WHERE email = $1',
+        [email],
+      );
       const [, salt, digest] = (r.rows[0]?.password_hash ?? 'scrypt$00$00').split('$');
-      const ok = typeof password === 'string' && r.rows[0] !== undefined && same((await scryptAsync(password, Buffer.from(salt!, 'hex'), 32)).toString('hex'), digest!);
+      const ok =
+        typeof password === 'string' &&
+        r.rows[0] !== undefined &&
+        same((await scryptAsync(password, Buffer.from(salt!, 'hex'), 32)).toString('hex'), digest!);
       if (!ok) {
         if ((await redis.incr(fails)) === 1) await redis.expire(fails, 60);
         throw new Problem(401, 'wrong email or password');
@@ -224,13 +247,22 @@ export async function startApp(o: AppOptions): Promise<Server> {
     }
     if (m === 'GET /me' || m === 'GET /users' || m === 'POST /notes' || m === 'POST /uploads' || m === 'POST /payments' || note) {
       const me = verify(req, jwtSecret);
-      if (m === 'GET /me') return { status: 200, body: (await pool.query('SELECT id, email, role FROM users WHERE id = $1', [me.id])).rows[0] };
+      if (m === 'GET /me')
+        return { status: 200, body: (await pool.query('SELECT id, email, role FROM users WHERE id = $1', [me.id])).rows[0] };
       if (m === 'GET /users') {
         if (me.role !== 'admin') throw new Problem(403, 'admins only');
         const [limit, offset] = [query.get('limit') ?? '10', query.get('offset') ?? '0'];
-        if (!/^\d+$/.test(limit) || +limit < 1 || +limit > 100 || !/^\d+$/.test(offset)) throw new Problem(400, 'limit must be 1-100, offset >= 0');
-        const [page, count] = await Promise.all([pool.query('SELECT id, email, role FROM users ORDER BY id DESC LIMIT $1 OFFSET $2', [limit, offset]), pool.query('SELECT count(*)::int AS n FROM users')]);
-        return { status: 200, body: { items: page.rows, limit: +limit, offset: +offset, total: count.rows[0].n }, headers: { 'x-total-count': count.rows[0].n } };
+        if (!/^\d+$/.test(limit) || +limit < 1 || +limit > 100 || !/^\d+$/.test(offset))
+          throw new Problem(400, 'limit must be 1-100, offset >= 0');
+        const [page, count] = await Promise.all([
+          pool.query('SELECT id, email, role FROM users ORDER BY id DESC LIMIT $1 OFFSET $2', [limit, offset]),
+          pool.query('SELECT count(*)::int AS n FROM users'),
+        ]);
+        return {
+          status: 200,
+          body: { items: page.rows, limit: +limit, offset: +offset, total: count.rows[0].n },
+          headers: { 'x-total-count': count.rows[0].n },
+        };
       }
       if (m === 'POST /notes') {
         const { title } = await json(req);
@@ -257,13 +289,19 @@ export async function startApp(o: AppOptions): Promise<Server> {
       if (note![2] && req.method === 'POST') {
         const { name } = await json(req);
         if (typeof name !== 'string' || name === '') throw new Problem(400, 'name is required');
-        const tag = await pool.query('INSERT INTO tags (name) VALUES ($1) ON CONFLICT (name) DO UPDATE SET name = EXCLUDED.name RETURNING id', [name]);
+        const tag = await pool.query(
+          'INSERT INTO tags (name) VALUES ($1) ON CONFLICT (name) DO UPDATE SET name = EXCLUDED.name RETURNING id',
+          [name],
+        );
         await pool.query('INSERT INTO note_tags (note_id, tag_id) VALUES ($1, $2) ON CONFLICT DO NOTHING', [id, tag.rows[0].id]);
         await redis.del(`note:${id}`);
         return { status: 201, body: { noteId: Number(id), tag: name } };
       }
       if (!note![2] && req.method === 'GET') {
-        const tags = await pool.query<{ name: string }>('SELECT t.name FROM note_tags nt JOIN tags t ON t.id = nt.tag_id WHERE nt.note_id = $1 ORDER BY t.name', [id]);
+        const tags = await pool.query<{ name: string }>(
+          'SELECT t.name FROM note_tags nt JOIN tags t ON t.id = nt.tag_id WHERE nt.note_id = $1 ORDER BY t.name',
+          [id],
+        );
         const body = { ...owned.rows[0], tags: tags.rows.map((t) => t.name) };
         await redis.set(`note:${id}`, JSON.stringify(body), 'EX', 60);
         return { status: 200, body, headers: { 'x-cache': 'MISS' } };
@@ -272,7 +310,13 @@ export async function startApp(o: AppOptions): Promise<Server> {
     throw new Problem(404, `no route for ${m}`);
   }
 
-  function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string | number> = {}, type = 'application/json'): void {
+  function send(
+    res: ServerResponse,
+    status: number,
+    body: unknown,
+    headers: Record<string, string | number> = {},
+    type = 'application/json',
+  ): void {
     res.writeHead(status, { ...headers, ...(body === undefined ? {} : { 'content-type': type }) });
     res.end(body === undefined ? undefined : JSON.stringify(body));
   }
@@ -286,14 +330,25 @@ export async function startApp(o: AppOptions): Promise<Server> {
     res.setHeader('x-content-type-options', 'nosniff');
     res.setHeader('x-frame-options', 'DENY');
     res.setHeader('referrer-policy', 'no-referrer');
-    res.on('finish', () => appendFileSync(logFile, `${JSON.stringify({ requestId, method: req.method, path: url.pathname, status: res.statusCode, ms: +(performance.now() - started).toFixed(1) })}\n`));
+    res.on('finish', () =>
+      appendFileSync(
+        logFile,
+        `${JSON.stringify({ requestId, method: req.method, path: url.pathname, status: res.statusCode, ms: +(performance.now() - started).toFixed(1) })}\n`,
+      ),
+    );
     try {
       const reply = await route(req, url);
       send(res, reply.status, reply.body, reply.headers);
     } catch (error) {
       const problem = error instanceof Problem ? error : new Problem(500, 'internal server error');
       if (!(error instanceof Problem)) console.error(error);
-      send(res, problem.status, { type: 'about:blank', title: problem.message, status: problem.status }, problem.headers, 'application/problem+json');
+      send(
+        res,
+        problem.status,
+        { type: 'about:blank', title: problem.message, status: problem.status },
+        problem.headers,
+        'application/problem+json',
+      );
     }
   });
   server.on('close', () => {
