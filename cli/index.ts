@@ -30,7 +30,7 @@ export async function main(argv: string[]): Promise<number> {
     .wrap(Math.min(110, process.stdout.columns || 100))
     .fail((message, error) => {
       // yargs' own messages (unknown option, missing argument) become usage errors: exit 2.
-      throw error ?? new UsageError(message.split('\n')[0]!);
+      throw error ?? new UsageError(message.split('\n')[0]);
     });
   for (const command of COMMANDS) cli = cli.command(command as CommandModule);
   try {

@@ -3,6 +3,7 @@
 import { runtimeOfLab } from '../constructs/runtime/index.js';
 import type { Progress } from '../constructs/model/runtime.js';
 import { labTarget } from '../constructs/model/home.js';
+import { noProgress } from '../constructs/model/quiet.js';
 
 export interface RemovedLab {
   readonly lab: string;
@@ -14,7 +15,7 @@ export interface RemovedLab {
   readonly leftovers: readonly string[];
 }
 
-export async function removeLab(home: string, name: string, progress: Progress = () => {}): Promise<RemovedLab> {
+export async function removeLab(home: string, name: string, progress: Progress = noProgress): Promise<RemovedLab> {
   const started = performance.now();
   const target = labTarget(home, name) ?? 'local';
   const seconds = () => Number(((performance.now() - started) / 1000).toFixed(2));

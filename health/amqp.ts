@@ -3,6 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import { withRetry, type ProbeResult, type RetryPolicy } from './probe.js';
 import { amqpUrl } from '../constructs/model/urls.js';
+import { cleanupMayFail, reportedElsewhere } from '../constructs/model/quiet.js';
 
 export interface AmqpEndpoint {
   readonly host: string;
@@ -22,8 +23,8 @@ export async function probeAmqp(name: string, endpoint: AmqpEndpoint, policy: Re
   const amqp = await import('amqplib');
   return withRetry(name, policy, async (timeoutMs, abandon) => {
     const conn = await amqp.connect(amqpEndpointUrl(endpoint), { timeout: timeoutMs });
-    conn.on('error', () => {});
-    abandon.addEventListener('abort', () => void conn.close().catch(() => {}), { once: true });
+    conn.on('error', reportedElsewhere);
+    abandon.addEventListener('abort', () => void conn.close().catch(cleanupMayFail), { once: true });
     try {
       const channel = await conn.createChannel();
       // Server-named, exclusive, auto-deleted: gone with this connection, whatever happens.
@@ -37,7 +38,7 @@ export async function probeAmqp(name: string, endpoint: AmqpEndpoint, policy: Re
       if (body !== marker) throw new Error(`consumed ${JSON.stringify(body.slice(0, 40))}, expected what was published`);
       return `publish + consume on an exclusive queue as ${endpoint.user} on ${endpoint.host}:${endpoint.port}/${endpoint.vhost ?? 'lab'}`;
     } finally {
-      await conn.close().catch(() => {});
+      await conn.close().catch(cleanupMayFail);
     }
   });
 }

@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import { kafkaClient } from './kafka.js';
 import { withRetry, type ProbeResult, type RetryPolicy } from './probe.js';
+import { cleanupMayFail } from '../constructs/model/quiet.js';
 
 export interface EventFlowEndpoint {
   /** Brokers of the producing region (`host:port`). */
@@ -63,7 +64,7 @@ export function probeEventFlow(name: string, e: EventFlowEndpoint, policy: Retry
       };
       await producer.send({ acks: -1, messages: [{ topic: e.topic, key: 'labforge-health', value: JSON.stringify(event) }] });
     } finally {
-      await producer.close().catch(() => {});
+      await producer.close().catch(cleanupMayFail);
     }
     const produced = performance.now();
     const deadline = produced + wait;

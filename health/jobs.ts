@@ -2,6 +2,7 @@
 // worker has written its row (200 done). Shows API -> RabbitMQ -> worker -> PostgreSQL works.
 import { request as httpRequest } from 'node:http';
 import { withRetry, type ProbeResult, type RetryPolicy } from './probe.js';
+import { fieldOf } from '../constructs/model/json.js';
 
 export interface JobsEndpoint {
   /** The API, directly or through the load balancer, e.g. http://127.0.0.1:8080 */
@@ -15,7 +16,7 @@ function call(
   url: string,
   timeoutMs: number,
   init: { method?: string; body?: unknown; token?: string } = {},
-): Promise<{ status: number; body: any }> {
+): Promise<{ status: number; body: unknown }> {
   return new Promise((resolve, reject) => {
     const text = init.body === undefined ? undefined : JSON.stringify(init.body);
     const headers: Record<string, string> = { accept: 'application/json', connection: 'close' };
@@ -52,15 +53,15 @@ export function probeJobs(name: string, endpoint: JobsEndpoint, policy: RetryPol
       method: 'POST',
       body: { email: endpoint.email, password: endpoint.password },
     });
-    const token = login.body?.token;
+    const token = fieldOf(login.body, 'token');
     if (login.status !== 200 || typeof token !== 'string') throw new Error(`POST /auth/login answered ${login.status}`);
     const queued = await call(`${endpoint.baseUrl}/jobs`, timeoutMs, { method: 'POST', body: { type: 'welcome-email' }, token });
-    const jobId = queued.body?.jobId;
+    const jobId = fieldOf(queued.body, 'jobId');
     if (queued.status !== 202 || typeof jobId !== 'string')
       throw new Error(`POST /jobs answered ${queued.status} ${JSON.stringify(queued.body).slice(0, 120)}`);
     for (let polls = 1; ; polls++) {
       const state = await call(`${endpoint.baseUrl}/jobs/${jobId}`, timeoutMs, { token });
-      if (state.status === 200 && state.body?.status === 'done')
+      if (state.status === 200 && fieldOf(state.body, 'status') === 'done')
         return `job ${jobId} done by the worker after ${polls} polls via ${endpoint.baseUrl}`;
       if (state.status !== 202) throw new Error(`GET /jobs/${jobId} answered ${state.status}`);
       if (Date.now() > deadline || abandon.aborted)

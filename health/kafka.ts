@@ -3,6 +3,7 @@
 // fetched back from its leader. The client (@platformatic/kafka) is imported lazily.
 import { randomBytes } from 'node:crypto';
 import { withRetry, type ProbeResult, type RetryPolicy } from './probe.js';
+import { cleanupMayFail } from '../constructs/model/quiet.js';
 
 /** Topic the round trip writes to, so learners' topics never see probe messages. */
 export const KAFKA_HEALTH_TOPIC = 'labforge.health';
@@ -85,7 +86,7 @@ export async function describeKafka(bootstrap: readonly string[], topics: readon
     }
     return { clusterId: md.id, brokers: [...md.brokers.keys()].sort((a, b) => a - b), controllerId: md.controllerId, partitions, topicIds };
   } finally {
-    await admin.close().catch(() => {});
+    await admin.close().catch(cleanupMayFail);
   }
 }
 
@@ -122,7 +123,7 @@ async function roundTrip(view: KafkaClusterView, bootstrap: readonly string[], t
     });
     offsets = new Map((sent.offsets ?? []).map((o) => [o.partition, o.offset]));
   } finally {
-    await producer.close().catch(() => {});
+    await producer.close().catch(cleanupMayFail);
   }
   const consumer = new Consumer({
     ...baseOptions(bootstrap, timeoutMs),
@@ -155,7 +156,7 @@ async function roundTrip(view: KafkaClusterView, bootstrap: readonly string[], t
         throw new Error(`fetched ${label(p)}@${offset} from broker ${p.leader}, but not the message produced there`);
     }
   } finally {
-    await consumer.close().catch(() => {});
+    await consumer.close().catch(cleanupMayFail);
   }
   return partitions.length;
 }

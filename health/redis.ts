@@ -1,6 +1,7 @@
 // Redis: authenticate, PING, SET and GET a key (with a TTL, so nothing piles up).
 import { randomBytes } from 'node:crypto';
 import { withRetry, type ProbeResult, type RetryPolicy } from './probe.js';
+import { reportedElsewhere } from '../constructs/model/quiet.js';
 
 export interface RedisEndpoint {
   readonly host: string;
@@ -25,12 +26,12 @@ export async function probeRedis(name: string, endpoint: RedisEndpoint, policy: 
       maxRetriesPerRequest: 0,
       enableOfflineQueue: false,
     });
-    client.on('error', () => {});
+    client.on('error', reportedElsewhere);
     abandon.addEventListener('abort', () => client.disconnect(), { once: true });
     try {
       await client.connect();
       const pong = await client.ping();
-      if (pong !== 'PONG') throw new Error(`PING answered ${pong}`);
+      if (pong !== 'PONG') throw new Error(`PING answered ${JSON.stringify(pong)}`);
       const key = `labforge:health:${randomBytes(4).toString('hex')}`;
       const value = randomBytes(8).toString('hex');
       await client.set(key, value, 'EX', 10);

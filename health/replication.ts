@@ -3,6 +3,7 @@
 // and, while there is traffic, in seconds. Each probe is a real round trip over TCP.
 import type { PostgresEndpoint } from './postgres.js';
 import { withRetry, type ProbeResult, type RetryPolicy } from './probe.js';
+import { cleanupMayFail, reportedElsewhere } from '../constructs/model/quiet.js';
 
 export interface ReplicaEndpoints {
   readonly primary: PostgresEndpoint;
@@ -38,13 +39,13 @@ async function open(endpoint: PostgresEndpoint, timeoutMs: number, abandon: Abor
     query_timeout: timeoutMs,
     application_name: 'labforge-health',
   });
-  client.on('error', () => {});
-  abandon.addEventListener('abort', () => void client.end().catch(() => {}), { once: true });
+  client.on('error', reportedElsewhere);
+  abandon.addEventListener('abort', () => void client.end().catch(cleanupMayFail), { once: true });
   try {
     await client.connect();
   } catch (error) {
-    await client.end().catch(() => {});
-    throw new Error(`${endpoint.host}:${endpoint.port}: ${(error as Error).message}`);
+    await client.end().catch(cleanupMayFail);
+    throw new Error(`${endpoint.host}:${endpoint.port}: ${(error as Error).message}`, { cause: error });
   }
   return client;
 }
@@ -75,7 +76,7 @@ export async function measureLag(
       attached = s.rows[0]!.active;
     }
   } finally {
-    await primary.end().catch(() => {});
+    await primary.end().catch(cleanupMayFail);
   }
   const replica = await open(e.replica, timeoutMs, abandon);
   try {
@@ -90,7 +91,7 @@ export async function measureLag(
     const seconds = bytes > 0 ? Math.max(0, row.seconds ?? Number.POSITIVE_INFINITY) : 0;
     return { bytes, seconds, inRecovery: row.recovery, attached, primaryLsn, replayLsn: row.replay };
   } finally {
-    await replica.end().catch(() => {});
+    await replica.end().catch(cleanupMayFail);
   }
 }
 
@@ -104,7 +105,7 @@ export function probePrimary(name: string, endpoint: PostgresEndpoint, policy: R
       const { rows } = await client.query<{ lsn: string }>('SELECT pg_current_wal_lsn()::text AS lsn');
       return `primary on ${where(endpoint)} answers as ${endpoint.user}, WAL at ${rows[0]?.lsn}`;
     } finally {
-      await client.end().catch(() => {});
+      await client.end().catch(cleanupMayFail);
     }
   });
 }

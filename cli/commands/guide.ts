@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import type { CommandModule } from 'yargs';
 import { parseLabName } from '../../constructs/model/options.js';
 import { print } from '../output.js';
@@ -15,7 +16,6 @@ export const guideCommand: CommandModule<object, { lab: string; out?: string }> 
     const { renderGuide } = await import('../../constructs/exercises/guide.js');
     const guide = renderGuide(labforgeHome(), name);
     if (argv.out === undefined) return print(guide);
-    const { resolve } = await import('node:path');
     writeFileAtomic(resolve(argv.out), guide);
     print(`${resolve(argv.out)}: the guide of lab '${name}'`);
   },

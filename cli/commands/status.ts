@@ -23,7 +23,7 @@ export const statusCommand: CommandModule<object, StatusArgs> = {
       const name = parseLabName(argv.name);
       const { runtimeOfLab } = await import('../../constructs/runtime/index.js');
       const runtime = await runtimeOfLab(home, name);
-      const status = await runtime.status(home, name);
+      const status: unknown = await runtime.status(home, name);
       if (argv.json) return printJson(status);
       return (await targetCli(runtime.target)).printStatus([status]);
     }
@@ -35,7 +35,8 @@ export const statusCommand: CommandModule<object, StatusArgs> = {
       if (names.length === 0) continue;
       const cli = await targetCli(target);
       const runtime = await cli.runtime();
-      groups.push({ cli, labs: await Promise.all(names.map((n) => runtime.status(home, n))) });
+      const labs: unknown[] = await Promise.all(names.map((n) => runtime.status(home, n)));
+      groups.push({ cli, labs });
     }
     if (argv.json) return printJson(groups.flatMap((g) => g.labs));
     if (groups.length === 0) return print(`no labs in ${home} (start one with \`labforge up beginner\`)`);

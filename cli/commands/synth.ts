@@ -12,6 +12,7 @@ import { refuseForeignOptions } from '../targets/index.js';
 import type { UpOptions } from '../targets/types.js';
 import { allLabs, getLab } from '../../labs/index.js';
 import { print, printJson, progress } from '../output.js';
+import { awaitedLater } from '../../constructs/model/quiet.js';
 
 interface SynthArgs {
   level: string;
@@ -144,7 +145,7 @@ async function writeFiles(
 export async function synthAwsWithManifests(deployments: LabDeployment[], outdir: string) {
   const onEks = deployments.filter((d) => runsOnKubernetes(d.lab));
   const manifests = onEks.length === 0 ? Promise.resolve([]) : manifestsInWorker(onEks, join(outdir, 'manifests'));
-  manifests.catch(() => {}); // awaited below; a rejection before then is not unhandled
+  manifests.catch(awaitedLater); // awaited below; a rejection before then is not unhandled
   const { synthAws } = await import('../../constructs/aws/synth.js');
   const stacks = synthAws(deployments, outdir);
   return { stacks, manifests: await manifests };

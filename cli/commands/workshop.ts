@@ -21,7 +21,7 @@ interface WorkshopUpArgs {
   target: string;
   name?: string;
   ttl?: string;
-  concurrency?: unknown;
+  concurrency?: string;
   json?: boolean;
   yes?: boolean;
   backend?: string;
@@ -38,11 +38,10 @@ const WORKSHOP_OPTIONS: Readonly<Record<Target, readonly (keyof UpOptions)[]>> =
 /** Participants started at once by default: servers start faster than two cores can share more. */
 const DEFAULT_CONCURRENCY = 4;
 
-function parseConcurrency(value: unknown, participants: number): number {
+function parseConcurrency(value: string | undefined, participants: number): number {
   if (value === undefined) return Math.min(DEFAULT_CONCURRENCY, participants);
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 1 || n > 50)
-    throw new UsageError(`bad --concurrency '${String(value)}' (expected a whole number from 1 to 50)`);
+  if (!Number.isInteger(n) || n < 1 || n > 50) throw new UsageError(`bad --concurrency '${value}' (expected a whole number from 1 to 50)`);
   return n;
 }
 
@@ -192,5 +191,7 @@ export const workshopCommand: CommandModule = {
       .command(workshopDownCommand)
       .command(workshopSynthCommand as CommandModule)
       .demandCommand(1, 'name a workshop command: up, status, sheet, reset, down or synth'),
-  handler: () => {},
+  handler: () => {
+    /* yargs runs the subcommand's handler; `workshop` alone is refused by demandCommand */
+  },
 };

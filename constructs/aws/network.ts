@@ -1,6 +1,6 @@
 // The lab network of one region: VPC, public subnets behind an internet gateway and, when asked,
 // private subnets behind one NAT gateway (one, not one per AZ: labs trade HA for cost).
-import { Fn } from 'cdktf';
+import { Fn, Token } from 'cdktf';
 import { Construct } from 'constructs';
 import { DataAwsAvailabilityZones } from '@cdktf/provider-aws/lib/data-aws-availability-zones/index.js';
 import { DefaultSecurityGroup } from '@cdktf/provider-aws/lib/default-security-group/index.js';
@@ -45,7 +45,7 @@ export class LabNetwork extends Construct {
     this.cidrBlock = layout.cidr;
     // AZ names differ per account (and us-west-1 has two): ask the API instead of guessing.
     const zones = new DataAwsAvailabilityZones(this, 'azs', { state: 'available' });
-    const az = (i: number) => Fn.element(zones.names, i);
+    const az = (i: number) => Token.asString(Fn.element(zones.names, i));
 
     this.vpc = new Vpc(this, 'vpc', {
       cidrBlock: this.cidrBlock,

@@ -1,5 +1,5 @@
 // Amazon MQ for RabbitMQ: one private broker, AMQPS only from the lab's clients.
-import { Fn } from 'cdktf';
+import { Fn, Token } from 'cdktf';
 import { Construct } from 'constructs';
 import { MqBroker } from '@cdktf/provider-aws/lib/mq-broker/index.js';
 import { checkRabbitmq } from '../model/aws-plan-checks.js';
@@ -56,6 +56,6 @@ export class LabRabbitmq extends Construct {
 
   /** `amqps://...:5671` of the single instance. */
   get amqpEndpoint(): string {
-    return Fn.element(this.broker.instances.get(0).endpoints, 0);
+    return Token.asString(Fn.element(this.broker.instances.get(0).endpoints, 0));
   }
 }

@@ -72,7 +72,7 @@ export function synthAws(deployments: readonly LabDeployment[], outdir: string):
       if (stack === undefined) return [];
       const name = stack.node.id;
       const file = join(outdir, 'stacks', name, 'cdk.tf.json');
-      const resources = countResources(JSON.parse(readFileSync(file, 'utf8')));
+      const resources = countResources(JSON.parse(readFileSync(file, 'utf8')) as Parameters<typeof countResources>[0]);
       return [{ lab: deployment.name, stack: name, file, resources }];
     }),
   );

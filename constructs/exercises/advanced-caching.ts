@@ -4,6 +4,7 @@
 import { APP_HINT, DB_HINT, dropUsers, keyspaceHits, makeUser, marker, noTable, type CheckUser } from './advanced-tools.js';
 import { guarded, request, withDb, withRedis, type HttpReply } from './probe.js';
 import { fail, pass, type Check, type CheckResult } from './types.js';
+import { cleanupMayFail } from '../model/quiet.js';
 
 interface Summary {
   notes: number;
@@ -60,7 +61,7 @@ async function withCheckUser(
         await db.query('INSERT INTO emails_sent (user_id, email, job_id) VALUES ($1, $2, $3)', [user.id, user.email, jobId]);
       return await work(user, { addNote, expected: () => expected(db, user) });
     } finally {
-      await dropUsers(db, [user], jobIds).catch(() => {});
+      await dropUsers(db, [user], jobIds).catch(cleanupMayFail);
     }
   });
 }

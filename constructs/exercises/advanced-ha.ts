@@ -9,6 +9,7 @@ import { instanceName } from '../local/drivers/context.js';
 import { APP_HINT, DEAD, browse, component, dropUsers, labToken, makeUser, publish, withAmqp } from './advanced-tools.js';
 import { guarded, poll, request, withDb } from './probe.js';
 import { fail, pass, type Check, type CheckResult } from './types.js';
+import { cleanupMayFail } from '../model/quiet.js';
 
 interface Outage {
   server: string;
@@ -183,8 +184,8 @@ const rbac: Check = {
               `no token and a forged token: 401; role user: 403 (the job stayed in ${DEAD}); unknown job: 404; admin: ${asAdmin.status}, and the worker did the requeued job`,
             );
           } finally {
-            await browse(conn, DEAD, { take: (m) => m.messageId === jobId }).catch(() => {});
-            await dropUsers(db, [admin, user], [jobId]).catch(() => {});
+            await browse(conn, DEAD, { take: (m) => m.messageId === jobId }).catch(cleanupMayFail);
+            await dropUsers(db, [admin, user], [jobId]).catch(cleanupMayFail);
           }
         }),
       );

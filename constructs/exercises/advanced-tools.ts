@@ -7,6 +7,7 @@ import type pg from 'pg';
 import { driverOf } from '../local/drivers/index.js';
 import type { ComponentState, ComponentKindLocal } from '../local/home.js';
 import type { CheckContext } from './types.js';
+import { cleanupMayFail, reportedElsewhere } from '../model/quiet.js';
 
 export const DB_HINT = 'the lab database did not answer: `labforge health <lab>`';
 export const MQ_HINT = 'RabbitMQ did not answer as the learner on the lab vhost: `labforge health <lab>`';
@@ -34,11 +35,11 @@ export async function withAmqp<T>(ctx: CheckContext, work: (conn: ChannelModel) 
   const amqp = await import('amqplib');
   const mq = component(ctx, 'rabbitmq');
   const conn = await amqp.connect(driverOf(mq).secretUrl!(mq, ctx.secrets), { timeout: 3000 });
-  conn.on('error', () => {});
+  conn.on('error', reportedElsewhere);
   try {
     return await work(conn);
   } finally {
-    await conn.close().catch(() => {});
+    await conn.close().catch(cleanupMayFail);
   }
 }
 
@@ -50,7 +51,7 @@ export interface QueueInfo {
 /** A passive declare (amqplib checkQueue) on its own channel: a missing queue closes only that channel. */
 export async function queueInfo(conn: ChannelModel, queue: string): Promise<QueueInfo | undefined> {
   const channel = await conn.createChannel();
-  channel.on('error', () => {});
+  channel.on('error', reportedElsewhere);
   try {
     const q = await channel.checkQueue(queue);
     return { messages: q.messageCount, consumers: q.consumerCount };
@@ -58,13 +59,13 @@ export async function queueInfo(conn: ChannelModel, queue: string): Promise<Queu
     if (/NOT_FOUND/.test((error as Error).message)) return undefined;
     throw error;
   } finally {
-    await channel.close().catch(() => {});
+    await channel.close().catch(cleanupMayFail);
   }
 }
 
 export async function exchangeExists(conn: ChannelModel, exchange: string): Promise<boolean> {
   const channel = await conn.createChannel();
-  channel.on('error', () => {});
+  channel.on('error', reportedElsewhere);
   try {
     await channel.checkExchange(exchange);
     return true;
@@ -72,7 +73,7 @@ export async function exchangeExists(conn: ChannelModel, exchange: string): Prom
     if (/NOT_FOUND/.test((error as Error).message)) return false;
     throw error;
   } finally {
-    await channel.close().catch(() => {});
+    await channel.close().catch(cleanupMayFail);
   }
 }
 
@@ -94,7 +95,7 @@ export async function browse(
   options: { limit?: number; take?: (m: QueuedMessage) => boolean } = {},
 ): Promise<QueuedMessage[]> {
   const channel = await conn.createChannel();
-  channel.on('error', () => {});
+  channel.on('error', reportedElsewhere);
   const seen: QueuedMessage[] = [];
   try {
     const { messageCount } = await channel.checkQueue(queue);
@@ -118,7 +119,7 @@ export async function browse(
     }
     return seen;
   } finally {
-    await channel.close().catch(() => {}); // every message not acked goes back to the queue
+    await channel.close().catch(cleanupMayFail); // every message not acked goes back to the queue
   }
 }
 
@@ -131,7 +132,7 @@ export async function publish(
   options: { messageId: string; headers?: Record<string, unknown> },
 ): Promise<{ returned: boolean }> {
   const channel: ConfirmChannel = await conn.createConfirmChannel();
-  channel.on('error', () => {});
+  channel.on('error', reportedElsewhere);
   let returned = false;
   channel.on('return', () => (returned = true)); // basic.return comes before the confirm
   try {
@@ -146,7 +147,7 @@ export async function publish(
     );
     return { returned };
   } finally {
-    await channel.close().catch(() => {});
+    await channel.close().catch(cleanupMayFail);
   }
 }
 

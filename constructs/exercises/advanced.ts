@@ -9,8 +9,13 @@ import { HA_CHECKS } from './advanced-ha.js';
 import { DEAD, exchangeExists, marker, noTable, publish, queueInfo, browse, whileJobsQueued, withAmqp } from './advanced-tools.js';
 import { guarded, poll, withDb } from './probe.js';
 import { fail, pass, type Check } from './types.js';
+import { cleanupMayFail } from '../model/quiet.js';
 
 /** The address domain the guide gives the learner's own accounts: their rows are told apart by it. */
+
+/** A header or JSON field for a message: its text, or `?` when it is missing or not a scalar. */
+const text = (v: unknown) => (typeof v === 'string' || typeof v === 'number' ? String(v) : '?');
+
 export const EXERCISE_DOMAIN = '@exercise.test';
 /** The second consumer's names (labs/advanced.ts, advanced-async-services). */
 export const EVENTS_EXCHANGE = 'events';
@@ -88,7 +93,7 @@ const asyncServices: Check[] = [
             if (found) {
               const { mine, total } = found;
               return pass(
-                `job ${mine.messageId ?? mine.body?.jobId} for ${mine.body?.email}: ${mine.headers['x-attempts']} attempts, last error '${mine.headers['x-last-error']}' (${total} message(s) in ${DEAD}, left there)`,
+                `job ${mine.messageId ?? text(mine.body?.jobId)} for ${text(mine.body?.email)}: ${text(mine.headers['x-attempts'])} attempts, last error '${text(mine.headers['x-last-error'])}' (${total} message(s) in ${DEAD}, left there)`,
               );
             }
             const total = (await queueInfo(conn, DEAD))?.messages ?? 0;
@@ -153,7 +158,7 @@ const asyncServices: Check[] = [
                   `${EVENTS_EXCHANGE} --${AUDIT_KEY}--> ${AUDIT_QUEUE} (${queue.consumers} consumer(s)): event ${id} recorded in audit_log`,
                 );
               } finally {
-                await db.query('DELETE FROM audit_log WHERE event_id = $1', [id]).catch(() => {});
+                await db.query('DELETE FROM audit_log WHERE event_id = $1', [id]).catch(cleanupMayFail);
               }
             });
           }),

@@ -3,6 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import { request, guarded, withDb } from './probe.js';
 import { fail, pass, type Check } from './types.js';
+import { cleanupMayFail } from '../model/quiet.js';
 
 const APP_HINT = 'start your app so it listens on the --app-url (default http://127.0.0.1:8080), then check again';
 
@@ -49,7 +50,7 @@ const sqlCrud: Check[] = [
             const constraints = await db.query<{ contype: string; target: string | null }>(
               `SELECT c.contype, c.confrelid::regclass::text AS target FROM pg_constraint c WHERE c.conrelid = to_regclass('public.reviews')`,
             );
-            const exists = (await db.query(`SELECT to_regclass('public.reviews') IS NOT NULL AS e`)).rows[0].e as boolean;
+            const exists = (await db.query<{ e: boolean }>(`SELECT to_regclass('public.reviews') IS NOT NULL AS e`)).rows[0]!.e;
             if (!exists)
               return fail(
                 'there is no table reviews',
@@ -93,9 +94,9 @@ const sqlCrud: Check[] = [
               );
             const [rows, orders] = await Promise.all([
               db.query('SELECT * FROM order_customers'),
-              db.query('SELECT count(*)::int AS n FROM orders'),
+              db.query<{ n: number }>('SELECT count(*)::int AS n FROM orders'),
             ]);
-            const n = orders.rows[0].n as number;
+            const n = orders.rows[0]!.n;
             const names = new Set((await db.query<{ name: string }>('SELECT name FROM customers')).rows.map((r) => r.name));
             const hasName = rows.rows.every((r: Record<string, unknown>) =>
               Object.values(r).some((v) => typeof v === 'string' && names.has(v)),
@@ -270,7 +271,7 @@ const apiDb: Check[] = [
             );
           return pass(`POST 201 Location ${location}, quotes stored as typed, PUT updated, DELETE removed`);
         } finally {
-          await withDb(ctx, (db) => db.query('DELETE FROM products WHERE id = $1', [id])).catch(() => {});
+          await withDb(ctx, (db) => db.query('DELETE FROM products WHERE id = $1', [id])).catch(cleanupMayFail);
         }
       }, APP_HINT),
   },
@@ -348,7 +349,7 @@ const authForms: Check[] = [
             );
           return pass('sign-up stored a hash; login: 401 on a wrong password, HttpOnly session cookie on success');
         } finally {
-          await withDb(ctx, (db) => db.query('DELETE FROM users WHERE email = $1', [email])).catch(() => {});
+          await withDb(ctx, (db) => db.query('DELETE FROM users WHERE email = $1', [email])).catch(cleanupMayFail);
         }
       }, APP_HINT),
   },

@@ -25,6 +25,8 @@ import {
   where,
   withServer,
 } from './expert-tools.js';
+import { cleanupMayFail } from '../model/quiet.js';
+import { fieldOf } from '../model/json.js';
 
 /** The key the guide names: the learner routes it by hand. */
 export const EXERCISE_KEY = 'exercise-key';
@@ -90,7 +92,13 @@ async function timelineOf(ctx: CheckContext, primary: ComponentState): Promise<n
   });
 }
 
-async function call(base: string, method: string, path: string, body?: unknown, token?: string): Promise<{ status: number; body: any }> {
+async function call(
+  base: string,
+  method: string,
+  path: string,
+  body?: unknown,
+  token?: string,
+): Promise<{ status: number; body: unknown }> {
   const res = await fetch(`${base}${path}`, {
     method,
     headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
@@ -149,7 +157,7 @@ const failover: Check = {
               );
             const login = await call(base, 'POST', '/auth/login', { email, password });
             const title = `failover check r${region}`;
-            const note = login.status === 200 ? await call(base, 'POST', '/notes', { title }, login.body.token) : login;
+            const note = login.status === 200 ? await call(base, 'POST', '/notes', { title }, String(fieldOf(login.body, 'token'))) : login;
             if (note.status !== 201)
               return fail(
                 `a write for shard ${shard} through lb-r${region} answered ${note.status}: ${JSON.stringify(note.body)}`,
@@ -172,7 +180,7 @@ const failover: Check = {
             `shard ${shard}: ${primary.id} promoted (timeline ${timeline}, region ${primary.region}); writes through ${lbs.join(' and ')} landed on it`,
           );
         } finally {
-          await withServer(ctx, primary, (db) => db.query('DELETE FROM users WHERE email = $1', [email])).catch(() => {});
+          await withServer(ctx, primary, (db) => db.query('DELETE FROM users WHERE email = $1', [email])).catch(cleanupMayFail);
         }
       }
       return pass(evidence.join('; '));
@@ -201,7 +209,7 @@ function expectedPartition(ctx: CheckContext, region: number): { stale: string[]
 function partitionedAndHealed(ctx: CheckContext, region: number): { ok: boolean; detail: string } {
   const links = linksTouching(ctx.components, region);
   const missing = links.filter((l) => {
-    let log = '';
+    let log: string;
     try {
       log = readFileSync(l.logFile, 'utf8');
     } catch {

@@ -30,7 +30,7 @@ const adr: Check = {
   title: 'docs/adr/: an ADR with Status, Context, Decision and Consequences on the sharding scheme and its resharding plan',
   run: (ctx) =>
     guarded(async () => {
-      let names: string[] = [];
+      let names: string[];
       try {
         names = readdirSync(inWorkdir(ctx, 'docs', 'adr'))
           .filter((n) => n.endsWith('.md'))

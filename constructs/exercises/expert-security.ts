@@ -14,6 +14,7 @@ import { guarded, withDb } from './probe.js';
 import { fail, pass, type Check, type CheckContext } from './types.js';
 import { EXERCISE_KEY } from './expert-fault.js';
 import { inWorkdir, listOf, readWorkdir, shardOfKey, tableExists } from './expert-tools.js';
+import { reportedElsewhere } from '../model/quiet.js';
 
 const GATEWAY_HINT =
   'start your gateway on https (a certificate for 127.0.0.1 in tls/gateway.crt of --workdir) and pass --app-url https://127.0.0.1:<port>';
@@ -117,7 +118,7 @@ const tls: Check = {
         socket.setTimeout(3000, () => socket.destroy());
         socket.on('connect', () => socket.write(`GET ${PUBLIC_PATH} HTTP/1.1\r\nHost: ${g.host}\r\nConnection: close\r\n\r\n`));
         socket.on('data', (d: Buffer) => (text += d.toString('latin1')));
-        socket.on('error', () => {});
+        socket.on('error', reportedElsewhere);
         socket.on('close', () => resolve(text));
       });
       const status = /^HTTP\/1\.[01] (\d{3})/.exec(plain)?.[1];
@@ -241,7 +242,7 @@ function decrypt(data: Buffer, key: Buffer): string {
 function readKeys(ctx: CheckContext): { keys: Map<string, Buffer>; problems: string[] } {
   const keys = new Map<string, Buffer>();
   const problems: string[] = [];
-  let names: string[] = [];
+  let names: string[];
   try {
     names = readdirSync(inWorkdir(ctx, 'keys')).filter((n) => n.endsWith('.key'));
   } catch {

@@ -8,6 +8,7 @@ import { describeKafka, kafkaClient } from '../../health/kafka.js';
 import { guarded, withDb } from './probe.js';
 import { fail, pass, type Check, type CheckContext } from './types.js';
 import { kafkaBootstrap, kafkaOf, linkDelayMs, measurement, readWorkdirJson, tableExists } from './expert-tools.js';
+import { cleanupMayFail } from '../model/quiet.js';
 
 export const ORDERS_TOPIC = 'orders.events';
 export const ORDERS_GROUP = 'orders-read-model';
@@ -41,7 +42,7 @@ async function offsetsOf(ctx: CheckContext, topic: string): Promise<{ partition:
       end: end.find((x) => x.partitionIndex === p)!.offset,
     }));
   } finally {
-    await admin.close().catch(() => {});
+    await admin.close().catch(cleanupMayFail);
   }
 }
 
@@ -99,7 +100,7 @@ async function readTopic(ctx: CheckContext, topic: string, visit: (value: string
       }
     }
   } finally {
-    await consumer.close().catch(() => {});
+    await consumer.close().catch(cleanupMayFail);
   }
   return count;
 }
@@ -161,7 +162,7 @@ const group: Check = {
             : ' (no member running now)';
         return pass(`group ${ORDERS_GROUP} committed all ${events} events of ${ORDERS_TOPIC} over ${offsets.length} partitions${where}`);
       } finally {
-        await admin.close().catch(() => {});
+        await admin.close().catch(cleanupMayFail);
       }
     }, KAFKA_HINT),
 };
@@ -292,7 +293,7 @@ const drill: Check = {
           `${restarted.map((r) => r.name).join(', ')} restarted ${Math.round((restarted[0]!.at - first) / 1000)} s after the others; leadership moved on ${moved.map((p) => `${ORDERS_TOPIC}/${p.i} (epoch ${p.epoch})`).join(', ')}; 3 brokers, every ISR full`,
         );
       } finally {
-        await admin.close().catch(() => {});
+        await admin.close().catch(cleanupMayFail);
       }
     }, KAFKA_HINT),
 };

@@ -10,6 +10,7 @@ import type { ComponentState } from '../local/home.js';
 import { shardFor } from '../model/shard.js';
 import type { CheckContext } from './types.js';
 import { httpUrl } from '../model/urls.js';
+import { cleanupMayFail, reportedElsewhere } from '../model/quiet.js';
 
 export const DB_HINT = 'a shard server did not answer: `labforge health <lab>` (and `labforge up <lab>` restarts what is down)';
 
@@ -75,12 +76,12 @@ export async function withServer<T>(ctx: CheckContext, server: ComponentState, w
     connectionTimeoutMillis: 3000,
     statement_timeout: 5000,
   });
-  db.on('error', () => {});
+  db.on('error', reportedElsewhere);
   await db.connect();
   try {
     return await work(db);
   } finally {
-    await db.end().catch(() => {});
+    await db.end().catch(cleanupMayFail);
   }
 }
 

@@ -73,6 +73,9 @@ const asObject = (v: unknown): Record<string, unknown> =>
   v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
 const asList = (v: unknown): unknown[] => (Array.isArray(v) ? v : v === undefined || v === null ? [] : [v]);
 
+/** A YAML scalar as text; '' for anything else (a mapping, a list, nothing). */
+const textOf = (v: unknown) => (typeof v === 'string' || typeof v === 'number' ? String(v) : '');
+
 function githubJobs(file: string, doc: Record<string, unknown>): Job[] {
   return Object.entries(asObject(doc.jobs)).map(([name, raw]) => {
     const job = asObject(raw);
@@ -85,8 +88,12 @@ function githubJobs(file: string, doc: Record<string, unknown>): Job[] {
         .filter((s) => s['continue-on-error'] !== true)
         .map((s) => s.run)
         .filter((r): r is string => typeof r === 'string'),
-      services: Object.values(asObject(job.services)).map((s) => String(typeof s === 'string' ? s : (asObject(s).image ?? ''))),
-      env: { ...asObject(doc.env), ...asObject(job.env), ...Object.assign({}, ...steps.map((s) => asObject(s.env))) },
+      services: Object.values(asObject(job.services)).map((s) => (typeof s === 'string' ? s : textOf(asObject(s).image))),
+      env: {
+        ...asObject(doc.env),
+        ...asObject(job.env),
+        ...(Object.assign({}, ...steps.map((s) => asObject(s.env))) as Record<string, unknown>),
+      },
       tolerated: job['continue-on-error'] === true,
     };
   });
@@ -118,7 +125,7 @@ function gitlabJobs(file: string, doc: Record<string, unknown>): Job[] {
         commands: [...asList(job.before_script ?? defaults.before_script ?? doc.before_script), ...asList(job.script)].filter(
           (c): c is string => typeof c === 'string',
         ),
-        services: services.map((s) => String(typeof s === 'string' ? s : (asObject(s).name ?? ''))),
+        services: services.map((s) => (typeof s === 'string' ? s : textOf(asObject(s).name))),
         env: { ...asObject(doc.variables), ...asObject(job.variables) },
         tolerated: Boolean(job.allow_failure),
       };

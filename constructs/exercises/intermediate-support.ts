@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import type { Redis } from 'ioredis';
 import { guarded, request, withDb, withRedis as withLabRedis, type HttpReply } from './probe.js';
 import { fail, type CheckContext, type CheckResult } from './types.js';
+import { cleanupMayFail } from '../model/quiet.js';
 
 export const APP_HINT =
   'start your app so it listens on the --app-url (default http://127.0.0.1:8080), on the lab database and Redis, then check again';
@@ -117,9 +118,9 @@ export async function dropAccounts(ctx: CheckContext, emails: readonly string[])
       `DELETE FROM notes WHERE id IN (${notes})`,
       'DELETE FROM users WHERE email = ANY($1)',
     ]) {
-      await db.query(sql, [emails]).catch(() => {});
+      await db.query(sql, [emails]).catch(cleanupMayFail);
     }
-  }).catch(() => {});
+  }).catch(cleanupMayFail);
 }
 
 /** The lab's Redis (probe.ts), with a hint when the lab has none. */
@@ -134,7 +135,7 @@ export async function dropKeys(ctx: CheckContext, text: string): Promise<void> {
   await withRedis(ctx, async (redis) => {
     const keys = await redis.keys(`*${text.replace(/[*?[\]\\]/g, '\\$&')}*`);
     if (keys.length > 0) await redis.del(...keys);
-  }).catch(() => {});
+  }).catch(cleanupMayFail);
 }
 
 /** `<workdir>/.env` as KEY=VALUE pairs (comments, `export` and quotes allowed); undefined when absent. */

@@ -285,10 +285,16 @@ async function startProvider(port: number, chargeId: string) {
         at: performance.now(),
       };
       attempts.push(attempt);
-      if (attempt.method !== 'POST' || attempt.path !== '/charges') return res.writeHead(404).end();
+      if (attempt.method !== 'POST' || attempt.path !== '/charges') {
+        res.writeHead(404).end();
+        return;
+      }
       if (attempts.length === 1) return void held.push(res);
       attempt.repliedAt = performance.now();
-      if (attempts.length === 2) return res.writeHead(503, { 'content-type': 'application/json' }).end('{"error":"provider busy"}');
+      if (attempts.length === 2) {
+        res.writeHead(503, { 'content-type': 'application/json' }).end('{"error":"provider busy"}');
+        return;
+      }
       res
         .writeHead(201, { 'content-type': 'application/json' })
         .end(JSON.stringify({ id: chargeId, status: 'succeeded', amountCents: body?.amountCents }));

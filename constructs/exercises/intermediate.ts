@@ -9,6 +9,7 @@ import { pass, type Check, type CheckContext } from './types.js';
 import { call, checked, DB_HINT, dropAccounts, hex, need, show, signUp, withRedis } from './intermediate-support.js';
 import { EXTERNAL_CHECKS, MIDDLEWARE_CHECKS } from './intermediate-web.js';
 import { GIT_CI_CHECKS } from './intermediate-repo.js';
+import { cleanupMayFail } from '../model/quiet.js';
 
 const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
 const unb64 = (part: string | undefined): Record<string, unknown> | undefined => {
@@ -236,7 +237,7 @@ const schema: Check[] = [
         () =>
           withDb(ctx, async (db) => {
             need(
-              (await db.query(`SELECT to_regclass('public.note_tags') IS NOT NULL AS e`)).rows[0].e,
+              (await db.query<{ e: boolean }>(`SELECT to_regclass('public.note_tags') IS NOT NULL AS e`)).rows[0]!.e,
               'there is no table note_tags',
               'create the tags tables first (intermediate-schema step 1)',
             );
@@ -285,28 +286,28 @@ const schema: Check[] = [
           const a = await signUp(ctx, made);
           const created = await call(ctx, 'POST', '/notes', { json: { title: 'labforge check' }, token: a.token });
           const id =
-            (created.json as { id?: unknown } | undefined)?.id ?? /\/notes\/(\d+)/.exec(created.headers.get('location') ?? '')?.[1];
+            (created.json as { id?: string | number } | undefined)?.id ?? /\/notes\/(\d+)/.exec(created.headers.get('location') ?? '')?.[1];
           need(
             created.status === 201 && id !== undefined,
             `POST /notes answered ${show(created)}`,
             'keep POST /notes {title} of the starter API (201 {id, ...})',
           );
-          key = `note:${String(id)}`;
+          key = `note:${id}`;
           const tag = async (name: string) => {
-            const r = await call(ctx, 'POST', `/notes/${String(id)}/tags`, { json: { name }, token: a.token });
+            const r = await call(ctx, 'POST', `/notes/${id}/tags`, { json: { name }, token: a.token });
             need(
               r.status >= 200 && r.status < 300,
-              `POST /notes/${String(id)}/tags {name} answered ${show(r)}`,
+              `POST /notes/${id}/tags {name} answered ${show(r)}`,
               'add POST /notes/:id/tags {name}: find or create the tag, link it to the note (note_tags), 201',
             );
           };
           const read = async () => {
-            const r = await call(ctx, 'GET', `/notes/${String(id)}`, { token: a.token });
+            const r = await call(ctx, 'GET', `/notes/${id}`, { token: a.token });
             const tags = (r.json as { tags?: unknown } | undefined)?.tags;
             const list = Array.isArray(tags) ? tags.map((t) => (typeof t === 'string' ? t : (t as { name?: unknown })?.name)) : undefined;
             need(
               r.status === 200 && list,
-              `GET /notes/${String(id)} answered ${show(r)}`,
+              `GET /notes/${id} answered ${show(r)}`,
               "answer GET /notes/:id with the note and its tags: {..., tags: ['name', ...]}",
             );
             return { cache: r.headers.get('x-cache'), tags: list };
@@ -316,7 +317,7 @@ const schema: Check[] = [
           const first = await read();
           need(
             first.tags.includes(names[0]),
-            `GET /notes/${String(id)} lists tags ${JSON.stringify(first.tags)}, not the one just added`,
+            `GET /notes/${id} lists tags ${JSON.stringify(first.tags)}, not the one just added`,
             "join note_tags and tags to list the note's tags",
           );
           need(
@@ -340,14 +341,14 @@ const schema: Check[] = [
           const third = await read();
           need(
             names.every((n) => third.tags.includes(n)),
-            `after a second tag, GET /notes/${String(id)} still shows ${JSON.stringify(third.tags)} (X-Cache: ${third.cache ?? 'nothing'})`,
+            `after a second tag, GET /notes/${id} still shows ${JSON.stringify(third.tags)} (X-Cache: ${third.cache ?? 'nothing'})`,
             `delete ${key} when the note's tags change`,
           );
-          return pass(`GET /notes/${String(id)}: MISS, then HIT from ${key} (TTL ${ttl} s); a new tag cleared it`);
+          return pass(`GET /notes/${id}: MISS, then HIT from ${key} (TTL ${ttl} s); a new tag cleared it`);
         } finally {
           await dropAccounts(ctx, made);
-          await withDb(ctx, (db) => db.query('DELETE FROM tags WHERE name = ANY($1)', [names])).catch(() => {});
-          if (key) await withRedis(ctx, (redis) => redis.del(key)).catch(() => {});
+          await withDb(ctx, (db) => db.query('DELETE FROM tags WHERE name = ANY($1)', [names])).catch(cleanupMayFail);
+          if (key) await withRedis(ctx, (redis) => redis.del(key)).catch(cleanupMayFail);
         }
       }),
   },

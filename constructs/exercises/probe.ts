@@ -4,6 +4,7 @@ import type { Redis } from 'ioredis';
 import pg from 'pg';
 import { driverOf } from '../local/drivers/index.js';
 import { fail, type CheckContext, type CheckResult } from './types.js';
+import { reportedElsewhere } from '../model/quiet.js';
 
 /** Runs `work` with a connected client of the lab database (the learner role). */
 export async function withDb<T>(ctx: CheckContext, work: (db: pg.Client) => Promise<T>): Promise<T> {
@@ -72,7 +73,7 @@ export async function withRedis<T>(ctx: CheckContext, work: (redis: Redis) => Pr
     retryStrategy: () => null,
     enableOfflineQueue: false,
   });
-  redis.on('error', () => {});
+  redis.on('error', reportedElsewhere);
   try {
     await redis.connect();
     return await work(redis);

@@ -221,7 +221,7 @@ export class ClusterObjectsStack extends TerraformStack {
           // default `/` (the aws stack creates no `lab` vhost).
           const mq = componentsOf(lab, 'rabbitmq')[0];
           if (mq === undefined) throw new ValidationError(`${this.node.path}: Secret key ${key} needs a rabbitmq component`);
-          const host = Fn.element(Fn.split(':', Fn.trimprefix(this.output('mq_amqp_endpoint', key), 'amqps://')), 0);
+          const host = Token.asString(Fn.element(Fn.split(':', Fn.trimprefix(this.output('mq_amqp_endpoint', key), 'amqps://')), 0));
           data[key] = amqpUrl({
             host: Token.asString(host),
             port: AMQPS_PORT,

@@ -85,8 +85,7 @@ function readEntries(files: readonly string[]): Entries {
     // First file wins for every name, as kubectl merges them.
     for (const c of (doc.clusters ?? []) as Named[])
       if (!merged.clusters.has(c.name)) merged.clusters.set(c.name, { entry: c.cluster as ClusterEntry, dir });
-    for (const u of (doc.users ?? []) as Named[])
-      if (!merged.users.has(u.name)) merged.users.set(u.name, { entry: (u.user ?? {}) as UserEntry, dir });
+    for (const u of (doc.users ?? []) as Named[]) if (!merged.users.has(u.name)) merged.users.set(u.name, { entry: u.user ?? {}, dir });
     for (const c of (doc.contexts ?? []) as Named[])
       if (!merged.contexts.has(c.name)) merged.contexts.set(c.name, c.context as ContextEntry);
     merged.current ??= (doc['current-context'] as string | undefined) || undefined;

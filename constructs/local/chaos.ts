@@ -24,10 +24,11 @@ import { isAlive, stopProcess, type ProcessRecord } from './proc.js';
 import { promoteReplica } from './replica.js';
 import { httpUrl } from '../model/urls.js';
 import type { ChaosAction, ChaosReport } from '../model/chaos.js';
+import { fieldOf } from '../model/json.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-function get(url: string, timeoutMs = 1000): Promise<{ status: number; body: any }> {
+function get(url: string, timeoutMs = 1000): Promise<{ status: number; body: unknown }> {
   return new Promise((resolve, reject) => {
     const req = request(url, { agent: false, timeout: timeoutMs, headers: { connection: 'close' } }, (res) => {
       let text = '';
@@ -103,7 +104,7 @@ async function repointApis(state: LabState, home: string, shard: number, did: st
       const deadline = Date.now() + 5000;
       for (;;) {
         const got = await get(httpUrl({ host: api.host, port: api.port, path: `/shards/${key}` })).catch(() => undefined);
-        if (got?.body?.primary === `${want.host}:${want.port}`) break;
+        if (fieldOf(got?.body, 'primary') === `${want.host}:${want.port}`) break;
         if (Date.now() > deadline) throw new ExternalError(`${api.id} did not pick up the new shard map within 5 s`, `see ${api.logFile}`);
         await sleep(50);
       }

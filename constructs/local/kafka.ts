@@ -24,6 +24,7 @@ import { requireKafkaDist, type KafkaDist } from './kafka-dist.js';
 import { isListening } from './ports.js';
 import { isAlive, stopProcess, type ProcessRecord } from './proc.js';
 import { InterruptedError, lastLines, makeOwnedDir, serviceEnv, spawnService, throwIfAborted } from './spawn.js';
+import { awaitedLater, cleanupMayFail } from '../model/quiet.js';
 
 export type { KafkaClusterProps, KafkaNode, KafkaNodePorts } from './kafka-config.js';
 
@@ -221,7 +222,7 @@ export async function waitKafkaReady(
   const deadline = Date.now() + timeoutMs;
   const ids = cluster.nodes.map((n) => n.id);
   let last = 'no client port listening yet';
-  kafkaClient().catch(() => {}); // load the client while the JVMs start; a failure shows below
+  kafkaClient().catch(awaitedLater); // load the client while the JVMs start; a failure shows below
   for (;;) {
     throwIfAborted(signal);
     assertRunning(cluster, processes, 'during start-up');
@@ -292,10 +293,10 @@ export async function createKafkaTopics(
       `see ${cluster.nodes.map((n) => n.logFile).join(', ')}`,
     );
   } finally {
-    await admin.close().catch(() => {});
+    await admin.close().catch(cleanupMayFail);
   }
   const deadline = Date.now() + (options.timeoutMs ?? 30_000);
-  let last = '';
+  let last: string;
   for (;;) {
     try {
       const view = await describeKafka(cluster.bootstrap, all, 2000);

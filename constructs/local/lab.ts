@@ -48,6 +48,7 @@ export {
   type HealthReport,
   type LabStatus,
 } from './inspect.js';
+import { noProgress } from '../model/quiet.js';
 export { downLab } from './teardown.js';
 
 export type Progress = (line: string) => void;
@@ -174,7 +175,7 @@ function hasManagement(state: LabState): boolean {
 export async function upLab(options: UpOptions): Promise<UpResult> {
   const started = performance.now();
   const { name, lab, home, signal } = options;
-  const progress = options.progress ?? (() => {});
+  const progress = options.progress ?? noProgress;
   if (!LOCAL_LEVELS.includes(lab.level)) {
     throw new UsageError(
       `local ${lab.level} labs come in a later version of labforge (local targets today: ${LOCAL_LEVELS.join(', ')}); nothing was created`,

@@ -1,6 +1,7 @@
 // Start, health and stop order of a lab's components, from what each one `uses`: data stores at
 // once, each API as soon as its stores are ready, the worker and the load balancer after that.
 import type { ComponentState } from './home.js';
+import { awaitedLater } from '../model/quiet.js';
 
 /** The components `c` uses (LabSpec ids resolved to instances: `api` -> api-1..api-3). */
 export function dependenciesOf(c: ComponentState, all: readonly ComponentState[]): ComponentState[] {
@@ -39,10 +40,11 @@ export async function inDependencyOrder<T>(
     visiting.add(c);
     const first = before.get(c)!.map(run);
     const p = (options.needSuccess ? Promise.all(first) : Promise.allSettled(first)).then(() => fn(c));
-    p.catch(() => {}); // reported through allSettled below
+    p.catch(awaitedLater); // reported through allSettled below
     runs.set(c, p);
     return p;
   };
-  for (const c of components) run(c);
+  // Each run is awaited through `runs` just below.
+  for (const c of components) void run(c);
   return Promise.allSettled(components.map((c) => runs.get(c)!));
 }

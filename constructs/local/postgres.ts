@@ -10,6 +10,7 @@ import { requireBinary } from './binaries.js';
 import type { ComponentState, RunAs } from './home.js';
 import { isAlive, procStat, recordProcess, stopProcess, type ProcessRecord } from './proc.js';
 import { lastLines, makeOwnedDir, runTool, serviceEnv, spawnService, throwIfAborted } from './spawn.js';
+import { awaitedLater, cleanupMayFail, reportedElsewhere } from '../model/quiet.js';
 
 /** Where the server's socket lives: inside the lab, never /var/run/postgresql. */
 export function socketDir(c: ComponentState): string {
@@ -61,7 +62,7 @@ function configure(c: ComponentState, runAs: RunAs): void {
 /** initdb into an empty data directory (any half-made one from a crashed run is removed first). */
 export async function initCluster(c: ComponentState, runAs: RunAs, signal?: AbortSignal): Promise<void> {
   // Load the client while initdb runs (it is needed right after, for seeding and the probe).
-  void import('pg').catch(() => {});
+  void import('pg').catch(awaitedLater);
   rmSync(c.dataDir, { recursive: true, force: true });
   makeOwnedDir(c.dataDir, runAs);
   makeOwnedDir(socketDir(c), runAs);
@@ -182,7 +183,7 @@ export async function seed(c: ComponentState, runAs: RunAs, password: string, se
   const database = c.database ?? 'lab';
   const connect = async (db: string) => {
     const client = new pg.Client({ host: socketDir(c), port: c.port, user: runAs.user, database: db });
-    client.on('error', () => {});
+    client.on('error', reportedElsewhere);
     await client.connect();
     return client;
   };
@@ -206,7 +207,7 @@ export async function seed(c: ComponentState, runAs: RunAs, password: string, se
     }
     await admin.query(`ALTER DATABASE ${quoteIdent(database)} OWNER TO ${quoteIdent(user)}`);
   } finally {
-    await admin.end().catch(() => {});
+    await admin.end().catch(cleanupMayFail);
   }
   if (!seedFile) return;
   const sql = readFileSync(templatePath('sql', seedFile), 'utf8');
@@ -217,7 +218,7 @@ export async function seed(c: ComponentState, runAs: RunAs, password: string, se
     await client.query(`SET ROLE ${quoteIdent(user)}`);
     await client.query(sql);
   } finally {
-    await client.end().catch(() => {});
+    await client.end().catch(cleanupMayFail);
   }
 }
 

@@ -14,6 +14,7 @@ import { PortInUseError } from './ports.js';
 import { isAlive, stopProcess, type ProcessRecord } from './proc.js';
 import { lastLines, makeOwnedDir, serviceEnv, spawnService, throwIfAborted } from './spawn.js';
 import { amqpUrl, httpUrl } from '../model/urls.js';
+import { cleanupMayFail, reportedElsewhere } from '../model/quiet.js';
 
 export interface RabbitMqProps {
   /** Component id, used in messages. @default 'mq' */
@@ -222,8 +223,8 @@ async function amqpLogin(p: RabbitMqProps, timeoutMs: number): Promise<boolean> 
   const amqp = await import('amqplib');
   try {
     const conn = await amqp.connect(amqpUrlOf(p), { timeout: timeoutMs });
-    conn.on('error', () => {});
-    await conn.close().catch(() => {});
+    conn.on('error', reportedElsewhere);
+    await conn.close().catch(cleanupMayFail);
     return true;
   } catch {
     return false;

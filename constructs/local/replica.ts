@@ -11,6 +11,7 @@ import type { ComponentState, RunAs } from './home.js';
 import { scramVerifier, socketDir, startServer, waitReady } from './postgres.js';
 import type { ProcessRecord } from './proc.js';
 import { InterruptedError, makeOwnedDir, serviceEnv, throwIfAborted } from './spawn.js';
+import { cleanupMayFail, reportedElsewhere } from '../model/quiet.js';
 
 /** The role replicas log in as (REPLICATION LOGIN, nothing else). */
 export const REPLICATOR = 'replicator';
@@ -92,14 +93,14 @@ export async function adminQuery<T = Record<string, unknown>>(
     database: 'template1',
     connectionTimeoutMillis: 5000,
   });
-  client.on('error', () => {});
+  client.on('error', reportedElsewhere);
   try {
     await client.connect();
     return (await client.query(sql, params)).rows as T[];
   } catch (error) {
     throw new ExternalError(`${c.id} (postgres on ${c.host}:${c.port}): ${(error as Error).message}`, `see ${c.logFile}`);
   } finally {
-    await client.end().catch(() => {});
+    await client.end().catch(cleanupMayFail);
   }
 }
 
@@ -213,7 +214,7 @@ export async function waitStreaming(
   signal?: AbortSignal,
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  let last = 'no walsender';
+  let last: string;
   for (;;) {
     throwIfAborted(signal);
     const rows = await adminQuery<{ state: string | null }>(

@@ -5,6 +5,7 @@ import { chownSync, closeSync, mkdirSync, openSync, readFileSync } from 'node:fs
 import { ExternalError } from '../model/errors.js';
 import type { RunAs } from './home.js';
 import { recordProcess, type ProcessRecord } from './proc.js';
+import { reportedElsewhere } from '../model/quiet.js';
 
 /** Thrown when Ctrl-C (or SIGTERM) stopped `up` part way. */
 export class InterruptedError extends Error {
@@ -69,7 +70,7 @@ export function spawnService(s: ServiceSpawn): ProcessRecord {
       ...identity(s.runAs),
     });
     if (child.pid === undefined) throw new ExternalError(`could not start ${s.command}`, `see ${s.logFile}`);
-    child.on('error', () => {});
+    child.on('error', reportedElsewhere);
     child.unref();
     return recordProcess(child.pid, [s.command, ...s.args], s.runAs.uid, s.cwd);
   } finally {

@@ -6,6 +6,7 @@ import { templatePath } from '../model/paths.js';
 import type { RunAs } from './home.js';
 import { isAlive, stopProcess, type ProcessRecord } from './proc.js';
 import { lastLines, makeOwnedDir, serviceEnv, spawnService, throwIfAborted } from './spawn.js';
+import { cleanupMayFail, reportedElsewhere } from '../model/quiet.js';
 
 export interface WorkerProps {
   /** Component id, used in messages. @default 'worker' */
@@ -54,13 +55,13 @@ export function startWorker(p: WorkerProps, runAs: RunAs): ProcessRecord {
 async function consumersOnJobs(amqpUrl: string): Promise<number> {
   const amqp = await import('amqplib');
   const conn = await amqp.connect(amqpUrl, { timeout: 1000 });
-  conn.on('error', () => {});
+  conn.on('error', reportedElsewhere);
   try {
     const channel = await conn.createChannel();
-    channel.on('error', () => {}); // a 404 (queue not declared yet) closes the channel
+    channel.on('error', reportedElsewhere); // a 404 (queue not declared yet) closes the channel
     return (await channel.checkQueue('jobs')).consumerCount;
   } finally {
-    await conn.close().catch(() => {});
+    await conn.close().catch(cleanupMayFail);
   }
 }
 

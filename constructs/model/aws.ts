@@ -126,7 +126,7 @@ export function eksClusterSettings<R>(c: {
       subnetIds: [...c.subnetIds],
       endpointPrivateAccess: true,
       endpointPublicAccess: publicAccess,
-      publicAccessCidrs: publicAccess ? [c.publicAccessCidr!] : undefined,
+      publicAccessCidrs: publicAccess ? [c.publicAccessCidr] : undefined,
     },
     encryptionConfig: { provider: { keyArn: c.kmsKeyArn }, resources: ['secrets'] },
     accessConfig: { authenticationMode: 'API', bootstrapClusterCreatorAdminPermissions: true },

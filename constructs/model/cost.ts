@@ -41,7 +41,7 @@ function need(item: InventoryItem, path: string, type: 'string' | 'number'): unk
   const value = item.properties[path];
   if (typeof value !== type) {
     throw new Error(
-      `cannot price ${item.kind} ${item.name}: ${path} is ${value === undefined ? 'not set' : `'${String(value)}'`}, expected a ${type}`,
+      `cannot price ${item.kind} ${item.name}: ${path} is ${value === undefined ? 'not set' : `'${JSON.stringify(value)}'`}, expected a ${type}`,
     );
   }
   return value;

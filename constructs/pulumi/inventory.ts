@@ -38,9 +38,10 @@ export async function registrationsOf(stack: string, program: () => unknown): Pr
     {
       newResource(args) {
         const providerName = args.provider?.split('::')[3];
-        seen.push({ type: args.type, name: args.name, inputs: args.inputs, provider: providerName, custom: args.custom ?? true });
+        const inputs = args.inputs as Record<string, unknown>;
+        seen.push({ type: args.type, name: args.name, inputs, provider: providerName, custom: args.custom ?? true });
         // Echo the inputs as state, plus the computed attributes later inputs read.
-        return { id: `${args.name}-id`, state: { ...args.inputs, arn: `arn:aws:mock:::${args.name}` } };
+        return { id: `${args.name}-id`, state: { ...inputs, arn: `arn:aws:mock:::${args.name}` } };
       },
       call: answerCall,
     },
@@ -66,7 +67,8 @@ export function registrations(d: LabDeployment): Promise<Registration[]> {
 export async function pulumiInventory(d: LabDeployment): Promise<Inventory> {
   const seen = await registrations(d);
   const providerRegion = new Map<string, string>();
-  for (const r of seen) if (PROVIDER_TYPE.test(r.type)) providerRegion.set(r.name, String(r.inputs.region ?? d.regions[0]));
+  for (const r of seen)
+    if (PROVIDER_TYPE.test(r.type)) providerRegion.set(r.name, typeof r.inputs.region === 'string' ? r.inputs.region : d.regions[0]!);
   const items: InventoryItem[] = [];
   const names = new Set<string>();
   for (const r of seen) {

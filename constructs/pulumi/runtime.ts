@@ -13,6 +13,7 @@ import {
   type PulumiLabStatus,
   type PulumiTeardownReceipt,
 } from './target.js';
+import { noProgress } from '../model/quiet.js';
 
 const text = (v: unknown) => (typeof v === 'string' ? v : JSON.stringify(v));
 
@@ -21,7 +22,7 @@ const workshop: WorkshopRuntime = {
     const r = await upPulumiLab({
       deployment: resolveDeployment(o.lab, { name: p.lab, ttl: o.ttl }),
       home: o.home,
-      progress: () => {},
+      progress: noProgress,
       signal: o.signal,
     });
     if (r.interrupted) throw new Error('interrupted');

@@ -117,7 +117,7 @@ async function explainDependencies(ec2: EC2Client, filter: 'vpc-id' | 'subnet-id
     );
     if (inside.length === 0) throw error;
     const shown = inside.slice(0, 8).join(', ') + (inside.length > 8 ? `, and ${inside.length - 8} more` : '');
-    throw new Error(`${errorMessage(error)} Still in it, without the sweep's tags: ${shown}`);
+    throw new Error(`${errorMessage(error)} Still in it, without the sweep's tags: ${shown}`, { cause: error });
   }
 }
 

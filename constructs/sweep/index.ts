@@ -7,6 +7,7 @@ import { LISTED_KINDS, discover } from './discover.js';
 import { DEFAULT_RETRY, type RetryPolicy } from './retry.js';
 import { applyEntries, countByStatus, dryRunEntries, isDeletable, sortEntries } from './receipt.js';
 import { describeFilter, keyOf, type SweepFilter, type SweepReceipt, type SweepResource } from './types.js';
+import { noProgress } from '../model/quiet.js';
 
 export type { SweepReceipt, ReceiptEntry, SweepFilter } from './types.js';
 
@@ -27,7 +28,7 @@ export interface SweepOptions {
 
 export async function sweep(options: SweepOptions): Promise<SweepReceipt> {
   const started = performance.now();
-  const progress = options.progress ?? (() => {});
+  const progress = options.progress ?? noProgress;
   const { filter, regions } = options;
   const clients = new AwsClients({ endpoint: options.endpoint });
   try {

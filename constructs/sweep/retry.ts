@@ -35,7 +35,7 @@ export async function withRetries(policy: RetryPolicy, call: () => Promise<unkno
 export async function waitUntilGone(what: string, timeoutMs: number, gone: () => Promise<boolean>): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let interval = 500;
-  let last = '';
+  let last: string;
   for (;;) {
     try {
       if (await gone()) return;

@@ -13,6 +13,7 @@ import { emulatorSettings, excludeArgs, writeEmulatorOverride } from './emulator
 import { removeHomeIfEmpty } from '../model/home.js';
 import { LabStates } from './stack-state.js';
 import { awsLabLayout, readAwsState, refuseBusy, writeAwsState, type AwsLabState } from './state.js';
+import { noProgress } from '../model/quiet.js';
 
 export interface StackTeardown {
   readonly stack: string;
@@ -231,7 +232,7 @@ async function destroyStack(
     );
     // init again: a lab made by an older labforge, or a moved directory, may lack .terraform.
     if (!existsSync(join(dir, '.terraform'))) {
-      const init = await runJson(tf, ['init', '-input=false'], dir, env, () => {});
+      const init = await runJson(tf, ['init', '-input=false'], dir, env, noProgress);
       if (init.code !== 0)
         return {
           stack,

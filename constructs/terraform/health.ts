@@ -56,7 +56,13 @@ export async function cloudHealth(input: CloudHealthInput): Promise<CloudCheck[]
           probed(
             probePostgres(
               name,
-              { host: ip, port: 5432, database: pg.database, user: pg.user, password: String(outputs.postgres_password ?? '') },
+              {
+                host: ip,
+                port: 5432,
+                database: pg.database,
+                user: pg.user,
+                password: typeof outputs.postgres_password === 'string' ? outputs.postgres_password : '',
+              },
               input.vmPolicy,
             ),
           ),

@@ -7,6 +7,7 @@ import type { TargetRuntime, WorkshopRuntime } from '../model/runtime.js';
 import { downAwsLab, type AwsTeardownReceipt } from './down.js';
 import { awsOutputs, awsSecrets, healthAwsLab, statusAwsLab, type AwsLabStatus } from './target.js';
 import { checkAwsReady, upAwsLab } from './up.js';
+import { noProgress } from '../model/quiet.js';
 
 const text = (v: unknown) => (typeof v === 'string' ? v : JSON.stringify(v));
 
@@ -20,7 +21,7 @@ const workshop: WorkshopRuntime = {
     const r = await upAwsLab({
       deployment,
       home: o.home,
-      progress: () => {},
+      progress: noProgress,
       signal: o.signal,
       healthTimeoutMs: 300_000,
       confirm: async () => true,

@@ -20,6 +20,7 @@ import { cloudHealth, type CloudCheck } from './health.js';
 import { summarizePlan, type PlanJson, type PlanSummary } from './plan.js';
 import { LabStates } from './stack-state.js';
 import { AWS_STATE_VERSION, awsLabLayout, readAwsState, refuseBusy, writeAwsState, type AwsLabState } from './state.js';
+import { noProgress } from '../model/quiet.js';
 
 export interface AwsUpOptions {
   readonly deployment: LabDeployment;
@@ -156,7 +157,7 @@ async function deploy(c: DeployContext): Promise<AwsUpResult> {
   // Before the first apply nothing exists in the cloud: a refusal, a failed plan or a Ctrl-C
   // leaves nothing behind, not even the directory (unless an earlier `up` made the lab).
   const undo = () => {
-    if (!fresh) return finish(c.existing!.phase);
+    if (!fresh) return finish(c.existing.phase);
     rmSync(layout.dir, { recursive: true, force: true });
     removeHomeIfEmpty(home);
   };
@@ -303,7 +304,8 @@ async function accountOrExplain(clients: AwsClients, region: string): Promise<st
 
 async function hourlyCost(d: LabDeployment, stackFile: string): Promise<number> {
   const { inventoryOfStackJson } = await import('../aws/inventory.js');
-  return costOfInventory(inventoryOfStackJson(d, JSON.parse(readFileSync(stackFile, 'utf8')))).hourly;
+  return costOfInventory(inventoryOfStackJson(d, JSON.parse(readFileSync(stackFile, 'utf8')) as Parameters<typeof inventoryOfStackJson>[1]))
+    .hourly;
 }
 
 /** `init` (output kept in init.log, shown on failure), then `plan -out=tfplan`, summarized. */
@@ -312,11 +314,11 @@ async function initAndPlan(c: DeployContext, stack: string, env: NodeJS.ProcessE
   // A stack after the first is planned once the first is applied: its failure leaves those resources.
   const hint = stack === c.deployment.name ? undefined : removeHint(c);
   c.progress(`${stack}: ${c.tf.flavor} init`);
-  const init = await runJson(c.tf, ['init', '-input=false', LOCK], dir, env, () => {});
+  const init = await runJson(c.tf, ['init', '-input=false', LOCK], dir, env, noProgress);
   if (c.signal?.aborted) return summarizePlan(stack, {});
   if (init.code !== 0) throw failure(c, `${c.tf.flavor} init of stack ${stack}`, init.errors, init.messages, hint);
   c.progress(`${stack}: ${c.tf.flavor} plan`);
-  const plan = await runJson(c.tf, ['plan', '-input=false', LOCK, '-out=tfplan', ...excludeArgs(dir, c.emulator)], dir, env, () => {});
+  const plan = await runJson(c.tf, ['plan', '-input=false', LOCK, '-out=tfplan', ...excludeArgs(dir, c.emulator)], dir, env, noProgress);
   if (c.signal?.aborted) return summarizePlan(stack, {});
   if (plan.code !== 0) throw failure(c, `${c.tf.flavor} plan of stack ${stack}`, plan.errors, plan.messages, hint);
   return summarizePlan(stack, await jsonOf<PlanJson>(c.tf, ['show', '-json', 'tfplan'], dir, env));

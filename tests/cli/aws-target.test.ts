@@ -161,7 +161,7 @@ describe('up --target aws refuses before anything is created', () => {
       ],
       [
         ['workshop', 'up', 'beginner', '--participants', '2', '--target', 'aws', '--yes', '--backend', 's3://lab-state?region=moon'],
-        expect.stringMatching(/^labforge: bad --backend region 'moon' \(valid: us-east-1, .*\)$/) as unknown as string,
+        expect.stringMatching(/^labforge: bad --backend region 'moon' \(valid: us-east-1, .*\)$/),
       ],
     ];
     for (const [args, message] of cases) {

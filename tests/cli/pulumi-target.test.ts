@@ -3,7 +3,7 @@
 // a FAKE pulumi (a shell script, named "mock" in each test) first on PATH: it logs each call and
 // keeps a stand-in stack in the lab's file backend; npm install is the fake npm named by LABFORGE_NPM.
 import { spawn } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';

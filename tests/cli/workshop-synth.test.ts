@@ -45,9 +45,9 @@ const SCOPED_NAME = new Set(['aws_iam_role_policy']);
 /** Every literal physical name in a stack, as `type.attribute=value`. */
 function physicalNames(json: TerraformJson): string[] {
   return resources(json).flatMap(({ type, r }) =>
-    PHYSICAL.filter(
-      (key) => typeof r[key] === 'string' && !(key === 'name' && SCOPED_NAME.has(type)) && !(r[key] as string).includes('${'),
-    ).map((key) => `${type}.${key}=${String(r[key])}`),
+    PHYSICAL.filter((key) => typeof r[key] === 'string' && !(key === 'name' && SCOPED_NAME.has(type)) && !r[key].includes('${')).map(
+      (key) => `${type}.${key}=${String(r[key])}`,
+    ),
   );
 }
 

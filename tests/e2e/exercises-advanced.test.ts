@@ -21,6 +21,7 @@ import {
   writeCicd,
   type LabUrls,
 } from './solutions/advanced.js';
+import { cleanupMayFail } from '../../constructs/model/quiet.js';
 
 const { parent, home } = makeHome('ex-advanced');
 const name = uniqueName('exa');
@@ -29,7 +30,7 @@ describe('advanced exercises: check fails first, passes after the reference solu
   const closers: (() => Promise<void>)[] = [];
   // Teardown first: the learner's app and consumer, then every lab of this home.
   afterAll(async () => {
-    for (const close of closers.reverse()) await close().catch(() => {});
+    for (const close of closers.reverse()) await close().catch(cleanupMayFail);
     await cleanup(parent, home);
   });
   beforeAll(() => {

@@ -43,7 +43,7 @@ describe('beginner exercises: check fails first, passes after the reference solu
   });
 
   it('after the reference solutions every check passes (exit 0); one exercise can be checked alone', async () => {
-    const { urls } = json(await cli(['secrets', name, '--json'], { home })) as { urls: Record<string, string> };
+    const { urls } = json<{ urls: Record<string, string> }>(await cli(['secrets', name, '--json'], { home }));
     await solveSql(urls.db!);
     app = await startApp(urls.db!, Number(new URL(appUrl).port));
     const r = await cli(['check', name, '--app-url', appUrl, '--json'], { home });

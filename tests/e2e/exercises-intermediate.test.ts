@@ -68,7 +68,7 @@ describe('intermediate exercises: check fails first, passes after the reference 
   });
 
   it('after the reference solutions every check passes (exit 0), one exercise alone too, and nothing of the checks is left', async () => {
-    const { urls } = json(await cli(['secrets', name, '--json'], { home })) as { urls: Record<string, string> };
+    const { urls } = json<{ urls: Record<string, string> }>(await cli(['secrets', name, '--json'], { home }));
     const paymentUrl = `http://127.0.0.1:${await freePort()}`;
     const webhookSecret = 'whsec-labforge-reference-0123456789';
     await solveSql(urls.db!);

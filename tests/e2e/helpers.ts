@@ -6,6 +6,7 @@ import { createConnection, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { reportedElsewhere } from '../../constructs/model/quiet.js';
 
 export const ROOT = join(import.meta.dirname, '../..');
 export const BIN = join(ROOT, 'bin/labforge.js');
@@ -54,15 +55,15 @@ export function startCli(args: readonly string[], options: RunOptions): { child:
   const [command, argv] = options.user
     ? ['runuser', ['-u', options.user, '--', 'env', `LABFORGE_HOME=${options.home}`, process.execPath, ...base]]
     : [process.execPath, base];
-  const child = spawn(command, argv as string[], {
+  const child = spawn(command, argv, {
     cwd: options.cwd ?? dirname(options.home),
     env: { ...process.env, ...options.env, LABFORGE_HOME: options.home },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';
   let stderr = '';
-  child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 60_000);
   const done = new Promise<CliResult>((resolve) =>
     child.on('close', (code, signal) => {
@@ -193,7 +194,7 @@ export function occupy(port: number): Promise<{ close: () => Promise<void> }> {
     const server = createServer((socket) => {
       sockets.add(socket);
       socket.on('close', () => sockets.delete(socket));
-      socket.on('error', () => {});
+      socket.on('error', reportedElsewhere);
       socket.end('not a database\n');
     });
     server.once('error', reject);

@@ -21,6 +21,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT } from './helpers.js';
+import { reportedElsewhere } from '../../constructs/model/quiet.js';
 
 /** runc's state for these tests only (not containerd's, not a cluster's). */
 const RUNC_ROOT = '/run/labforge-images-test';
@@ -91,7 +92,7 @@ export function run(
           stderr,
         }),
     );
-    child.stdin?.on('error', () => {});
+    child.stdin?.on('error', reportedElsewhere);
     child.stdin?.end(options.input ?? '');
   });
 }

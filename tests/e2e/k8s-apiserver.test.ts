@@ -48,7 +48,7 @@ async function kubectl(cluster: TestCluster, ...args: string[]): Promise<string>
     return stdout;
   } catch (error) {
     const stderr = String((error as { stderr?: unknown }).stderr ?? '');
-    throw new Error(`kubectl ${args.join(' ')} failed: ${stderr.trim() || String(error)}`);
+    throw new Error(`kubectl ${args.join(' ')} failed: ${stderr.trim() || String(error)}`, { cause: error });
   }
 }
 

@@ -7,6 +7,7 @@ import { accessSync, constants, existsSync, mkdtempSync, readFileSync, rmSync } 
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { cleanupMayFail } from '../../constructs/model/quiet.js';
 
 const execFileAsync = promisify(execFile);
 
@@ -83,7 +84,7 @@ async function assertTool(command: string, args: string[], missing: string): Pro
     await execFileAsync(command, args, { timeout: 15_000 });
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    throw new Error(code === 'ENOENT' ? missing : `${command} ${args.join(' ')} failed: ${String(error)}`);
+    throw new Error(code === 'ENOENT' ? missing : `${command} ${args.join(' ')} failed: ${String(error)}`, { cause: error });
   }
 }
 
@@ -142,8 +143,8 @@ export async function startTestCluster(): Promise<TestCluster> {
     // apiserver.sh stops what it started on failure; stop() also covers a start killed on timeout.
     const stderr = String((error as { stderr?: unknown }).stderr ?? '').trim();
     const tails = logTails(dir);
-    await stop().catch(() => {});
-    throw new Error(`scripts/k8s/apiserver.sh start failed: ${stderr || String(error)}\n${tails}`);
+    await stop().catch(cleanupMayFail);
+    throw new Error(`scripts/k8s/apiserver.sh start failed: ${stderr || String(error)}\n${tails}`, { cause: error });
   }
   try {
     const env = parseEnvFile(join(dir, 'env'));
@@ -158,7 +159,7 @@ export async function startTestCluster(): Promise<TestCluster> {
       stop,
     };
   } catch (error) {
-    await stop().catch(() => {});
+    await stop().catch(cleanupMayFail);
     throw error;
   }
 }

@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { KubeClient } from '../../constructs/k8s/client.js';
 import type { TestCluster } from './k8s-cluster.js';
+import { cleanupMayFail } from '../../constructs/model/quiet.js';
 
 export const STANDIN_NODE = 'standin';
 
@@ -116,7 +117,7 @@ export async function startStandInKubelet(
   };
   const loop = (async () => {
     while (!stopping) {
-      await tick().catch(() => {}); // the namespace may be gone between list and update
+      await tick().catch(cleanupMayFail); // the namespace may be gone between list and update
       await new Promise((resolve) => setTimeout(resolve, 300));
     }
   })();

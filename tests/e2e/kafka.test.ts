@@ -22,6 +22,7 @@ import { ExternalError } from '../../constructs/model/errors.js';
 import { isListening, pickFreePort } from '../../constructs/local/ports.js';
 import { isAlive, stopProcess, type ProcessRecord } from '../../constructs/local/proc.js';
 import { processesUsing, until } from './helpers.js';
+import { reportedElsewhere } from '../../constructs/model/quiet.js';
 
 const TOPIC = 'orders.events';
 
@@ -32,7 +33,7 @@ function run(cmd: string, args: string[], input?: string, timeout = 20_000): Pro
     );
     // A client that exits before reading its input reports that through its exit code; the
     // broken pipe on our side is not a separate failure.
-    child.stdin?.on('error', () => {});
+    child.stdin?.on('error', reportedElsewhere);
     child.stdin?.end(input ?? '');
   });
 }
@@ -67,7 +68,7 @@ describe('local Kafka cluster (KRaft, 3 brokers)', () => {
       cluster = await prepareKafkaCluster({ dir, runAs: resolveRunAs(), nodes, path: 'test/events' });
     } catch (error) {
       // Missing jars must fail the run (never skip) and say how to get them.
-      if (error instanceof ExternalError) throw new Error(`${error.message}: ${error.hint ?? ''}`);
+      if (error instanceof ExternalError) throw new Error(`${error.message}: ${error.hint ?? ''}`, { cause: error });
       throw error;
     }
     const started = performance.now();

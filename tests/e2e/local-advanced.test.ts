@@ -23,6 +23,7 @@ import {
   startCli,
   uniqueName,
 } from './helpers.js';
+import { reportedElsewhere } from '../../constructs/model/quiet.js';
 
 const { parent, home } = makeHome('advanced');
 const name = uniqueName('adv');
@@ -77,7 +78,7 @@ async function call(base: string, method: string, path: string, body?: unknown, 
 
 async function sql<T = Record<string, unknown>>(url: string, text: string, params: unknown[] = []): Promise<T[]> {
   const client = new pg.Client({ connectionString: url });
-  client.on('error', () => {});
+  client.on('error', reportedElsewhere);
   await client.connect();
   try {
     return (await client.query(text, params)).rows as T[];

@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { assertStockClients, curlGet, kcatBrokers, psqlSelect } from './stock-clients.js';
 import { shardFor } from '../../constructs/model/shard.js';
 import { assertPrerequisites, cleanup, cli, json, makeHome, pidAlive, uniqueName } from './helpers.js';
+import { reportedElsewhere } from '../../constructs/model/quiet.js';
 
 const { parent, home } = makeHome('expert');
 const name = uniqueName('exp');
@@ -21,6 +22,7 @@ interface View {
   kind: string;
   host: string;
   port: number;
+  url: string;
   pid?: number;
   processes: { name: string; pid: number; alive: boolean }[];
   ports: { name: string; host: string; port: number }[];
@@ -96,7 +98,7 @@ async function call(base: string, method: string, path: string, body?: unknown, 
 
 async function sql<T = Record<string, unknown>>(url: string, text: string, params: unknown[] = []): Promise<T[]> {
   const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 3000 });
-  client.on('error', () => {});
+  client.on('error', reportedElsewhere);
   await client.connect();
   try {
     return (await client.query(text, params)).rows as T[];

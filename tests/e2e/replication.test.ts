@@ -23,6 +23,7 @@ import {
 } from '../../constructs/local/replica.js';
 import { makeOwnedDir } from '../../constructs/local/spawn.js';
 import { regionAddress, regionRange, shardFor, shardPlacement } from '../../constructs/model/shard.js';
+import { reportedElsewhere } from '../../constructs/model/quiet.js';
 
 const SHARDS = 2;
 const REGIONS = 2;
@@ -72,7 +73,7 @@ const pair = (s: Shard): ReplicaEndpoints => ({
 async function sql<T = Record<string, unknown>>(c: ComponentState, text: string, params: unknown[] = []): Promise<T[]> {
   const { default: pg } = await import('pg');
   const client = new pg.Client({ ...endpoint(c), connectionTimeoutMillis: 3000 });
-  client.on('error', () => {});
+  client.on('error', reportedElsewhere);
   await client.connect();
   try {
     return (await client.query(text, params)).rows as T[];
@@ -134,7 +135,7 @@ beforeAll(async () => {
     try {
       requireBinary(tool);
     } catch (error) {
-      throw new Error(`${(error as Error).message}; ${(error as { hint?: string }).hint ?? ''}`);
+      throw new Error(`${(error as Error).message}; ${(error as { hint?: string }).hint ?? ''}`, { cause: error });
     }
   }
   makeOwnedDir(logs, runAs, 0o755);
@@ -272,11 +273,11 @@ describe('expert data tier: sharded PostgreSQL with cross-region streaming repli
   });
 
   it('stops everything: no process, no listener on any used address, the directory removable', async () => {
-    const used = shards.flatMap((s) => [
+    const used = shards.flatMap((s): [string, number][] => [
       [s.primary.host, s.primary.port],
       [s.replica.host, s.replica.port],
       [s.link.listenHost, s.link.listenPort],
-    ]) as [string, number][];
+    ]);
     const recs = records();
     for (const r of recs) expect(r.command.join(' ')).not.toContain(secrets.replicator);
     expect(await stopAll()).toEqual([]);

@@ -538,7 +538,7 @@ describe('labforge sweep against moto', () => {
   // A missing moto (or a failed start) fails every test with the reason, rather than skipping them.
   let setupError: unknown;
   beforeEach(() => {
-    if (setupError) throw setupError;
+    if (setupError) throw setupError instanceof Error ? setupError : new Error(String(setupError));
   });
   beforeAll(() => start().catch((error: unknown) => (setupError = error)), 90_000);
 
@@ -750,7 +750,7 @@ describe('labforge sweep against moto', () => {
     [['--lab', 'W1_P01'], /bad lab name 'W1_P01'/],
     [['--owner', 'ada', '--region', 'mars-1'], /unknown region 'mars-1'/],
   ])('bad input %j: one line naming it, exit 2, nothing called', (args, message) => {
-    const result = sweep(args as string[], { AWS_ENDPOINT_URL: 'http://127.0.0.1:9' });
+    const result = sweep(args, { AWS_ENDPOINT_URL: 'http://127.0.0.1:9' });
     expect({ code: result.code, stderr: result.stderr.trim().split('\n') }).toEqual({ code: 2, stderr: [expect.stringMatching(message)] });
   });
 

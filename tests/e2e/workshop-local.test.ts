@@ -64,7 +64,7 @@ describe('local workshop, 5 beginner participants', () => {
 
   it("workshop status shows every participant running and healthy (real round trips), and how far each is from their labs' checks", async () => {
     // p02 has done the SQL exercise (the reference solution); nobody has an app running.
-    const { urls } = json(await cli(['secrets', `${W}-p02`, '--json'], { home })) as { urls: Record<string, string> };
+    const { urls } = json<{ urls: Record<string, string> }>(await cli(['secrets', `${W}-p02`, '--json'], { home }));
     await solveSql(urls.db!);
     const r = await cli(['workshop', 'status', W, '--json', '--app-url', 'http://127.0.0.1:9'], { home });
     expect(r.code, r.stderr).toBe(0);
@@ -117,12 +117,9 @@ describe('local workshop, 5 beginner participants', () => {
   });
 
   it('list-labs shows the 5 labs with their workshop, age and expiry', async () => {
-    const labs = json(await cli(['list-labs', '--json'], { home })) as {
-      name: string;
-      workshop: string;
-      expiresAt: string;
-      expired: boolean;
-    }[];
+    const labs = json<{ name: string; workshop: string; expiresAt: string; expired: boolean }[]>(
+      await cli(['list-labs', '--json'], { home }),
+    );
     expect(labs.map((l) => [l.name, l.workshop, l.expired])).toEqual(LABS.map((l) => [l, W, false]));
     const hoursLeft = (Date.parse(labs[0]!.expiresAt) - Date.now()) / 3_600_000;
     expect(hoursLeft).toBeGreaterThan(3.9);
@@ -154,7 +151,7 @@ describe('an interrupted workshop up', () => {
     const r = await done;
     expect(r.code).toBe(130);
     expect(r.stdout).toMatch(/[1-3]\/4 participant labs up/);
-    const labs = json(await cli(['list-labs', '--json'], { home: h3 })) as { name: string }[];
+    const labs = json<{ name: string }[]>(await cli(['list-labs', '--json'], { home: h3 }));
     expect(labs.length).toBeGreaterThanOrEqual(1);
     expect(labs.length).toBeLessThan(4);
     const down = await cli(['workshop', 'down', 'wi'], { home: h3 });
@@ -183,7 +180,7 @@ describe('expiry: reap removes expired labs only', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(json(r).labs).toEqual([expect.objectContaining({ lab: 'short', ok: true })]);
     await assertNothingLeft(expect, shortState.components, join(h2, 'short'));
-    const left = json(await cli(['list-labs', '--json'], { home: h2 })) as { name: string }[];
+    const left = json<{ name: string }[]>(await cli(['list-labs', '--json'], { home: h2 }));
     expect(left.map((l) => l.name)).toEqual(['long']);
   });
 
@@ -197,7 +194,7 @@ describe('expiry: reap removes expired labs only', () => {
     expect(big.stderr.trim()).toMatch(
       /^labforge: --participants 200 does not fit on this machine: 200 local expert labs need about [\d.]+ GiB of memory .*; at most \d+ here/,
     );
-    const labs = json(await cli(['list-labs', '--json'], { home: h2 })) as { name: string }[];
+    const labs = json<{ name: string }[]>(await cli(['list-labs', '--json'], { home: h2 }));
     expect(labs.map((l) => l.name)).toEqual(['long']);
     const sheet = await cli(['workshop', 'sheet', 'nope', '--format', 'pdf'], { home: h2 });
     expect([sheet.code, sheet.stderr.trim()]).toEqual([2, "labforge: unknown format 'pdf' (valid: md, csv, html)"]);

@@ -30,7 +30,7 @@ beforeAll(async () => {
   home = mkdtempSync(join(tmpdir(), 'lf-emulator-levels-'));
   // One API server per region alias of the `-k8s` stacks: the same namespace exists in each.
   const [use1, euw1] = await Promise.all([startTestCluster(), startTestCluster()]);
-  Object.assign(clusters, { use1: use1!, euw1: euw1! });
+  Object.assign(clusters, { use1: use1, euw1: euw1 });
   const servers: Record<string, unknown> = Object.fromEntries(
     Object.entries(clusters).map(([alias, c]) => [alias, { host: c.url, token: c.token, ca: readFileSync(c.caFile, 'utf8') }]),
   );

@@ -27,7 +27,7 @@ type Flat = Record<string, unknown>;
 
 function flatten(value: unknown, prefix: string, out: Flat): void {
   if (value !== null && typeof value === 'object' && !Array.isArray(value) && SECRET_SIG in value)
-    value = (value as { value: unknown }).value;
+    value = (value as unknown as { value: unknown }).value;
   if (Array.isArray(value) && value.length === 1 && value[0] !== null && typeof value[0] === 'object') value = value[0];
   if (Array.isArray(value)) {
     if (value.length === 0) out[prefix] = [];

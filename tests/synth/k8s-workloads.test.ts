@@ -54,7 +54,7 @@ describe.each(CASES)('%s lab, %s stores', (level, backing) => {
   it('root filesystems are read-only; the only exception says why in an annotation', () => {
     for (const w of workloads(objects)) {
       const writable = w.spec.template.spec.containers.some((c: Obj) => c.securityContext.readOnlyRootFilesystem !== true);
-      const reason = w.metadata.annotations?.['labforge.dev/writable-root'];
+      const reason = (w.metadata as Record<string, any>).annotations?.['labforge.dev/writable-root'];
       expect(writable ? typeof reason === 'string' && reason.length > 20 : reason === undefined, `${w.metadata.name}`).toBe(true);
     }
     // The API and the worker never write outside their scratch /tmp.
@@ -170,7 +170,7 @@ describe('per-region overlay (expert)', () => {
     for (const c of clusters) {
       const deployments = ofKind(c.objects as Obj[], 'Deployment');
       expect(deployments.length).toBeGreaterThan(0);
-      for (const d of deployments) expect(d.metadata.labels[LABEL_REGION]).toBe(c.cluster);
+      for (const d of deployments) expect(d.metadata.labels?.[LABEL_REGION]).toBe(c.cluster);
       const env = deployments[0]!.spec.template.spec.containers[0].env as Obj[];
       expect(env.find((e) => e.name === 'KAFKA_BROKERS')?.valueFrom.configMapKeyRef).toMatchObject({ key: 'KAFKA_BROKERS' });
       // MSK's bootstrap is its TLS listener.

@@ -27,7 +27,7 @@ const plan = (level: Level, options: DeploymentOptions = {}) => awsPlan(deploy(g
 /** A lab whose component `id` is changed by `change`. */
 function changed(level: Level, id: string, change: (c: Component) => object): LabSpec {
   const lab = getLab(level);
-  return { ...lab, components: lab.components.map((c) => (c.id === id ? ({ ...c, ...change(c) } as Component) : c)) };
+  return { ...lab, components: lab.components.map((c) => (c.id === id ? { ...c, ...change(c) } : c)) };
 }
 
 /** CIDR a.b.c.d/n as [first, last] address. */

@@ -21,6 +21,7 @@ import { resolveRunAs } from '../../constructs/local/identity.js';
 import { canBind } from '../../constructs/local/ports.js';
 import { ownedProcesses, type ProcessRecord } from '../../constructs/local/proc.js';
 import { ValidationError } from '../../constructs/model/errors.js';
+import { reportedElsewhere } from '../../constructs/model/quiet.js';
 
 const DELAY = 50;
 const root = mkdtempSync(join(tmpdir(), 'lf-delay-proxy-'));
@@ -79,7 +80,7 @@ afterAll(async () => {
 
 beforeAll(async () => {
   echo = createServer((socket) => {
-    socket.on('error', () => {});
+    socket.on('error', reportedElsewhere);
     socket.pipe(socket);
   });
   await new Promise<void>((resolve) => echo.listen({ host: '127.0.0.1', port: 0 }, resolve));
@@ -136,7 +137,7 @@ describe('delay proxy', () => {
   it('partitions on SIGUSR1 (open and new connections are cut) and heals on SIGUSR2', async () => {
     const before = await connect();
     const cut = new Promise<void>((resolve) => before.once('close', () => resolve()));
-    before.on('error', () => {});
+    before.on('error', reportedElsewhere);
     await roundTrip(before, Buffer.from('warm'));
 
     const partitioned = await partitionDelayProxy(props, record!);

@@ -7,7 +7,6 @@ import { linkId, parseLatency, parseRegionCount, shardServerId } from '../../con
 import { nodesOf, renderServerProperties, resolveProps } from '../../constructs/local/kafka-config.js';
 import { UsageError, ValidationError } from '../../constructs/model/errors.js';
 import { shardFor } from '../../constructs/model/shard.js';
-// @ts-expect-error -- a plain .mjs template without types
 import { shardFor as shardForJs, endpointOf } from '../../templates/api/lib/shards.mjs';
 
 describe('the API routing rule (templates/api/lib/shards.mjs)', () => {

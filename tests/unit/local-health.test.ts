@@ -39,7 +39,9 @@ describe('withRetry', () => {
     let abandoned = false;
     const result = await withRetry('hung', { attempts: 1, timeoutMs: 50 }, (_t, abandon) => {
       abandon.addEventListener('abort', () => (abandoned = true));
-      return new Promise<string>(() => {});
+      return new Promise<string>(() => {
+        /* never settles: the probe's timeout must end it */
+      });
     });
     expect(result).toMatchObject({ ok: false, detail: 'timed out after 50 ms', attempts: 1 });
     expect(abandoned).toBe(true);

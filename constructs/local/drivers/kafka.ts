@@ -6,7 +6,6 @@ import { join } from 'node:path';
 import { probeKafka } from '../../../health/kafka.js';
 import type { KafkaComponent } from '../../model/types.js';
 import { componentsOf } from '../../model/validate.js';
-import { regionAddress } from '../../model/shard.js';
 import { BROKER_HEAP_MB, KAFKA_REGION, kafkaNodeCount, kafkaPort, regionListenerName } from '../expert.js';
 import type { ComponentState } from '../home.js';
 import { createKafkaTopics, prepareKafkaCluster, startKafkaNode, waitKafkaReady, type KafkaCluster } from '../kafka.js';
@@ -143,7 +142,7 @@ export const kafkaDriver: ComponentDriver<KafkaComponent> = {
   },
   ensure,
   probeWhenPartial: true,
-  async probe(c, env, policy) {
+  async probe(c, _env, policy) {
     const gone = brokers(c).filter((b) => !b.record || !isAlive(b.record));
     const n = kafkaNodeCount(c);
     const bootstrap = brokerEndpoints(c).map((b) => kafkaBootstrap([b]));
@@ -160,7 +159,8 @@ export const kafkaDriver: ComponentDriver<KafkaComponent> = {
   ports: allPorts,
   // SIGKILL at once: a graceful stop takes ≈ 5 s and the data is deleted next (down), or
   // recovered from the log at the next start (Ctrl-C of an up).
-  stop: async (c) => (await Promise.all(brokers(c).map((b) => (b.record ? stopProcess(b.record, 'SIGKILL', 2000) : [])))).flat(),
+  stop: async (c) =>
+    (await Promise.all(brokers(c).map((b) => (b.record ? stopProcess(b.record, 'SIGKILL', 2000) : Promise.resolve([]))))).flat(),
   // bootstrap.servers, as `kcat -b` takes it.
   url: (c) => kafkaBootstrap(brokerEndpoints(c)),
 };

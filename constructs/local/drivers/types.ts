@@ -77,7 +77,7 @@ export interface ComponentDriver<S extends Component = Component> {
   /** How a learner connects, never with a password in it. */
   url(c: ComponentState): string;
   /** The same with the password, for `labforge secrets` and for the components that use it. */
-  secretUrl?(c: ComponentState, secrets: LabSecrets): string;
+  readonly secretUrl?: (c: ComponentState, secrets: LabSecrets) => string;
   /** Further addresses a learner opens, by name (RabbitMQ's management UI), never with a password. @default none */
   links?(c: ComponentState): NamedLink[];
 }

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import amqp from 'amqplib';
 import { Redis } from 'ioredis';
 import pg from 'pg';
+import { cleanupMayFail } from '../../../constructs/model/quiet.js';
 
 export interface LabUrls {
   readonly db: string;
@@ -90,7 +91,7 @@ export async function startAuditConsumer(urls: LabUrls): Promise<{ close(): Prom
   });
   return {
     close: async () => {
-      await conn.close().catch(() => {});
+      await conn.close().catch(cleanupMayFail);
       await pool.end();
     },
   };
@@ -165,7 +166,7 @@ async function requeue(conn: amqp.ChannelModel, jobId: string): Promise<boolean>
           'jobs',
           m.content,
           { persistent: true, messageId: jobId, contentType: m.properties.contentType, headers },
-          (err) => (err ? reject(err) : resolve()),
+          (err) => (err ? reject(err instanceof Error ? err : new Error(String(err))) : resolve()),
         ),
       );
       channel.ack(m);
@@ -224,7 +225,7 @@ export async function startApp(urls: LabUrls, port: number): Promise<{ close(): 
   return {
     close: async () => {
       await new Promise((resolve) => server.close(resolve));
-      await Promise.all([pool.end(), redis.quit().catch(() => {}), mq.close().catch(() => {})]);
+      await Promise.all([pool.end(), redis.quit().catch(cleanupMayFail), mq.close().catch(cleanupMayFail)]);
     },
   };
 }

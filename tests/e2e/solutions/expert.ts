@@ -19,6 +19,7 @@ import {
 } from '@platformatic/kafka';
 import pg from 'pg';
 import { shardFor } from '../../../constructs/model/shard.js';
+import { cleanupMayFail, reportedElsewhere } from '../../../constructs/model/quiet.js';
 
 interface Endpoint {
   id: string;
@@ -59,7 +60,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function withClient<T>(connectionString: string, work: (db: pg.Client) => Promise<T>): Promise<T> {
   const db = new pg.Client({ connectionString });
-  db.on('error', () => {});
+  db.on('error', reportedElsewhere);
   await db.connect();
   try {
     return await work(db);
@@ -365,8 +366,8 @@ export async function solveStreams(lab: ExpertLab, workdir: string): Promise<voi
       ),
     );
   } finally {
-    await producer.close().catch(() => {});
-    await consumer.close().catch(() => {});
+    await producer.close().catch(cleanupMayFail);
+    await consumer.close().catch(cleanupMayFail);
     await db.end();
   }
 }
