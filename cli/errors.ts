@@ -1,5 +1,6 @@
-// The one place that maps errors to exit codes and one-line messages.
-import { ExternalError, UsageError, ValidationError } from '../constructs/model/errors.js';
+// The one place that maps errors to exit codes and one-line messages, by their kind
+// (constructs/model/errors.ts).
+import { ExternalError, kindOf } from '../constructs/model/errors.js';
 
 export const EXIT_OK = 0;
 /** A lab is unhealthy, a tool is missing, a service failed, something was left behind. */
@@ -10,22 +11,23 @@ export const EXIT_USAGE = 2;
 export const EXIT_INTERRUPTED = 130;
 
 export function exitCodeFor(error: unknown): number {
-  if (error instanceof UsageError || error instanceof ValidationError) return EXIT_USAGE;
-  return EXIT_FAILURE;
+  return kindOf(error) === 'usage' ? EXIT_USAGE : EXIT_FAILURE;
 }
 
-/** Prints one line (plus a hint line for external failures); the stack only with --verbose. */
+/** Prints one line (plus a hint line for external failures); the stack and causes only with --verbose. */
 export function reportError(error: unknown, verbose: boolean): number {
-  const code = exitCodeFor(error);
-  if (error instanceof UsageError || error instanceof ValidationError) {
-    process.stderr.write(`labforge: ${error.message}\n`);
-  } else if (error instanceof ExternalError) {
-    process.stderr.write(`labforge: ${error.message}\n`);
-    if (error.hint) process.stderr.write(`  ${error.hint}\n`);
-  } else {
-    const message = error instanceof Error ? error.message : String(error);
+  const kind = kindOf(error);
+  const message = error instanceof Error ? error.message : String(error);
+  if (kind === 'internal') {
     process.stderr.write(`labforge: internal error: ${message}${verbose ? '' : ' (run with --verbose for the stack trace)'}\n`);
+  } else {
+    process.stderr.write(`labforge: ${message}\n`);
+    if (error instanceof ExternalError && error.hint) process.stderr.write(`  ${error.hint}\n`);
   }
-  if (verbose && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);
-  return code;
+  if (verbose) {
+    for (let e: unknown = error, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
+      process.stderr.write(`${depth === 0 ? '' : 'caused by: '}${e.stack ?? e.message}\n`);
+    }
+  }
+  return exitCodeFor(error);
 }

@@ -2,7 +2,7 @@
 // that exists.
 import { resolve } from 'node:path';
 import type { CommandModule } from 'yargs';
-import { choiceError } from '../../constructs/model/errors.js';
+import { choiceError, ExternalError } from '../../constructs/model/errors.js';
 import { parseParticipant, parseWorkshopName } from '../../constructs/model/workshop.js';
 import { getLab } from '../../labs/index.js';
 import { EXIT_FAILURE } from '../errors.js';
@@ -67,7 +67,11 @@ export const workshopResetCommand: CommandModule<object, { name: string; partici
     if (labTarget(home, participant.lab) !== undefined) {
       progress(`removing ${participant.lab}`);
       const removed = await removeLab(home, participant.lab, progress);
-      if (!removed.ok) throw new Error(`could not remove ${participant.lab}: ${removed.leftovers.join('; ')}`);
+      if (!removed.ok)
+        throw new ExternalError(
+          `could not remove ${participant.lab}: ${removed.leftovers.join('; ')}`,
+          `run \`labforge down ${participant.lab}\`, then the reset again`,
+        );
     }
     progress(`creating ${participant.lab}`);
     const ttlLeftMs = Math.max(60_000, Date.parse(record.expiresAt) - Date.now());

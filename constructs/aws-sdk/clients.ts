@@ -93,6 +93,7 @@ export async function callerAccount(clients: AwsClients, region: string): Promis
       throw new ExternalError(
         'no AWS credentials found',
         'set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE, then run the sweep again',
+        { cause: error },
       );
     }
     if (isNetworkError(error)) {

@@ -79,6 +79,7 @@ function readEntries(files: readonly string[]): Entries {
       throw new ExternalError(
         `cannot read the kubeconfig ${file}: ${(error as Error).message}`,
         'fix the file, or point KUBECONFIG at another one',
+        { cause: error },
       );
     }
     const dir = dirname(file);
@@ -155,6 +156,7 @@ async function execCredential(
     throw new ExternalError(
       `the credential plugin of kube context '${context}' (${exec.command}) failed: ${(error as Error).message.split('\n')[0]}`,
       'run it by hand to see why (for EKS: are your AWS credentials set?)',
+      { cause: error },
     );
   }
   const status =

@@ -12,6 +12,7 @@ import { RoleBindingV1 } from '@cdktf/provider-kubernetes/lib/role-binding-v1/in
 import { RoleV1 } from '@cdktf/provider-kubernetes/lib/role-v1/index.js';
 import { SecretV1 } from '@cdktf/provider-kubernetes/lib/secret-v1/index.js';
 import { LEARNER_RULES, POD_SECURITY_LABELS, type QuotaPlan } from '../model/kubernetes.js';
+import { ValidationError } from '../model/errors.js';
 
 export interface LabNamespaceProps {
   /** Kubernetes provider of the cluster the namespace lives in. */
@@ -43,9 +44,9 @@ export class LabNamespace extends Construct {
   constructor(scope: Construct, id: string, props: LabNamespaceProps) {
     super(scope, id);
     if (!/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(props.name)) {
-      throw new Error(`${this.node.path}: namespace '${props.name}' is not a DNS label of at most 63 characters`);
+      throw new ValidationError(`${this.node.path}: namespace '${props.name}' is not a DNS label of at most 63 characters`);
     }
-    if (Object.keys(props.secretData).length === 0) throw new Error(`${this.node.path}: the lab Secret has no key`);
+    if (Object.keys(props.secretData).length === 0) throw new ValidationError(`${this.node.path}: the lab Secret has no key`);
     const provider = props.provider;
     const labels = { ...props.labels };
     this.namespace = new NamespaceV1(this, 'namespace', {

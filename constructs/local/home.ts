@@ -220,6 +220,7 @@ export function ensureHome(home: string): void {
     throw new ExternalError(
       `cannot use ${home} as the labforge home: ${why}`,
       'set LABFORGE_HOME to a writable directory, or run labforge from a directory where .labforge/ can be created',
+      { cause: error },
     );
   }
 }

@@ -40,6 +40,7 @@ function createServiceUser(): void {
         throw new ExternalError(
           `could not create the system user '${SERVICE_USER}' that runs the lab's servers: ${stderr || (error as Error).message}`,
           `create it yourself: useradd --system --no-create-home --shell /usr/sbin/nologin ${SERVICE_USER}`,
+          { cause: error },
         );
       }
       execFileSync('sleep', ['0.2']);

@@ -291,6 +291,7 @@ export async function createKafkaTopics(
     throw new ExternalError(
       `${cluster.props.path}: creating topics ${all.join(', ')} failed: ${(error as Error).message}`,
       `see ${cluster.nodes.map((n) => n.logFile).join(', ')}`,
+      { cause: error },
     );
   } finally {
     await admin.close().catch(cleanupMayFail);

@@ -23,7 +23,10 @@ export async function pickFreePort(avoid: ReadonlySet<number> = new Set(), host 
     // Redis cluster buses use port + 10000 in later levels: stay below 55536.
     if (port > 0 && port < 55536 && !avoid.has(port)) return port;
   }
-  throw new Error(`no free port found on ${host}`);
+  throw new ExternalError(
+    `no free port found on ${host} after 20 tries`,
+    'free some ports (labforge status lists the labs holding them), then run the command again',
+  );
 }
 
 /** True when something accepts TCP connections on host:port. */

@@ -98,7 +98,7 @@ export async function adminQuery<T = Record<string, unknown>>(
     await client.connect();
     return (await client.query(sql, params)).rows as T[];
   } catch (error) {
-    throw new ExternalError(`${c.id} (postgres on ${c.host}:${c.port}): ${(error as Error).message}`, `see ${c.logFile}`);
+    throw new ExternalError(`${c.id} (postgres on ${c.host}:${c.port}): ${(error as Error).message}`, `see ${c.logFile}`, { cause: error });
   } finally {
     await client.end().catch(cleanupMayFail);
   }

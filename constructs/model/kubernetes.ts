@@ -1,6 +1,7 @@
 // What a lab runs inside Kubernetes, as engine-neutral data. The cdk8s charts (workloads) and the
 // cdktf cluster-objects stack (namespaces, RBAC, quotas) both render this plan, so replica
 // counts, resource figures, Secret keys and names agree without either engine reading the other.
+import { ValidationError } from './errors.js';
 import type { LabDeployment } from './deployment.js';
 import { k8sEndpointsName, k8sNamespace, k8sSecretName, physicalName, regionCode } from './names.js';
 import type { LabSpec, ServiceComponent } from './types.js';
@@ -181,7 +182,7 @@ function quotaFor(workloads: readonly WorkloadPlan[], stores: readonly DataStore
 /** A Kubernetes quantity in millicores (cpu) or MiB (memory); only the forms this file writes. */
 export function quantity(value: string, unit: 'cpu' | 'memory'): number {
   const match = /^(\d+(?:\.\d+)?)(m|Mi|Gi)?$/.exec(value);
-  if (!match) throw new Error(`unsupported quantity '${value}'`);
+  if (!match) throw new ValidationError(`unsupported quantity '${value}' (expected e.g. 250m, 1, 128Mi, 2Gi)`);
   const n = Number(match[1]);
   const suffix = match[2] ?? '';
   if (unit === 'cpu') return suffix === 'm' ? n : n * 1000;

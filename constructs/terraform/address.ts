@@ -18,6 +18,7 @@ export async function resolveAllowCidr(value: string | undefined, env: NodeJS.Pr
     throw new ExternalError(
       `--allow-cidr auto: cannot find your public address (${url}: ${(error as Error).message})`,
       'pass --allow-cidr <your-address>/32 instead; nothing was created',
+      { cause: error },
     );
   }
   const octets = /^\d{1,3}(\.\d{1,3}){3}$/.test(text) ? text.split('.').map(Number) : [];

@@ -67,6 +67,7 @@ export class LabStates {
       throw new ExternalError(
         `cannot read the Terraform state of stack ${stack} from s3://${b.bucket}/${stateKey(b, this.lab.name, stack)}: ${errorMessage(error)}`,
         'check the credentials and the bucket, then run the command again',
+        { cause: error },
       );
     }
   }

@@ -284,6 +284,7 @@ async function checkStateBucket(clients: AwsClients, backend: S3StateBackend, re
         ? `state bucket '${backend.bucket}' (--backend) does not exist`
         : `state bucket '${backend.bucket}' (--backend) cannot be reached in ${region}: ${status === 403 ? 'access denied' : errorMessage(error)}`,
       `${missing ? `create it first (\`aws s3 mb s3://${backend.bucket} --region ${region}\`, versioning on is best)` : 'check its region (?region=) and your access to it'}, or leave out --backend to keep the state in the lab's directory; nothing was created`,
+      { cause: error },
     );
   }
 }
@@ -298,7 +299,7 @@ async function accountOrExplain(clients: AwsClients, region: string): Promise<st
       error.message === 'no AWS credentials found'
         ? 'set AWS_PROFILE (after `aws configure` or `aws sso login`), or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY'
         : (error.hint ?? 'see the message');
-    throw new ExternalError(error.message, `${what}; nothing was created`);
+    throw new ExternalError(error.message, `${what}; nothing was created`, { cause: error });
   }
 }
 
