@@ -230,6 +230,9 @@ failSwapOn: false
 imageGCHighThresholdPercent: 100
 imageGCLowThresholdPercent: 99
 evictionHard: {memory.available: 100Mi, nodefs.available: 1%, nodefs.inodesFree: 1%, imagefs.available: 1%}
+# How often emptyDir usage is measured (default 1m): a pod over its sizeLimit is evicted within
+# about 30 s instead of over a minute.
+volumeStatsAggPeriod: 15s
 shutdownGracePeriod: 0s
 shutdownGracePeriodCriticalPods: 0s
 serializeImagePulls: false

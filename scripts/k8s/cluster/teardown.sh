@@ -109,7 +109,7 @@ leftovers() {
   awk -v d="$DIR" -v n="$NETNS_FILE" '$5 == d || index($5, d "/") == 1 || $5 == n {print "mount " $5}' /proc/self/mountinfo
   [[ -e "$NETNS_FILE" ]] && echo "network namespace $NETNS_FILE"
   ip link show "$VETH" >/dev/null 2>&1 && echo "link $VETH"
-  ip route show | grep -F " dev $VETH " | sed 's/^/route /'
+  ip route show | { grep -F " dev $VETH " || true; } | sed "s/^/route /"
   for p in /sys/fs/cgroup/*/"$CGROUP_ROOT"; do [[ -e "$p" ]] && echo "cgroup $p"; done
   [[ -e "$DIR" ]] && echo "directory $DIR"
   return 0
