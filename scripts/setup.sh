@@ -3,7 +3,7 @@
 #   scripts/setup.sh          servers of the beginner and intermediate labs + npm packages
 #   scripts/setup.sh --all    also RabbitMQ, HAProxy, Java and the Kafka jars (advanced, expert)
 #   scripts/setup.sh --test   everything, plus the test tools (kcat, checkov and moto from PyPI, etcd, and
-#                             kube-apiserver, kube-controller-manager and kubectl built with Go)
+#                             the Kubernetes binaries and the practice cluster's add-ons built with Go)
 # Safe to run again: every step skips what is already there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -28,6 +28,9 @@ if $want_tests; then
   packages+=(kcat)
   # The Kubernetes control plane of tests/e2e/k8s-*.ts: etcd, and the tools scripts/k8s/ uses.
   packages+=(etcd-server openssl curl)
+  # The practice cluster (scripts/k8s/cluster.sh): a real node's runtime, network and tools, and
+  # the busybox its test image is made of.
+  packages+=(containerd runc containernetworking-plugins iptables nftables conntrack iproute2 util-linux busybox-static)
 fi
 missing=()
 for pkg in "${packages[@]}"; do
@@ -65,12 +68,16 @@ if $want_tests; then
   MOTO_VERSION=5.2.5
   pip_tool moto "$MOTO_VERSION" "moto[server]==$MOTO_VERSION" moto_server
 
-  # kube-apiserver and kube-controller-manager have no Debian package (and Debian's kubectl is
-  # 1.20, too old for the server): all three are built once from the
-  # k8s.io/kubernetes module (Go module proxy) into a cache; later runs only print the path.
+  # Kubernetes has no Debian package (and Debian's kubectl is 1.20, too old for the server):
+  # kube-apiserver, kube-controller-manager, kube-scheduler, kubelet, kube-proxy and kubectl are
+  # built once from the k8s.io/kubernetes module (Go module proxy) into a cache; then CoreDNS,
+  # kube-network-policies, metrics-server and the cluster's images, reusing that build cache
+  # (build-addons.sh runs after it, on purpose: run side by side, both would compile client-go).
+  # Later runs only print the paths.
   if ! command -v go >/dev/null; then
-    echo "setup: go not found on PATH; the Kubernetes tests need Go >= 1.21 to build kube-apiserver" >&2
+    echo "setup: go not found on PATH; the Kubernetes tests need Go >= 1.26 to build Kubernetes" >&2
     exit 1
   fi
   scripts/k8s/build-apiserver.sh >/dev/null
+  scripts/k8s/build-addons.sh >/dev/null
 fi
