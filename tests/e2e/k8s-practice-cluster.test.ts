@@ -6,7 +6,8 @@
 // work, no route leads out of the machine, and `down` leaves nothing on the host.
 import { spawn } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
-import { get } from 'node:http';
+import { createServer, get } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pidAlive, until } from './helpers.js';
 import {
@@ -295,6 +296,21 @@ describe('the practice cluster (real kubelet, containerd, CNI, kube-proxy, CoreD
     expect(node.code).not.toBe(0);
     expect(node.stderr).toMatch(/Network is unreachable/);
     expect(inNode(NAME, 'ip', ['route', 'show', 'default']).stdout).toBe('');
+  });
+
+  it('answers the host but lets no pod open a connection to the host', async () => {
+    // A server on the host's end of the node's veth: the host reaches it, a pod must not.
+    const nodeIp = (await cluster.kubectl(['get', 'node', NAME, '-o', 'jsonpath={.status.addresses[?(@.type=="InternalIP")].address}'])).trim();
+    const hostIp = nodeIp.replace(/\.2$/, '.1');
+    const server = createServer((_req, res) => res.end('host\n'));
+    await new Promise<void>((resolve) => server.listen(0, hostIp, resolve));
+    const port = (server.address() as AddressInfo).port;
+    try {
+      expect((await httpGet(`http://${hostIp}:${port}/`)).body).toBe('host\n');
+      await expect(inPod('client', `timeout 3 wget -qO- http://${hostIp}:${port}/`)).rejects.toThrow();
+    } finally {
+      server.close();
+    }
   });
 
   it('down removes every process, mount, namespace, link, rule, cgroup and containerd state', async () => {
