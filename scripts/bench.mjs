@@ -6,6 +6,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { awsBenchmarks } from './bench-aws.mjs';
+import { k8sBenchmarks } from './bench-k8s.mjs';
 import { localBenchmarks } from './bench-local.mjs';
 import { localWorkshopBenchmarks, workshopBenchmarks } from './bench-workshop.mjs';
 
@@ -115,6 +116,7 @@ const rows = [
   ...(await localBenchmarks({ root: ROOT, bin: BIN, runs: RUNS, medianMs })),
   ...localWorkshopBenchmarks({ bin: BIN, runs: RUNS, medianMs }),
   ...(await awsBenchmarks({ root: ROOT, bin: BIN })),
+  ...k8sBenchmarks({ root: ROOT }),
 ];
 const lines = [
   '# Benchmarks',

@@ -4,7 +4,7 @@
 #   scripts/setup.sh          servers of the beginner and intermediate labs + npm packages
 #   scripts/setup.sh --all    also RabbitMQ, HAProxy, Java and the Kafka jars (advanced, expert)
 #   scripts/setup.sh --test   everything, plus the test tools (kcat, amqp-tools, checkov and moto from PyPI, etcd,
-#                             kube-apiserver, kube-controller-manager and kubectl built with Go, and
+#                             the Kubernetes binaries and the practice cluster's add-ons built with Go, and
 #                             the k8s labs' images built from Debian packages)
 # Safe to run again: every step skips what is already there.
 set -euo pipefail
@@ -30,9 +30,11 @@ if $want_tests; then
   packages+=(kcat amqp-tools)
   # The Kubernetes control plane of tests/e2e/k8s-*.ts: etcd, and the tools scripts/k8s/ uses.
   packages+=(etcd-server openssl curl)
-  # The k8s labs' images, built locally (no registry is reachable): mmdebstrap and unzip build
-  # them; runc, containerd and iproute2 run them in tests/e2e/images-*.test.ts.
-  packages+=(mmdebstrap unzip runc containerd iproute2)
+  # The practice cluster (scripts/k8s/cluster.sh): a real node's runtime, network and tools, and
+  # the busybox its test image is made of; mmdebstrap and unzip build the k8s labs' images
+  # (tests/e2e/images-*.test.ts run them with runc and containerd).
+  packages+=(containerd runc containernetworking-plugins iptables nftables conntrack iproute2 util-linux busybox-static)
+  packages+=(mmdebstrap unzip)
 fi
 missing=()
 for pkg in "${packages[@]}"; do
@@ -73,16 +75,21 @@ if $want_tests; then
   MOTO_VERSION=5.2.5
   pip_tool moto "$MOTO_VERSION" "moto[server]==$MOTO_VERSION" moto_server
 
-  # kube-apiserver and kube-controller-manager have no Debian package (and Debian's kubectl is
-  # 1.20, too old for the server): all three are built once from the
-  # k8s.io/kubernetes module (Go module proxy) into a cache; later runs only print the path.
+  # Kubernetes has no Debian package (and Debian's kubectl is 1.20, too old for the server):
+  # kube-apiserver, kube-controller-manager, kube-scheduler, kubelet, kube-proxy and kubectl are
+  # built once from the k8s.io/kubernetes module (Go module proxy) into a cache; then CoreDNS,
+  # kube-network-policies, metrics-server and the cluster's images, reusing that build cache
+  # (build-addons.sh runs after it, on purpose: run side by side, both would compile client-go).
+  # Later runs only print the paths.
   if ! command -v go >/dev/null; then
-    echo "setup: go not found on PATH; the Kubernetes tests need Go >= 1.21 to build kube-apiserver" >&2
+    echo "setup: go not found on PATH; the Kubernetes tests need Go >= 1.26 to build Kubernetes" >&2
     exit 1
   fi
+  # The images the k8s labs run (PostgreSQL, Redis, RabbitMQ, Kafka, Node.js), from Debian packages:
+  # mostly downloads and dpkg, so they build beside the CPU-bound Go builds (docs/images.md).
+  scripts/k8s/images.sh build 2> >(sed 's/^/[images] /' >&2) &
+  images_pid=$!
   scripts/k8s/build-apiserver.sh >/dev/null
-
-  # The images the k8s labs run (PostgreSQL, Redis, RabbitMQ, Kafka, Node.js), from Debian
-  # packages into the cache; later runs find them built (docs/images.md).
-  scripts/k8s/images.sh build
+  scripts/k8s/build-addons.sh >/dev/null
+  wait "$images_pid" || { echo "setup: building the k8s labs' images failed (see the [images] lines above)" >&2; exit 1; }
 fi

@@ -28,6 +28,18 @@
 #              the --controllers list below; serviceaccount-controller is needed for readiness),
 #              KUBE_APISERVER_EXTRA_ARGS, KUBE_CONTROLLER_MANAGER_EXTRA_ARGS,
 #              LABFORGE_K8S_OWNER_PID (a watchdog stops the cluster when this pid exits).
+# For a control plane that serves a real node (cluster.sh runs this script inside the node's
+# network namespace), these change what is otherwise fixed:
+#   KUBE_APISERVER_ADDRESS  address the apiserver binds and advertises (default 127.0.0.1; any
+#                           other address also turns the `kubernetes` Service's endpoint
+#                           reconciler on, so pods reach the apiserver through the Service)
+#   KUBE_APISERVER_PORT     its port (default: a free one)
+#   KUBE_APISERVER_SANS     more subjectAltNames for its serving certificate (IP:...,DNS:...)
+#   KUBE_SERVICE_CIDR       --service-cluster-ip-range (default 10.96.0.0/24)
+#   KUBE_CA_DIR             a directory with ca.crt and ca.key to sign with, instead of a new CA
+#   KUBE_AUTHORIZATION_MODE --authorization-mode (default RBAC)
+#   KUBE_EXTRA_CONTROLLERS  controllers added to the list below (e.g. node-lifecycle-controller)
+#   KUBE_CERT_DAYS          validity of the serving certificates (default 2)
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -47,7 +59,9 @@ CONTROLLERS+=",endpoints-controller,endpointslice-controller,endpointslice-mirro
 CONTROLLERS+=",serviceaccount-controller,serviceaccount-token-controller"
 CONTROLLERS+=",root-ca-certificate-publisher-controller,clusterrole-aggregation-controller"
 CONTROLLERS+=",persistentvolumeclaim-protection-controller,persistentvolume-protection-controller"
-CONTROLLERS="${KUBE_CONTROLLERS:-$CONTROLLERS}"
+CONTROLLERS="${KUBE_CONTROLLERS:-$CONTROLLERS}${KUBE_EXTRA_CONTROLLERS:+,$KUBE_EXTRA_CONTROLLERS}"
+APISERVER_ADDRESS="${KUBE_APISERVER_ADDRESS:-127.0.0.1}"
+SERVICE_CIDR="${KUBE_SERVICE_CIDR:-10.96.0.0/24}"
 
 free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
@@ -57,7 +71,7 @@ free_port() {
 alive() { [[ -r "/proc/$1/stat" ]] && [[ "$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)" != Z ]]; }
 # Command line of a pid, spaces for NULs. (A variable, not `| grep -q`: with pipefail a SIGPIPE
 # to the writer would turn a match into a miss.)
-cmdline() { tr '\0' ' ' < "/proc/$1/cmdline" 2>/dev/null || true; }
+cmdline() { tr '\0' ' ' 2>/dev/null < "/proc/$1/cmdline" || true; }
 
 # Stops the process of a pid file and its process group (each runs in its own session), but only
 # if its command line still names DIR: a pid reused by an unrelated process is left alone.
@@ -136,23 +150,29 @@ resolve_binaries() {
   command -v curl >/dev/null || die "curl not found: apt-get install -y curl"
 }
 
-# A key and a certificate signed by DIR/ca for a 127.0.0.1 server.
+# A key and a certificate signed by DIR/ca for a server.
 issue_serving_cert() {
   local name="$1" cn="$2" sans="$3"
   openssl req -newkey rsa:2048 -nodes -subj "/CN=$cn" -keyout "$name.key" -out "$name.csr" 2>/dev/null
   printf 'subjectAltName=%s\nextendedKeyUsage=serverAuth\nbasicConstraints=CA:FALSE\n' "$sans" > "$name.ext"
-  openssl x509 -req -in "$name.csr" -CA ca.crt -CAkey ca.key -CAcreateserial -days 2 \
-    -extfile "$name.ext" -out "$name.crt" 2>/dev/null
+  openssl x509 -req -in "$name.csr" -CA ca.crt -CAkey ca.key -CAcreateserial \
+    -days "${KUBE_CERT_DAYS:-2}" -extfile "$name.ext" -out "$name.crt" 2>/dev/null
   rm -f "$name.csr" "$name.ext" ca.srl
 }
 
 make_credentials() {
   (
     cd "$1"
-    openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=labforge-test-ca" \
-      -keyout ca.key -out ca.crt 2>/dev/null
-    issue_serving_cert serving kube-apiserver \
-      'IP:127.0.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc'
+    if [[ -n "${KUBE_CA_DIR:-}" ]]; then
+      cp "$KUBE_CA_DIR/ca.crt" "$KUBE_CA_DIR/ca.key" .
+    else
+      openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=labforge-test-ca" \
+        -keyout ca.key -out ca.crt 2>/dev/null
+    fi
+    local sans='IP:127.0.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc'
+    sans+=',DNS:kubernetes.default.svc.cluster.local'
+    [[ "$APISERVER_ADDRESS" == 127.0.0.1 ]] || sans+=",IP:$APISERVER_ADDRESS"
+    issue_serving_cert serving kube-apiserver "$sans${KUBE_APISERVER_SANS:+,$KUBE_APISERVER_SANS}"
     issue_serving_cert controller-manager kube-controller-manager 'IP:127.0.0.1,DNS:localhost'
     openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out sa.key 2>/dev/null
     openssl pkey -in sa.key -pubout -out sa.pub 2>/dev/null
@@ -217,7 +237,11 @@ cmd_start() {
   printf 'Authorization: Bearer %s\n' "$token" > "$DIR/auth-header"
 
   local etcd_port peer_port api_port kcm_port
-  etcd_port="$(free_port)"; peer_port="$(free_port)"; api_port="$(free_port)"; kcm_port="$(free_port)"
+  etcd_port="$(free_port)"; peer_port="$(free_port)"; api_port="${KUBE_APISERVER_PORT:-$(free_port)}"; kcm_port="$(free_port)"
+  # The reconciler keeps the `kubernetes` Service's endpoint at the advertised address; it refuses
+  # a loopback address, which only tests without pods use.
+  local reconciler=lease
+  [[ "$APISERVER_ADDRESS" == 127.0.0.1 ]] && reconciler=none
   local t0; t0="$(date +%s.%N)"
 
   # --- etcd (loopback only: client, peer; no metrics listener) ---
@@ -241,32 +265,32 @@ cmd_start() {
   echo $! > "$DIR/etcd.pid"
 
   # --- kube-apiserver ---
-  # --endpoint-reconciler-type none: the reconciler refuses a loopback advertise address, and the
-  # `kubernetes` Service's endpoints only matter to Pods, which never run here.
+  # --endpoint-reconciler-type none on loopback: the reconciler refuses a loopback advertise
+  # address, and the `kubernetes` Service's endpoints only matter to Pods, which run only on a node.
   # shellcheck disable=SC2086 # EXTRA_ARGS is a list of flags
   setsid "$APISERVER_BIN" \
     --etcd-servers "http://127.0.0.1:$etcd_port" \
-    --bind-address 127.0.0.1 \
-    --advertise-address 127.0.0.1 \
-    --endpoint-reconciler-type none \
+    --bind-address "$APISERVER_ADDRESS" \
+    --advertise-address "$APISERVER_ADDRESS" \
+    --endpoint-reconciler-type "$reconciler" \
     --secure-port "$api_port" \
     --tls-cert-file "$DIR/serving.crt" \
     --tls-private-key-file "$DIR/serving.key" \
     --cert-dir "$DIR/certs" \
     --anonymous-auth=false \
     --token-auth-file "$DIR/tokens.csv" \
-    --authorization-mode RBAC \
+    --authorization-mode "${KUBE_AUTHORIZATION_MODE:-RBAC}" \
     --service-account-issuer https://kubernetes.default.svc.cluster.local \
     --service-account-key-file "$DIR/sa.pub" \
     --service-account-signing-key-file "$DIR/sa.key" \
-    --service-cluster-ip-range 10.96.0.0/24 \
+    --service-cluster-ip-range "$SERVICE_CIDR" \
     --allow-privileged=true \
     --profiling=false \
     ${KUBE_APISERVER_EXTRA_ARGS:-} \
     > "$DIR/kube-apiserver.log" 2>&1 < /dev/null &
   echo $! > "$DIR/kube-apiserver.pid"
 
-  local url="https://127.0.0.1:$api_port"
+  local url="https://$APISERVER_ADDRESS:$api_port"
   local api=(curl -sf --cacert "$DIR/ca.crt" -H "@$DIR/auth-header")
   wait_until "kube-apiserver /readyz" '"${api[@]}" "$url/readyz" >/dev/null 2>&1' etcd kube-apiserver
   local api_ready; api_ready="$(since "$t0")"

@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
-# Build a real kube-apiserver, kube-controller-manager and kubectl from the k8s.io/kubernetes Go module
-# (through the Go module proxy) and cache them outside the repo. Idempotent: when the binaries and
-# the marker file exist, it only prints the path. The last line on stdout is always the directory
-# holding both binaries; all progress goes to stderr.
+# Build the real Kubernetes binaries from the k8s.io/kubernetes Go module (through the Go module
+# proxy) and cache them outside the repo: kube-apiserver, kube-controller-manager and kubectl for
+# the control plane of the tests (apiserver.sh), and kube-scheduler, kubelet and kube-proxy for the
+# practice cluster's node (cluster.sh). One `go build` for all of them, so the packages they share
+# compile once. Idempotent: when the binaries and the marker file exist, it only prints the path;
+# when some are missing (a cache from before a command was added), it builds only those. The last
+# line on stdout is always the directory holding the binaries; all progress goes to stderr.
 #
 #   scripts/k8s/build-apiserver.sh            # default version (see KUBE_VERSION below)
 #   KUBE_VERSION=v1.36.3 scripts/k8s/build-apiserver.sh
@@ -38,7 +41,7 @@ if ! mkdir -p "$CACHE_ROOT" 2>/dev/null || [[ ! -w "$CACHE_ROOT" ]]; then
 fi
 CACHE_DIR="$CACHE_ROOT/kubernetes-$KUBE_VERSION"
 # kubectl too: Debian's kubernetes-client is 1.20, too old for a 1.37 server.
-COMMANDS=(kube-apiserver kube-controller-manager kubectl)
+COMMANDS=(kube-apiserver kube-controller-manager kubectl kube-scheduler kubelet kube-proxy)
 MARKER="$CACHE_DIR/.build-complete"
 mkdir -p "$CACHE_DIR"
 
@@ -65,6 +68,12 @@ if command -v flock >/dev/null; then
   fi
 fi
 rm -f "$MARKER"
+# Only what is missing (or everything with --force): a cache built before kube-scheduler, kubelet
+# and kube-proxy were added keeps its control-plane binaries.
+TO_BUILD=()
+for c in "${COMMANDS[@]}"; do
+  if [[ $FORCE -eq 1 || ! -x "$CACHE_DIR/$c" ]]; then TO_BUILD+=("$c"); fi
+done
 
 # --- Go toolchain ----------------------------------------------------------------------------
 export GOFLAGS="-mod=mod"
@@ -115,26 +124,26 @@ for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
   LDFLAGS+=" -X $pkg.gitTreeState=clean -X $pkg.buildDate=$BUILD_DATE"
 done
 
-log "go build ${COMMANDS[*]} (go $(go env GOVERSION), -p ${BUILD_PARALLELISM:-2}); the first build takes a long time"
+log "go build ${TO_BUILD[*]} (go $(go env GOVERSION), -p ${BUILD_PARALLELISM:-2}); the first build takes a long time"
 start=$(date +%s)
 rm -rf "$CACHE_DIR/out"; mkdir -p "$CACHE_DIR/out"
 (
   cd "$SRC"
   go build -p "${BUILD_PARALLELISM:-2}" -trimpath -ldflags "$LDFLAGS" -o "$CACHE_DIR/out/" \
-    $(printf 'k8s.io/kubernetes/cmd/%s ' "${COMMANDS[@]}")
+    $(printf 'k8s.io/kubernetes/cmd/%s ' "${TO_BUILD[@]}")
 )
 secs=$(( $(date +%s) - start ))
-size=0
-for c in "${COMMANDS[@]}"; do
+for c in "${TO_BUILD[@]}"; do
   if [[ "$c" == kubectl ]]; then version_args=(version --client); else version_args=(--version); fi
   "$CACHE_DIR/out/$c" "${version_args[@]}" >&2 || die "built $c does not run"
   mv -f "$CACHE_DIR/out/$c" "$CACHE_DIR/$c"
-  size=$(( size + $(stat -c %s "$CACHE_DIR/$c") ))
 done
+size=0
+for c in "${COMMANDS[@]}"; do size=$(( size + $(stat -c %s "$CACHE_DIR/$c") )); done
 rmdir "$CACHE_DIR/out"
 # The marker is written last: its presence means every binary is complete.
-printf 'version=%s go=%s build_seconds=%s size_bytes=%s built=%s\n' \
-  "$KUBE_VERSION" "$(go env GOVERSION)" "$secs" "$size" "$BUILD_DATE" > "$MARKER.tmp"
+printf 'version=%s go=%s build_seconds=%s size_bytes=%s built=%s last_built=%s\n' \
+  "$KUBE_VERSION" "$(go env GOVERSION)" "$secs" "$size" "$BUILD_DATE" "$(IFS=,; echo "${TO_BUILD[*]}")" > "$MARKER.tmp"
 mv -f "$MARKER.tmp" "$MARKER"
-log "built ${COMMANDS[*]} in ${secs}s ($((size / 1024 / 1024)) MiB) into $CACHE_DIR"
+log "built ${TO_BUILD[*]} in ${secs}s ($((size / 1024 / 1024)) MiB) into $CACHE_DIR"
 echo "$CACHE_DIR"

@@ -1,0 +1,3 @@
+module labforge.local/pause
+
+go 1.21
