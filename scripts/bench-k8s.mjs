@@ -32,9 +32,17 @@ export function k8sBenchmarks({ root }) {
     const rss = /resident memory: (\d+) MiB/.exec(timed('cluster.sh status', ['status']).stdout)?.[1] ?? '?';
     const down = timed('cluster.sh down', ['down']);
     return [
-      { what: '`scripts/k8s/cluster.sh up` (one-node practice cluster, built; 1 run)', ms: up.ms, target: `node Ready, CoreDNS, metrics API; target < 60 s; ${rss} MiB resident` },
+      {
+        what: '`scripts/k8s/cluster.sh up` (one-node practice cluster, built; 1 run)',
+        ms: up.ms,
+        target: `node Ready, CoreDNS, metrics API; target < 60 s; ${rss} MiB resident`,
+      },
       { what: '`scripts/k8s/cluster.sh up` of the running cluster', ms: again.ms, target: 'returns at once' },
-      { what: '`scripts/k8s/cluster.sh down` (with its leftover check; 1 run)', ms: down.ms, target: 'no process, mount, namespace, link, cgroup left' },
+      {
+        what: '`scripts/k8s/cluster.sh down` (with its leftover check; 1 run)',
+        ms: down.ms,
+        target: 'no process, mount, namespace, link, cgroup left',
+      },
     ];
   } finally {
     sh(['down']);

@@ -6,6 +6,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cleanupMayFail } from '../../constructs/model/quiet.js';
 import { pidAlive, until } from './helpers.js';
 import {
   CLUSTER_SH,
@@ -45,7 +46,7 @@ describe('practice cluster faults: down removes what a killed up or a crash left
   }, 120_000);
 
   afterAll(async () => {
-    await clusterSh(['down', '--name', NAME]).catch(() => {});
+    await clusterSh(['down', '--name', NAME]).catch(cleanupMayFail);
   }, 120_000);
 
   it('removes an up killed half-way, once the kubelet had started', async () => {
@@ -76,7 +77,9 @@ describe('practice cluster faults: down removes what a killed up or a crash left
     const second = await ensurePracticeCluster(NAME);
     expect(second.upSeconds).toBeGreaterThan(0); // started again, not reused
     expect(second.kubeconfig).toBe(first.kubeconfig);
-    expect((await second.kubectl(['get', 'node', NAME, '-o', 'jsonpath={.status.conditions[?(@.type=="Ready")].status}'])).trim()).toBe('True');
+    expect((await second.kubectl(['get', 'node', NAME, '-o', 'jsonpath={.status.conditions[?(@.type=="Ready")].status}'])).trim()).toBe(
+      'True',
+    );
 
     for (const what of ['kubelet', 'containerd', 'kube-apiserver']) process.kill(pidsOf(what)[0]!, 'SIGKILL');
     await second.down();

@@ -4,6 +4,7 @@
 // one cluster's `down` leaves the other running and serving.
 import { get } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cleanupMayFail } from '../../constructs/model/quiet.js';
 import { until } from './helpers.js';
 import {
   assertPracticeClusterPrerequisites,
@@ -85,7 +86,7 @@ describe('two practice clusters side by side', () => {
   }, 400_000);
 
   afterAll(async () => {
-    for (const cluster of clusters) await cluster.down().catch(() => {});
+    for (const cluster of clusters) await cluster.down().catch(cleanupMayFail);
   }, 120_000);
 
   it('gives each cluster its own node, ranges and kube-proxy chains; the same names live in both', async () => {
@@ -100,14 +101,14 @@ describe('two practice clusters side by side', () => {
     expect(serviceIps[0]).not.toBe(serviceIps[1]);
   });
 
-  it('serves each cluster\'s pod to the host on its pod IP and Service ClusterIP', async () => {
+  it("serves each cluster's pod to the host on its pod IP and Service ClusterIP", async () => {
     for (const [i] of clusters.entries()) {
       expect(await body(`http://${podIps[i]}:8080/`)).toBe(`cluster ${NAMES[i]}\n`);
       expect(await body(`http://${serviceIps[i]}/`)).toBe(`cluster ${NAMES[i]}\n`);
     }
   });
 
-  it('has no route from one cluster\'s pods or node to the other\'s', async () => {
+  it("has no route from one cluster's pods or node to the other's", async () => {
     await expect(clusters[1]!.kubectl(['exec', 'web', '--', 'ip', 'route', 'get', podIps[0]!])).rejects.toThrow(/Network is unreachable/);
     expect(inNode(NAMES[1], 'ip', ['route', 'get', podIps[0]!]).stderr).toMatch(/Network is unreachable/);
   });

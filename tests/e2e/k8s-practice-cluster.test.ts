@@ -9,6 +9,7 @@ import { readdirSync, statSync } from 'node:fs';
 import { createServer, get } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cleanupMayFail } from '../../constructs/model/quiet.js';
 import { pidAlive, until } from './helpers.js';
 import {
   assertPracticeClusterPrerequisites,
@@ -163,7 +164,7 @@ describe('the practice cluster (real kubelet, containerd, CNI, kube-proxy, CoreD
   }, 300_000);
 
   afterAll(async () => {
-    await cluster?.down().catch(() => {});
+    await cluster?.down().catch(cleanupMayFail);
   }, 120_000);
 
   it('has a Ready node: a real kubelet v1.37.2 on containerd, untainted, up in under 60 s; a second up returns at once', async () => {
@@ -197,10 +198,15 @@ describe('the practice cluster (real kubelet, containerd, CNI, kube-proxy, CoreD
 
   it('evicts a pod that writes more into its emptyDir than the sizeLimit allows', async () => {
     await cluster.kubectl(['apply', '-f', '-'], { input: FILLER.replace('IMAGE', practiceImage('busybox')) });
-    const reason = await until('pod filler evicted', 90_000, async () => {
-      const status = JSON.parse(await cluster.kubectl(['-n', NS, 'get', 'pod', 'filler', '-o', 'jsonpath={.status}']));
-      return status.phase === 'Failed' ? `${status.reason}: ${status.message}` : undefined;
-    }, 2000);
+    const reason = await until(
+      'pod filler evicted',
+      90_000,
+      async () => {
+        const status = JSON.parse(await cluster.kubectl(['-n', NS, 'get', 'pod', 'filler', '-o', 'jsonpath={.status}']));
+        return status.phase === 'Failed' ? `${status.reason}: ${status.message}` : undefined;
+      },
+      2000,
+    );
     expect(reason).toBe('Evicted: Usage of EmptyDir volume "data" exceeds the limit "4Mi". ');
     // The restricted pod, within its limit, is untouched.
     expect((await cluster.kubectl(['-n', NS, 'get', 'pod', 'web', '-o', 'jsonpath={.status.phase}'])).trim()).toBe('Running');
@@ -223,13 +229,18 @@ describe('the practice cluster (real kubelet, containerd, CNI, kube-proxy, CoreD
     expect(await reaches('client', `http://${serviceIp}/`)).toBe(true);
     expect(await reaches('client', 'http://web.practice.svc.cluster.local/')).toBe(true);
     const nodeRules = inNode(NAME, 'iptables-save', ['-t', 'nat']);
-    expect(nodeRules.stdout).toContain(`-d ${serviceIp}/32 -p tcp -m comment --comment "practice/web cluster IP" -m tcp --dport 80 -j KUBE-SVC-`);
+    expect(nodeRules.stdout).toContain(
+      `-d ${serviceIp}/32 -p tcp -m comment --comment "practice/web cluster IP" -m tcp --dport 80 -j KUBE-SVC-`,
+    );
     expect(run('iptables-save', [])).not.toContain('KUBE-');
   });
 
   it('lets pods reach the API server through the kubernetes Service (and DNS name)', async () => {
     // A plain HTTP request to the HTTPS port: the API server's own answer proves the path.
-    const reply = await inPod('client', 'printf "GET /version HTTP/1.0\\r\\n\\r\\n" | timeout 5 nc kubernetes.default.svc.cluster.local 443');
+    const reply = await inPod(
+      'client',
+      'printf "GET /version HTTP/1.0\\r\\n\\r\\n" | timeout 5 nc kubernetes.default.svc.cluster.local 443',
+    );
     expect(reply).toContain('Client sent an HTTP request to an HTTPS server');
     const coredns = JSON.parse(await cluster.kubectl(['-n', 'kube-system', 'get', 'pods', '-l', 'k8s-app=kube-dns', '-o', 'json']));
     const kubernetesIp = (await cluster.kubectl(['get', 'service', 'kubernetes', '-o', 'jsonpath={.spec.clusterIP}'])).trim();
@@ -248,7 +259,7 @@ describe('the practice cluster (real kubelet, containerd, CNI, kube-proxy, CoreD
     try {
       const port = await new Promise<number>((resolve, reject) => {
         let out = '';
-        forward.stdout!.on('data', (d: Buffer) => {
+        forward.stdout.on('data', (d: Buffer) => {
           out += d.toString();
           const match = /Forwarding from 127\.0\.0\.1:(\d+)/.exec(out);
           if (match) resolve(Number(match[1]));
@@ -262,10 +273,15 @@ describe('the practice cluster (real kubelet, containerd, CNI, kube-proxy, CoreD
   });
 
   it('serves node and pod metrics (kubectl top, metrics.k8s.io)', async () => {
-    const top = await until('kubectl top pod web', 90_000, async () => {
-      const out = await cluster.kubectl(['-n', NS, 'top', 'pod', 'web', '--no-headers']);
-      return /^web\s+\d+m\s+\d+Mi/.test(out) ? out : undefined;
-    }, 2000);
+    const top = await until(
+      'kubectl top pod web',
+      90_000,
+      async () => {
+        const out = await cluster.kubectl(['-n', NS, 'top', 'pod', 'web', '--no-headers']);
+        return /^web\s+\d+m\s+\d+Mi/.test(out) ? out : undefined;
+      },
+      2000,
+    );
     expect(top).toMatch(/^web\s/);
     expect(await cluster.kubectl(['top', 'node', '--no-headers'])).toMatch(new RegExp(`^${NAME}\\s+\\d+m\\s+\\d+%\\s+\\d+Mi`));
     const nodes = JSON.parse(await cluster.kubectl(['get', '--raw', '/apis/metrics.k8s.io/v1beta1/nodes']));
@@ -300,7 +316,9 @@ describe('the practice cluster (real kubelet, containerd, CNI, kube-proxy, CoreD
 
   it('answers the host but lets no pod open a connection to the host', async () => {
     // A server on the host's end of the node's veth: the host reaches it, a pod must not.
-    const nodeIp = (await cluster.kubectl(['get', 'node', NAME, '-o', 'jsonpath={.status.addresses[?(@.type=="InternalIP")].address}'])).trim();
+    const nodeIp = (
+      await cluster.kubectl(['get', 'node', NAME, '-o', 'jsonpath={.status.addresses[?(@.type=="InternalIP")].address}'])
+    ).trim();
     const hostIp = nodeIp.replace(/\.2$/, '.1');
     const server = createServer((_req, res) => res.end('host\n'));
     await new Promise<void>((resolve) => server.listen(0, hostIp, resolve));

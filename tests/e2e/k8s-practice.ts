@@ -42,7 +42,7 @@ export async function clusterSh(args: readonly string[], timeoutMs = 120_000): P
     });
   } catch (error) {
     const stderr = String((error as { stderr?: unknown }).stderr ?? '').trim();
-    throw new Error(`cluster.sh ${args.join(' ')} failed: ${stderr.split('\n').slice(-30).join('\n') || String(error)}`);
+    throw new Error(`cluster.sh ${args.join(' ')} failed: ${stderr.split('\n').slice(-30).join('\n') || String(error)}`, { cause: error });
   }
 }
 
@@ -156,7 +156,12 @@ export function clusterTraces(name: string, before: HostSnapshot): string[] {
     if (ours || suspicious) traces.push(`mount ${mount}`);
   }
   if (existsSync(`/run/netns/${netns}`)) traces.push(`network namespace /run/netns/${netns}`);
-  if (run('ip', ['-o', 'link', 'show']).split('\n').some((l) => l.includes(` ${veth}:`) || l.includes(` ${veth}@`))) traces.push(`link ${veth}`);
+  if (
+    run('ip', ['-o', 'link', 'show'])
+      .split('\n')
+      .some((l) => l.includes(` ${veth}:`) || l.includes(` ${veth}@`))
+  )
+    traces.push(`link ${veth}`);
   for (const route of run('ip', ['route', 'show']).split('\n')) if (route.includes(`dev ${veth}`)) traces.push(`route ${route}`);
   for (const save of ['iptables-save', 'ip6tables-save']) {
     for (const line of run(save, []).split('\n')) if (line.includes('KUBE-')) traces.push(`host ${save}: ${line}`);
@@ -219,7 +224,10 @@ export function run(command: string, args: readonly string[]): string {
 /** Runs a command inside the cluster's node network namespace; resolves its result, never throws. */
 export function inNode(name: string, command: string, args: readonly string[]): { code: number; stdout: string; stderr: string } {
   try {
-    const stdout = execFileSync('nsenter', [`--net=/run/netns/labforge-${name}`, '--', command, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    const stdout = execFileSync('nsenter', [`--net=/run/netns/labforge-${name}`, '--', command, ...args], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     return { code: 0, stdout, stderr: '' };
   } catch (error) {
     const e = error as { status?: number; stdout?: unknown; stderr?: unknown };
