@@ -94,6 +94,11 @@ start_control_plane() {
 image_archives() {
   local f
   for f in "$ADDONS_DIR"/images/*.tar "$IMAGES_DIR"/*.tar; do [[ -f "$f" ]] && echo "$f"; done
+  # The images the labs run, built from Debian packages (scripts/k8s/images.sh; docs/images.md),
+  # so that `labforge up <level> --target k8s` finds them under the refs its manifests name.
+  "$HERE/images.sh" list --json 2>/dev/null | node -e '
+    const d = JSON.parse(require("fs").readFileSync(0, "utf8"));
+    for (const i of d.images) if (i.built) console.log(i.archive);' || true
   return 0
 }
 
@@ -127,6 +132,7 @@ cmd_up() {
   start_containerd
   local images; mapfile -t images < <(image_archives)
   import_images "${images[@]}"
+  [[ " ${images[*]} " == *"/postgres-"* ]] || log "the labs' images are not built: scripts/k8s/images.sh build (then $0 up again), or labforge's k8s labs cannot start here"
   wait "$cp_pid" || die "the control plane did not start"
   log "control plane ready in $(sed -n 's/^READY_SECONDS=//p' "$DIR/control-plane/env")s; ${#images[@]} images imported"
   start_node_daemons
